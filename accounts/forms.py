@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from xianyang_portal.forms import PortalForm, PortalModelForm
+
+from .models import Department, Organisation, Place, Role
+from .uscc import validate_uscc
+
+PHONE_VALIDATOR_MESSAGE = _("请输入有效的电话号码（7-20位数字，可含“-”）。")
+
+
+def clean_phone(value: str) -> str:
+    digits = value.replace("-", "").replace(" ", "")
+    if not digits.isdigit() or not 7 <= len(digits) <= 20:
+        raise ValidationError(PHONE_VALIDATOR_MESSAGE)
+    return value.strip()
+
+
+class RegistrationForm(PortalForm):
+    legal_name = forms.CharField(label=_("单位名称"), max_length=120)
+    uscc = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=18,
+        min_length=1,
+        help_text=_("18位，字母须大写，不含 I、O、S、V、Z。"),
+    )
+    kind = forms.ChoiceField(label=_("主体类型"), choices=Organisation.Kind.choices)
+    place = forms.ModelChoiceField(
+        label=_("所属县市区/园区"), queryset=Place.objects.all(), empty_label=_("请选择")
+    )
+    industry = forms.CharField(label=_("所属行业"), max_length=60, required=False)
+    full_name = forms.CharField(label=_("联系人姓名"), max_length=60)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=20)
+    contact_email = forms.EmailField(label=_("联系邮箱"))
+    username = forms.RegexField(
+        label=_("登录用户名"),
+        max_length=40,
+        regex=r"^[A-Za-z0-9_.@-]{3,40}$",
+        error_messages={"invalid": _("用户名为3-40位字母、数字或 _ . @ -。")},
+    )
+    password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput, strip=False)
+
+    def clean_uscc(self) -> str:
+        return validate_uscc(self.cleaned_data["uscc"])
+
+    def clean_contact_phone(self) -> str:
+        return clean_phone(self.cleaned_data["contact_phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        elif cleaned.get("password1"):
+            try:
+                password_validation.validate_password(cleaned["password1"])
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class OrganisationProfileForm(PortalModelForm):
+    class Meta:
+        model = Organisation
+        fields = [
+            "industry",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "payee_name",
+            "bank_name",
+            "bank_account",
+        ]
+
+    def clean_contact_phone(self) -> str:
+        return clean_phone(self.cleaned_data["contact_phone"])
+
+    def clean_bank_account(self) -> str:
+        value = self.cleaned_data["bank_account"].replace(" ", "")
+        if value and (not value.isdigit() or not 8 <= len(value) <= 30):
+            raise ValidationError(_("银行账号应为8-30位数字。"))
+        return value
+
+
+class StaffUserForm(PortalForm):
+    username = forms.RegexField(
+        label=_("登录用户名"),
+        max_length=40,
+        regex=r"^[A-Za-z0-9_.@-]{3,40}$",
+        error_messages={"invalid": _("用户名为3-40位字母、数字或 _ . @ -。")},
+    )
+    full_name = forms.CharField(label=_("姓名"), max_length=60)
+    email = forms.EmailField(label=_("邮箱"))
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    place = forms.ModelChoiceField(
+        label=_("县市区/园区（县区初审必填）"), queryset=Place.objects.all(), required=False
+    )
+    department = forms.ModelChoiceField(
+        label=_("部门（市级复审必填）"), queryset=Department.objects.all(), required=False
+    )
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)

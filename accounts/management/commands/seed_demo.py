@@ -1,0 +1,22 @@
+"""Demo data for a local portal: idempotent, safe to run on every start."""
+
+from django.core.management.base import BaseCommand
+
+from accounts.demo import DEMO_PASSWORD, seed_accounts
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (one per role), organisations, the 2025 policy and an open round."
+
+    def handle(self, *args, **options) -> None:
+        accounts = seed_accounts()
+        for step in self._later_steps():
+            step()
+        self.stdout.write(self.style.SUCCESS("演示数据已就绪 / demo data ready"))
+        self.stdout.write(f"所有演示账户的密码 / password for every demo account: {DEMO_PASSWORD}")
+        for username, label in accounts:
+            self.stdout.write(f"  {username:<16} {label}")
+
+    def _later_steps(self):
+        """Each app that has demo data contributes a seed function here."""
+        return []

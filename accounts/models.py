@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """Custom user from the first migration; roles live in RoleAssignment."""
+
+    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Place(models.Model):
+    """A county, district, county-level city or development zone of Xianyang."""
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("区")
+        CITY = "city", _("县级市")
+        COUNTY = "county", _("县")
+        PARK = "park", _("园区")
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("县市区/园区")
+        verbose_name_plural = _("县市区/园区")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("企业")
+        PARK = "park", _("园区/双创基地运营主体")
+        COUNTY = "county", _("县市区政府")
+        INVESTMENT_PROMOTER = "investment_promoter", _("招引主体")
+
+    legal_name = models.CharField(_("单位名称"), max_length=120)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    uscc_check_overridden = models.BooleanField(_("校验位已人工确认"), default=False)
+    uscc_override_reason = models.TextField(_("人工确认理由"), blank=True)
+    kind = models.CharField(
+        _("主体类型"), max_length=20, choices=Kind.choices, default=Kind.ENTERPRISE
+    )
+    place = models.ForeignKey(
+        Place, verbose_name=_("所属县市区/园区"), on_delete=models.PROTECT, related_name="+"
+    )
+    industry = models.CharField(_("所属行业"), max_length=60, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=60)
+    contact_phone = models.CharField(_("联系电话"), max_length=20)
+    contact_email = models.EmailField(_("联系邮箱"), blank=True)
+    payee_name = models.CharField(_("收款户名"), max_length=120, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=120, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
+    bank_account_updated_at = models.DateTimeField(_("银行账户最近变更"), null=True, blank=True)
+    members = models.ManyToManyField(
+        "User", through="Membership", related_name="organisations", verbose_name=_("成员")
+    )
+    created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申报主体")
+        verbose_name_plural = _("申报主体")
+        ordering = ["legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(uscc_check_overridden=True) | ~Q(uscc_override_reason=""),
+                name="organisation_override_needs_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("组织成员")
+        verbose_name_plural = _("组织成员")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
+
+class Role(models.TextChoices):
+    COUNTY_REVIEWER = "county_reviewer", _("县区初审")
+    DEPARTMENT_REVIEWER = "department_reviewer", _("市级复审")
+    APPROVER = "approver", _("审定")
+    FINANCE = "finance", _("财政拨付")
+    POLICY_ADMIN = "policy_admin", _("政策管理员")
+    AUDITOR = "auditor", _("审计（只读）")
+
+
+class RoleAssignment(models.Model):
+    """A staff role with its scope: a place for county reviewers, a department for departments."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    place = models.ForeignKey(
+        Place, verbose_name=_("县市区/园区"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="county_reviewer") | Q(place__isnull=False),
+                name="county_reviewer_has_place",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="department_reviewer") | Q(department__isnull=False),
+                name="department_reviewer_has_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "place", "department"],
+                name="role_assignment_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.place or self.department or ""
+        return f"{self.get_role_display()} {scope}".strip()
+
+
+class Notification(models.Model):
+    """A message to a user: shown in the portal, delivered by email from a Celery task."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.subject

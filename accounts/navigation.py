@@ -1,0 +1,65 @@
+"""Navigation per role: one table, read by the base layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+from .selectors import Scopes
+
+ENTERPRISE = "enterprise"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    audiences: frozenset[str]
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("工作台"), "accounts:home", frozenset({ENTERPRISE, *Role.values})),
+    NavItem(_("政策计算器"), "measures:calculator", frozenset({ENTERPRISE})),
+    NavItem(_("我的申报"), "applications:dashboard", frozenset({ENTERPRISE})),
+    NavItem(_("单位信息"), "accounts:organisation_profile", frozenset({ENTERPRISE})),
+    NavItem(
+        _("审核队列"),
+        "reviews:queue",
+        frozenset({Role.COUNTY_REVIEWER, Role.DEPARTMENT_REVIEWER, Role.APPROVER, Role.AUDITOR}),
+    ),
+    NavItem(_("公示管理"), "reviews:notice_list", frozenset({Role.APPROVER})),
+    NavItem(
+        _("预算执行"),
+        "measures:budgets",
+        frozenset({Role.POLICY_ADMIN, Role.APPROVER, Role.FINANCE, Role.AUDITOR}),
+    ),
+    NavItem(_("拨付批次"), "payments:batch_list", frozenset({Role.FINANCE, Role.AUDITOR})),
+    NavItem(
+        _("数据看板"),
+        "payments:dashboard",
+        frozenset({Role.FINANCE, Role.POLICY_ADMIN, Role.APPROVER, Role.AUDITOR}),
+    ),
+    NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR, Role.POLICY_ADMIN})),
+    NavItem(_("账户管理"), "accounts:staff_list", frozenset({Role.POLICY_ADMIN})),
+    NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN})),
+)
+
+
+def nav_for(scopes: Scopes) -> list[dict[str, str]]:
+    audiences = set(scopes.roles)
+    if scopes.is_enterprise:
+        audiences.add(ENTERPRISE)
+    items = []
+    for item in NAV_ITEMS:
+        if not audiences & item.audiences:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:  # the page belongs to a feature not installed yet
+            continue
+        items.append({"label": str(item.label), "url": url, "name": item.url_name})
+    return items

@@ -1,0 +1,93 @@
+"""Who may see which accounts records. Every page, export and API endpoint asks here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from .models import Organisation, Role, User
+
+STAFF_ROLES = frozenset(Role.values)
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """A user's roles and the scopes attached to them, read once per request."""
+
+    roles: frozenset[str]
+    place_ids: frozenset[int]
+    department_ids: frozenset[int]
+    organisation_ids: frozenset[int]
+
+    @property
+    def is_staff_user(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def is_enterprise(self) -> bool:
+        return bool(self.organisation_ids)
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def sees_everything(self) -> bool:
+        """Roles whose work spans the whole city (read access to every case)."""
+        return bool(self.roles & {Role.APPROVER, Role.FINANCE, Role.POLICY_ADMIN, Role.AUDITOR})
+
+
+_EMPTY = Scopes(frozenset(), frozenset(), frozenset(), frozenset())
+
+
+def user_scopes(user: User | None) -> Scopes:
+    if user is None or not user.is_authenticated:
+        return _EMPTY
+    cached = getattr(user, "_portal_scopes", None)
+    if cached is not None:
+        return cached
+    roles: set[str] = set()
+    places: set[int] = set()
+    departments: set[int] = set()
+    for role, place_id, department_id in user.role_assignments.values_list(
+        "role", "place_id", "department_id"
+    ):
+        roles.add(role)
+        if place_id:
+            places.add(place_id)
+        if department_id:
+            departments.add(department_id)
+    organisation_ids = frozenset(user.memberships.values_list("organisation_id", flat=True))
+    scopes = Scopes(frozenset(roles), frozenset(places), frozenset(departments), organisation_ids)
+    user._portal_scopes = scopes
+    return scopes
+
+
+def organisations_visible_to(*, user: User) -> QuerySet[Organisation]:
+    scopes = user_scopes(user)
+    base = Organisation.objects.select_related("place")
+    if scopes.sees_everything or scopes.has(Role.DEPARTMENT_REVIEWER):
+        # Department reviewers review applicants citywide for their own measures.
+        return base.all()
+    if scopes.has(Role.COUNTY_REVIEWER) or scopes.organisation_ids:
+        return base.filter(Q(place_id__in=scopes.place_ids) | Q(id__in=scopes.organisation_ids))
+    return base.none()
+
+
+def organisations_of_member(*, user: User) -> QuerySet[Organisation]:
+    """The organisations a user may act for (apply, edit profile)."""
+    return Organisation.objects.filter(id__in=user_scopes(user).organisation_ids).select_related(
+        "place"
+    )
+
+
+def staff_users_visible_to(*, user: User) -> QuerySet[User]:
+    scopes = user_scopes(user)
+    if not (scopes.has(Role.POLICY_ADMIN) or scopes.has(Role.AUDITOR)):
+        return User.objects.none()
+    return (
+        User.objects.filter(role_assignments__isnull=False)
+        .distinct()
+        .prefetch_related("role_assignments__place", "role_assignments__department")
+        .order_by("username")
+    )

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_email(self, notification_id: int) -> str:
+    """Email one notification; idempotent: a notification already emailed is skipped."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().select_related("user").get(pk=notification_id)
+        )
+        if notification.emailed_at is not None:
+            return "already-sent"
+        if not notification.user.email:
+            return "no-address"
+        link = f"\n\n{settings.SITE_URL}{notification.link}" if notification.link else ""
+        send_mail(
+            subject=f"[咸阳惠企平台] {notification.subject}",
+            message=notification.body + link,
+            from_email=None,
+            recipient_list=[notification.user.email],
+        )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+    return "sent"

@@ -1,0 +1,76 @@
+import pytest
+
+from tests.helpers import api_as
+
+
+def test_me_returns_roles_and_organisations(demo):
+    data = api_as(demo["qindu_corp"]).get("/api/v1/me/").json()
+    assert data["username"] == "qindu_corp"
+    assert data["roles"] == ["enterprise"]
+    assert data["organisations"][0]["legal_name"] == "咸阳秦都精密制造有限公司"
+    staff = api_as(demo["county_qindu"]).get("/api/v1/me/").json()
+    assert staff["roles"] == ["county_reviewer"]
+    assert staff["organisations"] == []
+
+
+def test_unauthenticated_api_gets_error_format(api_client, db):
+    response = api_client.get("/api/v1/me/")
+    assert response.status_code in (401, 403)
+    body = response.json()
+    assert set(body) == {"code", "message", "detail"}
+    assert body["code"] == "not_authenticated"
+
+
+def test_token_auth(demo, api_client):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=demo["finance"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api_client.get("/api/v1/me/").json()["roles"] == ["finance"]
+
+
+def test_unknown_api_path_is_404_json(demo):
+    response = api_as(demo["finance"]).get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+
+
+def test_health_checks_database_and_broker(api_client, db, settings):
+    response = api_client.get("/api/v1/health/")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_health_reports_broker_down(api_client, db, settings):
+    from xianyang_portal.celery import app
+
+    old = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = api_client.get("/api/v1/health/")
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = old
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error")
+
+
+def test_health_broker_ok_against_redis(api_client, db):
+    from xianyang_portal.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        response = api_client.get("/api/v1/health/")
+    finally:
+        app.conf.task_always_eager = old
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_openapi_offline(api_client, db, path):
+    response = api_client.get(path)
+    assert response.status_code == 200
+    if path == "/api/docs/":
+        body = response.content.decode()
+        assert "drf_spectacular_sidecar" in body or "/static/" in body
+        assert "cdn" not in body.lower()

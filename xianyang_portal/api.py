@@ -1,0 +1,64 @@
+"""API error format: every 4xx is {"code", "message", "detail"}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import DomainError
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _first_message(value)
+            return inner if key in ("non_field_errors", "detail") else f"{key}: {inner}"
+        return ""
+    if isinstance(detail, list | tuple):
+        return _first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(
+            {"code": exc.code, "message": exc.message, "detail": exc.detail},
+            status=exc.status_code,
+        )
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        payload = {
+            "code": "invalid",
+            "message": _("提交的数据有误：%(first)s") % {"first": _first_message(exc.detail)},
+            "detail": exc.detail,
+        }
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        payload = {
+            "code": codes if isinstance(codes, str) else "error",
+            "message": str(getattr(exc, "detail", exc)),
+            "detail": {},
+        }
+    if isinstance(exc, exceptions.Throttled) and exc.wait:
+        payload["detail"] = {"retry_after_seconds": int(exc.wait)}
+    response.data = payload
+    return response

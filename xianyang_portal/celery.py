@@ -1,0 +1,11 @@
+"""Celery app: configuration from Django settings (CELERY_*), tasks autodiscovered per app."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xianyang_portal.settings.local")
+
+app = Celery("xianyang_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

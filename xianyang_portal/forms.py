@@ -1,0 +1,38 @@
+"""Form base: Bootstrap classes and aria attributes on every widget, in one place."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class PortalFormMixin:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+            if field.help_text:
+                widget.attrs.setdefault("aria-describedby", f"id_{name}-help")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in getattr(self, "_errors", {}) or {}:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["aria-describedby"] = f"id_{name}-error"
+
+
+class PortalForm(PortalFormMixin, forms.Form):
+    pass
+
+
+class PortalModelForm(PortalFormMixin, forms.ModelForm):
+    pass

@@ -1,0 +1,51 @@
+"""Money helpers: yuan as Decimal with two places, figures and Chinese capitals."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import cn2an
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # DecimalField(max_digits=14, decimal_places=2)
+
+
+class MoneyError(ValueError):
+    """A value that cannot be an amount of yuan; the message is for the user."""
+
+
+def parse_money(value: object) -> Decimal:
+    """Parse user input into yuan; refuse floats' noise, >2 decimals, negatives and absurd sizes."""
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError("金额必须是数字。") from exc
+    if not amount.is_finite():
+        raise MoneyError("金额必须是数字。")
+    if amount < 0:
+        raise MoneyError("金额不能为负数。")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
+        raise MoneyError("金额最多保留两位小数（精确到分）。")
+    if amount > MAX_AMOUNT:
+        raise MoneyError("金额超出允许范围。")
+    return amount.quantize(CENT)
+
+
+def quantize(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_yuan(amount: Decimal) -> str:
+    """¥200,000.00"""
+    return f"¥{quantize(amount):,.2f}"
+
+
+def amount_in_capitals(amount: Decimal) -> str:
+    """人民币贰拾万元整 (大写金额, as printed on letters and payment lists)."""
+    amount = quantize(amount)
+    if amount == 0:
+        return "人民币零元整"
+    # cn2an follows 《支付结算办法》: 整 after 元, none needed after 角/分.
+    return "人民币" + cn2an.an2cn(f"{amount:.2f}", "rmb")

@@ -1,0 +1,24 @@
+"""Test settings: PostgreSQL (DATABASE_URL, default the local test server), fast hashing."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/xianyang_portal")
+}
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default="test_xianyang_portal")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Unit tests run tasks in-process; the worker tests start a real worker and flip this off.
+CELERY_TASK_ALWAYS_EAGER = True
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_FAILURE_LIMIT = 5
+# No collectstatic in tests: serve from the finders.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
