@@ -5,17 +5,24 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from measures import api as measures_api
 
 public = login_not_required
 
 api_v1 = [
     path("me/", accounts_api.me, name="me"),
     path("health/", accounts_api.health, name="health"),
+    path("measures/", measures_api.measure_list, name="measure-list"),
+    path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
+    path("rounds/", measures_api.round_list, name="round-list"),
+    path("calculator/", measures_api.calculator, name="calculator"),
 ]
 
 urlpatterns = [
     path("", public(TemplateView.as_view(template_name="public/home.html")), name="home"),
     path("accounts/", include("accounts.urls")),
+    path("measures/", include("measures.urls")),
+    path("applications/", include("applications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

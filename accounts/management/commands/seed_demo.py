@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, seed_accounts
+from measures.demo import seed_policy_and_round
 
 
 class Command(BaseCommand):
@@ -10,13 +11,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         accounts = seed_accounts()
-        for step in self._later_steps():
-            step()
+        round_ = seed_policy_and_round()
+        self.stdout.write(f"申报批次 / open round: {round_.name}")
         self.stdout.write(self.style.SUCCESS("演示数据已就绪 / demo data ready"))
         self.stdout.write(f"所有演示账户的密码 / password for every demo account: {DEMO_PASSWORD}")
         for username, label in accounts:
             self.stdout.write(f"  {username:<16} {label}")
-
-    def _later_steps(self):
-        """Each app that has demo data contributes a seed function here."""
-        return []

@@ -1,0 +1,95 @@
+"""Who sees which applications and files; the earlier awards that rules depend on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Organisation, Role, User
+from accounts.selectors import user_scopes
+from measures.rules.types import PriorAward
+
+from .models import AWARDED_STATUSES, Application, EvidenceFile, Status
+
+
+def applications_visible_to(*, user: User) -> QuerySet[Application]:
+    """The one visibility rule for applications: pages, files, exports and the API use it."""
+    scopes = user_scopes(user)
+    base = Application.objects.select_related(
+        "organisation",
+        "organisation__place",
+        "clause",
+        "clause__measure",
+        "clause__department",
+        "round",
+    )
+    if scopes.sees_everything:
+        return base.all()
+    condition = Q(organisation_id__in=scopes.organisation_ids)
+    if scopes.has(Role.COUNTY_REVIEWER):
+        condition |= Q(organisation__place_id__in=scopes.place_ids) & ~Q(status=Status.DRAFT)
+    if scopes.has(Role.DEPARTMENT_REVIEWER):
+        condition |= Q(clause__department_id__in=scopes.department_ids) & ~Q(status=Status.DRAFT)
+    return base.filter(condition)
+
+
+def evidence_visible_to(*, user: User) -> QuerySet[EvidenceFile]:
+    """Files of one's own organisations, and files attached to applications one may see."""
+    scopes = user_scopes(user)
+    visible_apps = applications_visible_to(user=user).values("pk")
+    return EvidenceFile.objects.filter(
+        Q(organisation_id__in=scopes.organisation_ids)
+        | Q(attachments__application__in=visible_apps)
+    ).distinct()
+
+
+def prior_awards_for(
+    *, organisation: Organisation, exclude_application_id: int | None = None
+) -> tuple[PriorAward, ...]:
+    """Earlier approved awards of the organisation, for caps and first-time/one-time rules."""
+    rows = (
+        Application.objects.filter(organisation=organisation, status__in=AWARDED_STATUSES)
+        .exclude(pk=exclude_application_id)
+        .values_list("clause__code", "award_group", "tier", "approved_amount", "basis")
+    )
+    return tuple(
+        PriorAward(
+            clause_code=code,
+            group=group or None,
+            tier=tier or None,
+            amount=amount if amount is not None else Decimal("0.00"),
+            basis=basis or None,
+        )
+        for code, group, tier, amount, basis in rows
+    )
+
+
+def application_timeline(application: Application) -> list:
+    """Every recorded step of the case, oldest first (from the append-only audit log)."""
+    from audit.services import audit_events_for
+    from reviews.workflow import ACTION_LABELS
+
+    events = list(audit_events_for(application).order_by("occurred_at", "id"))
+    for event in events:
+        action = event.action.removeprefix("application.")
+        event.action_label = str(ACTION_LABELS.get(action, action))
+        status = (event.after or {}).get("status")
+        event.status_label = str(Status(status).label) if status in Status.values else ""
+    return events
+
+
+def current_materials(application: Application) -> dict[str, list]:
+    """material code → its attachments, newest version first (old versions kept)."""
+    result: dict[str, list] = {}
+    for material in application.materials.select_related("evidence").order_by(
+        "material_code", "-version"
+    ):
+        result.setdefault(material.material_code, []).append(material)
+    return result
+
+
+def reusable_evidence(*, organisation_id: int):
+    return EvidenceFile.objects.filter(organisation_id=organisation_id).order_by("-uploaded_at")[
+        :50
+    ]

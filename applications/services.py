@@ -1,0 +1,344 @@
+"""Everything an applicant does to an application: drafts, evidence, submit, correct, withdraw."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, User
+from accounts.selectors import user_scopes
+from measures.models import Clause
+from measures.selectors import open_round_for_clause
+from measures.services import clause_evaluate
+from reviews.services import TransitionRequest, application_transition
+from reviews.workflow import Action
+from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+
+from . import duplicates
+from .models import Application, ApplicationMaterial, EvidenceFile, Status
+from .selectors import prior_awards_for
+from .uploads import check_upload
+
+PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
+EDITABLE = (Status.DRAFT, Status.RETURNED)
+
+
+def _lock_own(actor: User, application_id: int) -> Application:
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("organisation", "clause", "clause__measure", "rule_version", "round")
+        .get(pk=application_id)
+    )
+    if application.organisation_id not in user_scopes(actor).organisation_ids:
+        raise NotAllowed(_("您不是该申报单位的成员。"))
+    return application
+
+
+def _require_editable(application: Application) -> None:
+    if application.status not in EDITABLE:
+        raise Conflict(
+            _("申报当前状态为“%(status)s”，不能修改。")
+            % {"status": application.get_status_display()},
+            code="not_editable",
+        )
+
+
+@transaction.atomic
+def application_start(*, actor: User, organisation: Organisation, clause: Clause) -> Application:
+    if organisation.pk not in user_scopes(actor).organisation_ids:
+        raise NotAllowed(_("您不是该申报单位的成员。"))
+    rule = clause.current_version.rule
+    if organisation.kind not in rule.applicant_types:
+        raise DomainError(
+            _("本条款的申报主体为：%(types)s；%(org)s 不属于该类型。")
+            % {
+                "types": "、".join(_applicant_label(t) for t in rule.applicant_types),
+                "org": organisation.legal_name,
+            },
+            code="wrong_applicant_type",
+        )
+    round_ = open_round_for_clause(clause)
+    if round_ is None:
+        raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    return Application.objects.create(
+        reference=Application.new_reference(),
+        organisation=organisation,
+        round=round_,
+        clause=clause,
+        rule_version=clause.current_version,
+        created_by=actor,
+    )
+
+
+def _applicant_label(kind: str) -> str:
+    return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
+
+
+def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
+    """Run the engine on the facts and keep the result with the rule version it used."""
+    version = application.clause.current_version
+    facts, result = clause_evaluate(
+        version=version,
+        raw_facts=raw_facts,
+        applicant_type=application.organisation.kind,
+        prior_awards=prior_awards_for(
+            organisation=application.organisation, exclude_application_id=application.pk
+        ),
+    )
+    rule = version.rule
+    application.rule_version = version
+    application.evaluation = result.to_dict()
+    application.computed_amount = result.amount
+    application.amount_kind = result.amount_kind
+    application.tier = result.tier or ""
+    application.award_group = result.award_group or ""
+    application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
+
+
+EVALUATION_FIELDS = [
+    "rule_version",
+    "evaluation",
+    "computed_amount",
+    "amount_kind",
+    "tier",
+    "award_group",
+    "basis",
+]
+
+
+@transaction.atomic
+def application_save_draft(
+    *,
+    actor: User,
+    application_id: int,
+    raw_facts: dict[str, Any],
+    other_funding_declared: bool = False,
+    other_funding_detail: str = "",
+) -> Application:
+    """Lenient save: whatever was typed is kept; the amount is computed once the facts allow."""
+    application = _lock_own(actor, application_id)
+    _require_editable(application)
+    application.facts = {k: ("" if v is None else str(v)) for k, v in raw_facts.items()}
+    application.other_funding_declared = other_funding_declared
+    application.other_funding_detail = other_funding_detail.strip()
+    fields = ["facts", "other_funding_declared", "other_funding_detail", "updated_at"]
+    try:
+        _evaluate(application, application.facts)
+        fields += EVALUATION_FIELDS
+    except DomainError:
+        pass  # incomplete or invalid facts are fine in a draft; submit reports them
+    application.save(update_fields=fields)
+    return application
+
+
+def _check_limits(application: Application, adding: int) -> None:
+    current = ApplicationMaterial.objects.filter(application=application, is_current=True)
+    if current.count() >= settings.EVIDENCE_MAX_FILES:
+        message = _("每份申报最多上传 %(n)d 个文件。") % {"n": settings.EVIDENCE_MAX_FILES}
+        raise DomainError(message, code="too_many_files", detail={"file": [message]})
+    total = current.aggregate(total=Sum("evidence__size"))["total"] or 0
+    if total + adding > settings.EVIDENCE_MAX_APPLICATION_BYTES:
+        message = _("本申报材料总大小不能超过 %(mb)d MB。") % {
+            "mb": settings.EVIDENCE_MAX_APPLICATION_BYTES // 1048576
+        }
+        raise DomainError(message, code="application_too_large", detail={"file": [message]})
+
+
+def _material_codes(application: Application) -> set[str]:
+    return {m.code for m in application.rule_version.rule.materials}
+
+
+def _attach(
+    application: Application, material_code: str, evidence: EvidenceFile
+) -> ApplicationMaterial:
+    if material_code not in _material_codes(application):
+        message = _("未知的材料项：%(code)s") % {"code": material_code}
+        raise DomainError(message, code="unknown_material", detail={"material_code": [message]})
+    previous = ApplicationMaterial.objects.filter(
+        application=application, material_code=material_code
+    )
+    version = (previous.aggregate(v=Max("version"))["v"] or 0) + 1
+    previous.filter(is_current=True).update(is_current=False)
+    return ApplicationMaterial.objects.create(
+        application=application, material_code=material_code, evidence=evidence, version=version
+    )
+
+
+@transaction.atomic
+def application_attach_upload(
+    *, actor: User, application_id: int, material_code: str, upload: UploadedFile
+) -> ApplicationMaterial:
+    application = _lock_own(actor, application_id)
+    _require_editable(application)
+    checked, data = check_upload(upload)
+    _check_limits(application, checked.size)
+    evidence = EvidenceFile(
+        organisation=application.organisation,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        extension=checked.extension,
+        size=checked.size,
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    evidence.save()
+    return _attach(application, material_code, evidence)
+
+
+@transaction.atomic
+def application_attach_existing(
+    *, actor: User, application_id: int, material_code: str, evidence_id: int
+) -> ApplicationMaterial:
+    """一企一档: reuse a file the organisation uploaded before."""
+    application = _lock_own(actor, application_id)
+    _require_editable(application)
+    evidence = EvidenceFile.objects.filter(
+        pk=evidence_id, organisation=application.organisation
+    ).first()
+    if evidence is None:
+        raise DomainError(
+            _("找不到该材料文件。"),
+            code="unknown_evidence",
+            detail={"evidence": [_("找不到该材料文件。")]},
+        )
+    _check_limits(application, evidence.size)
+    return _attach(application, material_code, evidence)
+
+
+def _submission_problems(application: Application) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    rule = application.rule_version.rule
+    present = set(
+        ApplicationMaterial.objects.filter(application=application, is_current=True).values_list(
+            "material_code", flat=True
+        )
+    )
+    for material in rule.materials:
+        if material.required and material.code != PLEDGE_MATERIAL and material.code not in present:
+            problems.setdefault(f"material:{material.code}", []).append(
+                _("请上传：%(label)s") % {"label": material.label}
+            )
+    if application.other_funding_declared and not application.other_funding_detail:
+        problems.setdefault("other_funding_detail", []).append(
+            _("请说明已获得的其他市级财政资金。")
+        )
+    return problems
+
+
+@transaction.atomic
+def application_submit(
+    *, actor: User, application_id: int, pledge_accepted: bool, pledge_name: str
+) -> Application:
+    """Complete validation, duplicate checks, then the submit transition; idempotent."""
+    application = _lock_own(actor, application_id)
+    if application.status != Status.DRAFT:
+        if application.submitted_at is not None and application.status not in (Status.WITHDRAWN,):
+            return application  # a double click or retried request: the first one won
+        _require_editable(application)
+    if not application.round.is_open():
+        raise DomainError(
+            _("申报批次“%(round)s”已于 %(closes)s 截止或尚未开始。")
+            % {
+                "round": application.round.name,
+                "closes": timezone.localtime(application.round.closes_at).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+            },
+            code="round_closed",
+        )
+    problems: dict[str, list[str]] = {}
+    try:
+        _evaluate(application, application.facts)
+    except DomainError as exc:
+        for name, message in (exc.detail or {}).items():
+            problems.setdefault(f"fact:{name}", []).append(str(message))
+    problems.update(_submission_problems(application))
+    if not pledge_accepted or not pledge_name.strip():
+        problems.setdefault("pledge", []).append(_("请阅读并勾选承诺书，填写承诺人姓名。"))
+    if problems:
+        first = next(iter(problems.values()))[0]
+        raise DomainError(
+            _("申报材料不完整（共%(n)d处）：%(first)s")
+            % {"n": sum(len(v) for v in problems.values()), "first": first},
+            code="incomplete",
+            detail=problems,
+        )
+    findings = duplicates.find_duplicates(application)
+    hard = [f for f in findings if f.hard]
+    if hard:
+        raise DomainError(
+            hard[0].message, code="duplicate", detail={"duplicate": [f.message for f in hard]}
+        )
+    now = timezone.now()
+    application.pledge_name = pledge_name.strip()
+    application.pledged_at = now
+    application.submitted_at = now
+    try:
+        with transaction.atomic():
+            application.save(
+                update_fields=[
+                    *EVALUATION_FIELDS,
+                    "pledge_name",
+                    "pledged_at",
+                    "submitted_at",
+                    "updated_at",
+                ]
+            )
+            application = application_transition(
+                actor=actor, application_id=application.pk, request=TransitionRequest(Action.SUBMIT)
+            )
+    except IntegrityError as exc:  # the live-duplicate constraint caught a concurrent twin
+        raise DomainError(
+            _("同一单位、同一条款、同一申报依据已有在办申报。"), code="duplicate"
+        ) from exc
+    duplicates.record_flags(application, findings)
+    return application
+
+
+@transaction.atomic
+def application_resubmit(*, actor: User, application_id: int) -> Application:
+    application = _lock_own(actor, application_id)
+    if application.status != Status.RETURNED:
+        if application.status in (Status.COUNTY_REVIEW, Status.DEPARTMENT_REVIEW, Status.APPROVAL):
+            return application  # already resubmitted (double click)
+        _require_editable(application)
+    problems = _submission_problems(application)
+    try:
+        _evaluate(application, application.facts)
+    except DomainError as exc:
+        for name, message in (exc.detail or {}).items():
+            problems.setdefault(f"fact:{name}", []).append(str(message))
+    if problems:
+        raise DomainError(next(iter(problems.values()))[0], code="incomplete", detail=problems)
+    application.save(update_fields=[*EVALUATION_FIELDS, "updated_at"])
+    application = application_transition(
+        actor=actor, application_id=application.pk, request=TransitionRequest(Action.RESUBMIT)
+    )
+    duplicates.record_flags(application, duplicates.find_duplicates(application))
+    return application
+
+
+def application_withdraw(*, actor: User, application_id: int, reason: str = "") -> Application:
+    return application_transition(
+        actor=actor,
+        application_id=application_id,
+        request=TransitionRequest(Action.WITHDRAW, comment=reason),
+    )
+
+
+@transaction.atomic
+def application_delete_draft(*, actor: User, application_id: int) -> None:
+    application = _lock_own(actor, application_id)
+    if application.status != Status.DRAFT:
+        raise Conflict(_("只能删除草稿。"), code="not_draft")
+    application.materials.all().delete()
+    application.delete()

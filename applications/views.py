@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import organisations_of_member, user_scopes
+from measures.forms import FACT_PREFIX, facts_form
+from measures.models import Clause
+from measures.rules.describe import describe_reward
+from measures.selectors import current_policy, open_round_for_clause
+from xianyang_portal.errors import DomainError
+from xianyang_portal.views import flash_error
+
+from . import selectors, services
+from .forms import DeclarationForm, PledgeForm, ReasonForm
+from .models import Status
+from .services import PLEDGE_MATERIAL
+
+APPLICANT_NEXT_STEP = {
+    Status.DRAFT: _("完善申报信息、上传材料并提交"),
+    Status.RETURNED: _("按补正要求修改后重新提交"),
+    Status.COUNTY_REVIEW: _("等待县区初审"),
+    Status.DEPARTMENT_REVIEW: _("等待市级复审"),
+    Status.APPROVAL: _("等待审定"),
+    Status.PENDING_NOTICE: _("拟支持，等待公示"),
+    Status.PUBLIC_NOTICE: _("公示中"),
+    Status.OBJECTION: _("公示异议核查中"),
+    Status.APPROVED: _("已批准，下载核定通知书，等待拨付"),
+    Status.IN_PAYMENT: _("资金拨付中"),
+    Status.PAID: _("资金已拨付"),
+    Status.PAYMENT_FAILED: _("拨付失败，请核对单位银行账户信息"),
+    Status.REJECTED: _("不予支持"),
+    Status.WITHDRAWN: _("已撤回"),
+}
+
+
+def _own_application(request: HttpRequest, reference: str):
+    """The applicant's own application (404 for anyone else's, through the selector)."""
+    application = get_object_or_404(
+        selectors.applications_visible_to(user=request.user), reference=reference
+    )
+    if application.organisation_id not in user_scopes(request.user).organisation_ids:
+        raise Http404
+    return application
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not user_scopes(request.user).is_enterprise:
+        raise PermissionDenied
+    applications = (
+        selectors.applications_visible_to(user=request.user)
+        .filter(organisation_id__in=user_scopes(request.user).organisation_ids)
+        .order_by("-updated_at")
+    )
+    rows = [
+        {"application": a, "next_step": APPLICANT_NEXT_STEP.get(a.status, "")} for a in applications
+    ]
+    return render(request, "applications/dashboard.html", {"rows": rows})
+
+
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    policy = current_policy()
+    clause = get_object_or_404(
+        Clause.objects.select_related("measure", "current_version"), policy=policy, code=code
+    )
+    organisations = organisations_of_member(user=request.user)
+    if not organisations:
+        raise PermissionDenied
+    if request.method == "POST":
+        organisation = (
+            organisations.filter(pk=request.POST.get("organisation") or 0).first()
+            or organisations[0]
+        )
+        try:
+            application = services.application_start(
+                actor=request.user, organisation=organisation, clause=clause
+            )
+        except DomainError as exc:
+            flash_error(request, exc)
+        else:
+            return redirect("applications:edit", application.reference)
+    context = {
+        "clause": clause,
+        "reward_text": describe_reward(clause.rule.reward, clause.rule),
+        "round": open_round_for_clause(clause),
+        "organisations": organisations,
+    }
+    return render(request, "applications/start.html", context)
+
+
+def _edit_context(request, application, facts, declaration, pledge, material_errors):
+    rule = application.rule_version.rule
+    materials = selectors.current_materials(application)
+    checklist = [
+        {
+            "material": m,
+            "versions": materials.get(m.code, []),
+            "errors": material_errors.get(m.code, []),
+            "is_pledge": m.code == PLEDGE_MATERIAL,
+        }
+        for m in rule.materials
+    ]
+    return {
+        "application": application,
+        "rule": rule,
+        "reward_text": describe_reward(rule.reward, rule),
+        "facts_form": facts,
+        "declaration": declaration,
+        "pledge": pledge,
+        "checklist": checklist,
+        "reusable": selectors.reusable_evidence(organisation_id=application.organisation_id),
+        "evaluation": application.evaluation or None,
+    }
+
+
+def _apply_files(request, application) -> dict[str, list[str]]:
+    """Attach every file chosen in the form; a bad file is reported, the others are kept."""
+    errors: dict[str, list[str]] = {}
+    for material in application.rule_version.rule.materials:
+        upload = request.FILES.get(f"file_{material.code}")
+        reuse = request.POST.get(f"reuse_{material.code}")
+        try:
+            if upload is not None:
+                services.application_attach_upload(
+                    actor=request.user,
+                    application_id=application.pk,
+                    material_code=material.code,
+                    upload=upload,
+                )
+            elif reuse:
+                services.application_attach_existing(
+                    actor=request.user,
+                    application_id=application.pk,
+                    material_code=material.code,
+                    evidence_id=int(reuse) if reuse.isdigit() else 0,
+                )
+        except DomainError as exc:
+            errors.setdefault(material.code, []).append(exc.message)
+    return errors
+
+
+def edit(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own_application(request, reference)
+    if application.status not in services.EDITABLE:
+        return redirect("applications:detail", reference)
+    rule = application.rule_version.rule
+    if request.method != "POST":
+        facts = facts_form(rule, initial=application.facts)
+        declaration = DeclarationForm(
+            initial={
+                "other_funding_declared": application.other_funding_declared,
+                "other_funding_detail": application.other_funding_detail,
+            }
+        )
+        pledge = PledgeForm(initial={"pledge_name": request.user.full_name})
+        return render(
+            request,
+            "applications/edit.html",
+            _edit_context(request, application, facts, declaration, pledge, {}),
+        )
+
+    facts = facts_form(rule, request.POST)
+    facts.lenient = request.POST.get("action") != "submit"
+    declaration = DeclarationForm(request.POST)
+    pledge = PledgeForm(request.POST)
+    facts.is_valid()
+    declaration.is_valid()
+    pledge.is_valid()
+    raw = {spec.name: request.POST.get(FACT_PREFIX + spec.name, "") for spec in rule.facts}
+    raw = {k: v for k, v in raw.items() if v != ""}
+    # Save what was typed first, whatever happens next: nothing the user entered is lost.
+    services.application_save_draft(
+        actor=request.user,
+        application_id=application.pk,
+        raw_facts=raw,
+        other_funding_declared=declaration.cleaned_data.get("other_funding_declared", False),
+        other_funding_detail=declaration.cleaned_data.get("other_funding_detail", ""),
+    )
+    material_errors = _apply_files(request, application)
+    application.refresh_from_db()
+    action = request.POST.get("action", "save")
+    if action == "submit" and not material_errors:
+        try:
+            if application.status == Status.RETURNED:
+                services.application_resubmit(actor=request.user, application_id=application.pk)
+            else:
+                services.application_submit(
+                    actor=request.user,
+                    application_id=application.pk,
+                    pledge_accepted=pledge.cleaned_data.get("pledge_accepted", False),
+                    pledge_name=pledge.cleaned_data.get("pledge_name", ""),
+                )
+        except DomainError as exc:
+            _place_problems(exc, facts, declaration, pledge, material_errors)
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("申报已提交。"))
+            return redirect("applications:detail", reference)
+    elif not material_errors and action == "save":
+        messages.success(request, _("草稿已保存。"))
+        return redirect("applications:edit", reference)
+    application.refresh_from_db()
+    return render(
+        request,
+        "applications/edit.html",
+        _edit_context(request, application, facts, declaration, pledge, material_errors),
+        status=200,
+    )
+
+
+def _place_problems(exc: DomainError, facts, declaration, pledge, material_errors) -> None:
+    """Show each problem of a refused submit next to its field."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    for key, messages_ in detail.items():
+        messages_ = messages_ if isinstance(messages_, list) else [messages_]
+        kind, _sep, name = key.partition(":")
+        for message in messages_:
+            if (
+                kind == "fact"
+                and FACT_PREFIX + name in facts.fields
+                and not facts.has_error(FACT_PREFIX + name)
+            ):
+                facts.add_error(FACT_PREFIX + name, message)
+            elif kind == "material":
+                material_errors.setdefault(name, []).append(message)
+            elif key == "pledge":
+                pledge.add_error("pledge_accepted", message)
+            elif key == "other_funding_detail":
+                declaration.add_error("other_funding_detail", message)
+            elif key not in ("duplicate",) and kind != "fact":
+                facts.add_error(None, message)
+
+
+@require_POST
+def autosave(request: HttpRequest, reference: str) -> HttpResponse:
+    """Called by the page when the user leaves a section: keep what was typed."""
+    application = _own_application(request, reference)
+    rule = application.rule_version.rule
+    raw = {spec.name: request.POST.get(FACT_PREFIX + spec.name, "") for spec in rule.facts}
+    try:
+        services.application_save_draft(
+            actor=request.user,
+            application_id=application.pk,
+            raw_facts={k: v for k, v in raw.items() if v != ""},
+            other_funding_declared=request.POST.get("other_funding_declared") == "on",
+            other_funding_detail=request.POST.get("other_funding_detail", "")[:1000],
+        )
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=409)
+    return HttpResponse(status=204)
+
+
+@require_POST
+def preview(request: HttpRequest, reference: str) -> HttpResponse:
+    """The amount and reasons for what is typed now (server-side engine), as a fragment."""
+    application = _own_application(request, reference)
+    rule = application.rule_version.rule
+    form = facts_form(rule, request.POST)
+    result = None
+    if form.is_valid():
+        from measures.services import clause_evaluate
+
+        try:
+            _facts, result = clause_evaluate(
+                version=application.clause.current_version,
+                raw_facts=form.raw_facts(),
+                applicant_type=application.organisation.kind,
+                prior_awards=selectors.prior_awards_for(
+                    organisation=application.organisation, exclude_application_id=application.pk
+                ),
+            )
+        except DomainError:
+            result = None
+    return render(request, "applications/preview.html", {"result": result, "form": form})
+
+
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own_application(request, reference)
+    rule = application.rule_version.rule
+    labels = {m.code: m.label for m in rule.materials}
+    context = {
+        "application": application,
+        "rule": rule,
+        "timeline": selectors.application_timeline(application),
+        "materials": [
+            (labels.get(code, code), versions)
+            for code, versions in selectors.current_materials(application).items()
+        ],
+        "corrections": [
+            (labels.get(code, code), reason)
+            for code, reason in application.correction_requests.items()
+        ],
+        "next_step": APPLICANT_NEXT_STEP.get(application.status, ""),
+        "can_withdraw": application.status
+        in (Status.COUNTY_REVIEW, Status.DEPARTMENT_REVIEW, Status.APPROVAL, Status.RETURNED),
+        "withdraw_form": ReasonForm(),
+        "facts": [(spec.label, application.facts.get(spec.name, "")) for spec in rule.facts],
+    }
+    return render(request, "applications/detail.html", context)
+
+
+@require_POST
+def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own_application(request, reference)
+    try:
+        services.application_withdraw(
+            actor=request.user, application_id=application.pk, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("申报已撤回。"))
+    return redirect("applications:detail", reference)
+
+
+@require_POST
+def delete_draft(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own_application(request, reference)
+    try:
+        services.application_delete_draft(actor=request.user, application_id=application.pk)
+    except DomainError as exc:
+        flash_error(request, exc)
+        return redirect("applications:detail", reference)
+    messages.success(request, _("草稿已删除。"))
+    return redirect("applications:dashboard")
+
+
+@xframe_options_sameorigin
+def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
+    """The only way to a stored file: the visibility selector decides, 404 otherwise."""
+    evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
+    inline = request.GET.get("inline") == "1"
+    response = FileResponse(
+        evidence.file.open("rb"),
+        content_type=evidence.content_type,
+        as_attachment=not inline,
+        filename=evidence.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,68 @@
+"""Reads over the policy catalogue, rounds and budgets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.selectors import user_scopes
+
+from .models import Clause, Measure, Policy, Round, RoundBudget
+
+
+def current_policy() -> Policy | None:
+    return Policy.objects.order_by("-issued_on").first()
+
+
+def measures_of(policy: Policy) -> QuerySet[Measure]:
+    return (
+        Measure.objects.filter(policy=policy)
+        .select_related("section")
+        .prefetch_related(
+            "departments",
+            Prefetch(
+                "clauses",
+                queryset=Clause.objects.select_related("current_version", "department"),
+            ),
+        )
+        .order_by("number")
+    )
+
+
+def clauses_of(policy: Policy) -> QuerySet[Clause]:
+    return Clause.objects.filter(policy=policy).select_related(
+        "measure", "current_version", "department"
+    )
+
+
+def open_rounds(*, at: datetime | None = None) -> QuerySet[Round]:
+    at = at or timezone.now()
+    return Round.objects.filter(opens_at__lte=at, closes_at__gt=at).select_related("policy")
+
+
+def open_round_for_clause(clause: Clause, *, at: datetime | None = None) -> Round | None:
+    return open_rounds(at=at).filter(clauses=clause).order_by("closes_at").first()
+
+
+def open_round_by_clause(*, at: datetime | None = None) -> dict[int, Round]:
+    """clause id → the open round closing first that takes it (one query)."""
+    result: dict[int, Round] = {}
+    for round_ in open_rounds(at=at).prefetch_related("clauses").order_by("-closes_at"):
+        for clause in round_.clauses.all():
+            result[clause.pk] = round_
+    return result
+
+
+BUDGET_VIEWERS = frozenset({Role.POLICY_ADMIN, Role.APPROVER, Role.FINANCE, Role.AUDITOR})
+
+
+def budgets_visible_to(*, user: User, round_id: int | None = None) -> QuerySet[RoundBudget]:
+    if not user_scopes(user).roles & BUDGET_VIEWERS:
+        return RoundBudget.objects.none()
+    budgets = RoundBudget.objects.select_related("round", "measure").order_by(
+        "-round__opens_at", "measure__number"
+    )
+    return budgets.filter(round_id=round_id) if round_id else budgets

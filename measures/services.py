@@ -1,0 +1,238 @@
+"""Writes over the policy catalogue, rule versions and budgets; the evaluation entry point."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Department, User
+from audit.services import audit_record
+from xianyang_portal.errors import Conflict, DomainError
+from xianyang_portal.money import format_yuan
+
+from .models import Clause, ClauseVersion, Measure, Policy, RoundBudget, Section
+from .rules.catalogue import Catalogue
+from .rules.engine import clean_facts, evaluate
+from .rules.types import ClauseRule, Evaluation, FactsError, PriorAward, RuleDefinitionError
+
+
+@dataclass
+class LoadReport:
+    policy: Policy
+    measures: int = 0
+    clauses_created: int = 0
+    versions_created: int = 0
+    versions_updated_in_place: int = 0
+    unchanged: int = 0
+
+
+def _department(name: str) -> Department:
+    try:
+        return Department.objects.get(name=name)
+    except Department.DoesNotExist as exc:
+        raise DomainError(
+            _("未知的部门：%(name)s") % {"name": name}, code="unknown_department"
+        ) from exc
+
+
+@transaction.atomic
+def policy_load_catalogue(
+    *, catalogue: Catalogue, source_text: str, actor: User | None = None
+) -> LoadReport:
+    """Create or update a policy from its catalogue; idempotent, never rewrites used versions."""
+    meta = catalogue.policy
+    policy, _created = Policy.objects.update_or_create(
+        code=meta.code,
+        defaults={
+            "document_number": meta.document_number,
+            "title": meta.title,
+            "issuer": meta.issuer,
+            "issued_on": meta.issued,
+            "valid_from": meta.valid_from,
+            "valid_to": meta.valid_to,
+            "general_rules": list(meta.general_rules),
+            "source_sha256": hashlib.sha256(source_text.encode()).hexdigest(),
+        },
+    )
+    report = LoadReport(policy=policy)
+    sections = {}
+    for section_def in catalogue.sections:
+        sections[section_def.number], _ = Section.objects.update_or_create(
+            policy=policy, number=section_def.number, defaults={"title": section_def.title}
+        )
+    for measure_def in catalogue.measures:
+        measure, _ = Measure.objects.update_or_create(
+            policy=policy,
+            number=measure_def.number,
+            defaults={
+                "section": sections[measure_def.section],
+                "title": measure_def.title,
+                "text": measure_def.text,
+                "other_responsible": list(measure_def.other_responsible),
+                "monetary": measure_def.monetary,
+                "offer": measure_def.offer or "",
+            },
+        )
+        measure.departments.set([_department(name) for name in measure_def.departments])
+        report.measures += 1
+        for order, rule in enumerate(measure_def.clauses):
+            _load_clause(policy, measure, rule, order, actor, report)
+    return report
+
+
+def _load_clause(
+    policy: Policy, measure: Measure, rule: ClauseRule, order: int, actor, report: LoadReport
+) -> None:
+    clause, created = Clause.objects.get_or_create(
+        policy=policy,
+        code=rule.code,
+        defaults={
+            "measure": measure,
+            "title": rule.title,
+            "department": _department(rule.department),
+            "sort_order": order,
+        },
+    )
+    if created:
+        report.clauses_created += 1
+    else:
+        Clause.objects.filter(pk=clause.pk).update(
+            measure=measure,
+            title=rule.title,
+            department=_department(rule.department),
+            sort_order=order,
+        )
+    outcome = _store_rule(clause=clause, rule_data=rule.to_dict(), actor=actor, note="目录文件导入")
+    if outcome == "created":
+        report.versions_created += 1
+    elif outcome == "updated":
+        report.versions_updated_in_place += 1
+    else:
+        report.unchanged += 1
+
+
+def _store_rule(*, clause: Clause, rule_data: dict[str, Any], actor, note: str) -> str:
+    current = clause.current_version
+    if current is not None and current.rule_data == rule_data:
+        return "unchanged"
+    if current is not None and not current.is_used():
+        current.rule_data = rule_data
+        current.change_note = note
+        current.save(update_fields=["rule_data", "change_note"])
+        outcome = "updated"
+    else:
+        number = (current.number + 1) if current else 1
+        current = ClauseVersion.objects.create(
+            clause=clause, number=number, rule_data=rule_data, created_by=actor, change_note=note
+        )
+        clause.current_version = current
+        clause.save(update_fields=["current_version"])
+        outcome = "created"
+    audit_record(
+        actor=actor,
+        obj=clause,
+        action="clause.rule_change",
+        after={"version": current.number, "mode": outcome},
+        comment=note,
+    )
+    return outcome
+
+
+@transaction.atomic
+def clause_rule_update(
+    *, actor: User, clause: Clause, rule_data: Mapping[str, Any], note: str = ""
+) -> ClauseVersion:
+    """Admin edit of a clause rule: a new version when the current one is already used."""
+    try:
+        rule = ClauseRule.from_dict(rule_data)
+    except RuleDefinitionError as exc:
+        raise DomainError(
+            _("规则无效：%(errors)s") % {"errors": "；".join(exc.errors)},
+            code="invalid_rule",
+            detail={"rule": exc.errors},
+        ) from exc
+    if rule.code != clause.code:
+        raise DomainError(_("不能修改条款代码。"), code="code_changed")
+    locked = (
+        Clause.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=clause.pk)
+    )
+    locked.title = rule.title
+    locked.department = _department(rule.department)
+    locked.save(update_fields=["title", "department"])
+    _store_rule(clause=locked, rule_data=rule.to_dict(), actor=actor, note=note or "后台修改")
+    locked.refresh_from_db(fields=["current_version"])
+    return locked.current_version
+
+
+def clause_evaluate(
+    *,
+    version: ClauseVersion,
+    raw_facts: Mapping[str, Any],
+    applicant_type: str,
+    prior_awards: Sequence[PriorAward] = (),
+) -> tuple[dict[str, Any], Evaluation]:
+    """Clean the facts and run the engine; invalid facts raise DomainError with field details."""
+    rule = version.rule
+    try:
+        facts = clean_facts(rule, raw_facts)
+    except FactsError as exc:
+        raise DomainError(
+            _("申报信息有误：%(first)s") % {"first": next(iter(exc.errors.values()))},
+            code="invalid_facts",
+            detail=exc.errors,
+        ) from exc
+    validity = (version.clause.policy.valid_from, version.clause.policy.valid_to)
+    result = evaluate(
+        rule, facts, applicant_type=applicant_type, prior_awards=prior_awards, validity=validity
+    )
+    return facts, result
+
+
+def budget_commit(*, round_id: int, measure_id: int, amount: Decimal) -> RoundBudget:
+    """Commit an approved amount against the round's budget for the measure (row-locked).
+
+    Call inside the caller's transaction so the commitment and the approval land together.
+    A round without a budget row for the measure has no limit set and commits nothing.
+    """
+    budget = (
+        RoundBudget.objects.select_for_update()
+        .filter(round_id=round_id, measure_id=measure_id)
+        .first()
+    )
+    if budget is None:
+        return None
+    if budget.committed + amount > budget.amount:
+        raise Conflict(
+            _("预算不足：本批次该措施预算%(total)s，已核定%(used)s，剩余%(left)s，本次需%(need)s。")
+            % {
+                "total": format_yuan(budget.amount),
+                "used": format_yuan(budget.committed),
+                "left": format_yuan(budget.remaining),
+                "need": format_yuan(amount),
+            },
+            code="budget_exceeded",
+            detail={"remaining": str(budget.remaining)},
+        )
+    budget.committed += amount
+    budget.save(update_fields=["committed"])
+    return budget
+
+
+def budget_release(*, round_id: int, measure_id: int, amount: Decimal) -> None:
+    budget = (
+        RoundBudget.objects.select_for_update()
+        .filter(round_id=round_id, measure_id=measure_id)
+        .first()
+    )
+    if budget is None:
+        return
+    budget.committed = max(Decimal("0.00"), budget.committed - amount)
+    budget.save(update_fields=["committed"])

@@ -1,0 +1,264 @@
+"""The one service that moves an application's status, and the review actions built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.notifications import notify
+from accounts.selectors import user_scopes
+from applications.models import Application, Status
+from audit.models import AuditEvent
+from audit.services import audit_record
+from measures.services import budget_commit, budget_release
+from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.money import MoneyError, format_yuan, parse_money
+
+from .workflow import (
+    ACTION_LABELS,
+    APPLICANT,
+    FIRST_STAGE,
+    NEXT_STAGE,
+    PUBLIC,
+    RETURN_STAGE,
+    REVIEW_STAGES,
+    STAGE_ROLE,
+    SYSTEM,
+    Action,
+    Transition,
+    transition_for,
+)
+
+AMOUNT_ACTIONS = {Action.RECOMMEND, Action.APPROVE, Action.AMEND}
+
+
+@dataclass
+class TransitionRequest:
+    action: str
+    comment: str = ""
+    amount: Any = None
+    amount_basis: str = ""
+    expected_revision: int | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def actor_kinds(actor: User | None, application: Application, *, system: bool = False) -> set[str]:
+    """What the actor is for this application: applicant, a scoped reviewer role, system."""
+    if system:
+        return {SYSTEM, PUBLIC}
+    if actor is None:
+        return {PUBLIC}
+    scopes = user_scopes(actor)
+    kinds: set[str] = set()
+    if application.organisation_id in scopes.organisation_ids:
+        kinds.add(APPLICANT)
+    for role in scopes.roles:
+        if role == "county_reviewer" and application.organisation.place_id not in scopes.place_ids:
+            continue
+        if (
+            role == "department_reviewer"
+            and application.clause.department_id not in scopes.department_ids
+        ):
+            continue
+        kinds.add(role)
+    return kinds
+
+
+def _stages(application: Application) -> list[str]:
+    stages = [s for s in application.clause.measure.review_stages if s in REVIEW_STAGES]
+    return [*stages, Status.APPROVAL]
+
+
+def _target(transition: Transition, application: Application) -> str:
+    if transition.target == FIRST_STAGE:
+        return _stages(application)[0]
+    if transition.target == NEXT_STAGE:
+        stages = _stages(application)
+        return stages[stages.index(application.status) + 1]
+    if transition.target == RETURN_STAGE:
+        return application.returned_from or _stages(application)[0]
+    return transition.target
+
+
+def _status_label(value: str) -> str:
+    return Status(value).label if value in Status.values else value
+
+
+def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
+    """The amount a reviewer sets: ≥0, two decimals, within the ceiling, equal to a fixed amount."""
+    if raw in (None, ""):
+        raise DomainError(
+            _("请填写金额。"), code="amount_required", detail={"amount": [_("请填写金额。")]}
+        )
+    try:
+        amount = parse_money(raw)
+    except MoneyError as exc:
+        raise DomainError(str(exc), code="invalid_amount", detail={"amount": [str(exc)]}) from exc
+    computed = application.computed_amount
+    kind = application.amount_kind
+    if kind == "fixed" and computed is not None and amount != computed:
+        message = _("本条款为定额奖励，金额须为 %(amount)s。") % {"amount": format_yuan(computed)}
+        raise DomainError(message, code="amount_not_fixed", detail={"amount": [message]})
+    if kind == "ceiling" and computed is not None and amount > computed:
+        message = _("金额不能超过上限 %(amount)s。") % {"amount": format_yuan(computed)}
+        raise DomainError(message, code="amount_above_ceiling", detail={"amount": [message]})
+    if kind == "unspecified" and not basis.strip():
+        message = _("本条款金额未在政策中明确，须填写金额依据。")
+        raise DomainError(message, code="basis_required", detail={"amount_basis": [message]})
+    return amount
+
+
+def _check_separation_of_duties(actor: User, application: Application, stage: str) -> None:
+    acted_elsewhere = AuditEvent.objects.filter(
+        object_type=application._meta.label_lower,
+        object_id=str(application.pk),
+        actor=actor,
+        before__status__in=[s for s in REVIEW_STAGES if s != stage],
+    ).exists()
+    if acted_elsewhere:
+        raise NotAllowed(
+            _("您已在本申报的其他审核环节处理过，同一人不能在两个环节审核同一申报。"),
+            code="separation_of_duties",
+        )
+
+
+@transaction.atomic
+def application_transition(
+    *,
+    actor: User | None,
+    application_id: int,
+    request: TransitionRequest,
+    system: bool = False,
+) -> Application:
+    """Lock, check the table and the actor, apply effects, audit, notify on commit."""
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("organisation", "clause", "clause__measure", "round")
+        .get(pk=application_id)
+    )
+    label = str(ACTION_LABELS.get(request.action, request.action))
+    if request.expected_revision is not None and request.expected_revision != application.revision:
+        raise Conflict(
+            _("该申报已被他人处理（当前状态：%(status)s），请刷新页面后再操作。")
+            % {"status": application.get_status_display()},
+            code="stale",
+        )
+    transition = transition_for(application.status, request.action)
+    if transition is None:
+        raise DomainError(
+            _("当前状态“%(status)s”下不能执行“%(action)s”。")
+            % {"status": application.get_status_display(), "action": label},
+            code="invalid_transition",
+        )
+    kinds = actor_kinds(actor, application, system=system)
+    if not kinds & transition.actors:
+        raise NotAllowed(
+            _("您无权对该申报执行“%(action)s”。") % {"action": label}, code="not_allowed"
+        )
+    is_review_step = application.status in REVIEW_STAGES and actor is not None and not system
+    if is_review_step and APPLICANT in kinds and request.action not in (Action.WITHDRAW,):
+        raise NotAllowed(_("审核人员不能审核本人所在单位的申报。"), code="conflict_of_interest")
+    if is_review_step and STAGE_ROLE.get(application.status) in kinds:
+        _check_separation_of_duties(actor, application, application.status)
+    if transition.needs_comment and not request.comment.strip():
+        raise DomainError(
+            _("“%(action)s”须填写理由。") % {"action": label},
+            code="comment_required",
+            detail={"comment": [_("请填写理由。")]},
+        )
+
+    before = {
+        "status": application.status,
+        "recommended_amount": application.recommended_amount,
+        "approved_amount": application.approved_amount,
+    }
+    source = application.status
+    target = _target(transition, application)
+    update_fields = {"status", "revision", "stage_entered_at", "updated_at"}
+    if request.action in AMOUNT_ACTIONS:
+        amount = validate_amount(application, request.amount, request.amount_basis)
+        if request.amount_basis:
+            application.amount_basis = request.amount_basis
+            update_fields.add("amount_basis")
+        if request.action == Action.RECOMMEND:
+            application.recommended_amount = amount
+            update_fields.add("recommended_amount")
+        else:
+            old = application.approved_amount or Decimal("0.00")
+            _commit_budget(application, amount - old if request.action == Action.AMEND else amount)
+            application.approved_amount = amount
+            update_fields.add("approved_amount")
+    if request.action == Action.RETURN:
+        application.returned_from = source
+        application.correction_requests = {
+            k: v for k, v in request.corrections.items() if v.strip()
+        }
+        update_fields |= {"returned_from", "correction_requests"}
+    if request.action == Action.RESUBMIT:
+        application.correction_requests = {}
+        update_fields.add("correction_requests")
+    if request.action in (Action.UPHOLD_OBJECTION,) or (
+        request.action == Action.REJECT and source == Status.PENDING_NOTICE
+    ):
+        budget_release(
+            round_id=application.round_id,
+            measure_id=application.clause.measure_id,
+            amount=application.approved_amount or Decimal("0.00"),
+        )
+    application.status = target
+    application.revision += 1
+    application.stage_entered_at = timezone.now()
+    application.save(update_fields=sorted(update_fields))
+    audit_record(
+        actor=actor,
+        obj=application,
+        action=f"application.{request.action}",
+        before=before,
+        after={
+            "status": target,
+            "recommended_amount": application.recommended_amount,
+            "approved_amount": application.approved_amount,
+            **({"corrections": request.corrections} if request.corrections else {}),
+            **request.details,
+        },
+        comment=request.comment,
+    )
+    _after_commit(application, request.action, source, target)
+    return application
+
+
+def _commit_budget(application: Application, delta: Decimal) -> None:
+    if delta > 0:
+        budget_commit(
+            round_id=application.round_id, measure_id=application.clause.measure_id, amount=delta
+        )
+    elif delta < 0:
+        budget_release(
+            round_id=application.round_id, measure_id=application.clause.measure_id, amount=-delta
+        )
+
+
+def _after_commit(application: Application, action: str, source: str, target: str) -> None:
+    link = reverse("applications:detail", args=[application.reference])
+    subject = _("申报 %(ref)s 状态更新：%(status)s") % {
+        "ref": application.reference,
+        "status": _status_label(target),
+    }
+    body = _("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。") % {
+        "clause": application.clause.title,
+        "source": _status_label(source),
+        "target": _status_label(target),
+    }
+    notify(users=application.organisation.members.all(), subject=subject, body=body, link=link)
+    if target == Status.APPROVED and action in (Action.FINISH_NOTICE, Action.AMEND):
+        from .letters.tasks import queue_letter
+
+        queue_letter(application.pk)
