@@ -1,0 +1,667 @@
+"""Rule engine: clean submitted facts, evaluate a clause (pure Python, no Django).
+
+Each ClauseRule is compiled once into a closure with its constants, labels and reason texts
+prepared, so the hot path is a few dict lookups, Decimal operations and string formats.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from measures.rules.types import (
+    APPLICANT_TYPE_LABELS,
+    CENT,
+    CONDITION_OPS,
+    ZERO,
+    CeilingReward,
+    ClauseRule,
+    Condition,
+    CumulativeCap,
+    Evaluation,
+    FactsError,
+    FactSpec,
+    FixedReward,
+    MatchingReward,
+    PerItemReward,
+    PriorAward,
+    ProportionalReward,
+    RewardRule,
+    TieredReward,
+    UnspecifiedReward,
+    format_amount_wan,
+    format_decimal,
+)
+
+Facts = Mapping[str, Any]
+Validity = tuple[date, date]
+Evaluator = Callable[[Facts, str, Sequence[PriorAward], Validity], Evaluation]
+# A compiled reward step appends its reasons and blocking messages and returns
+# (amount or None, amount kind).
+_Calc = Callable[[Facts, Sequence[PriorAward], list[str], list[str]], tuple[Decimal | None, str]]
+_Check = Callable[[Facts, list[str], list[str]], None]
+
+MONEY_MAX = Decimal("100000000000")  # 1e11 yuan: anything larger is a typing error
+COUNT_MAX = 10000
+PERCENT_MIN = Decimal(-100)
+PERCENT_MAX = Decimal(10000)
+TEXT_MAX = 500
+_HUNDRED = Decimal(100)
+
+_fmt = format_amount_wan
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning facts
+
+
+class _BadValue(Exception):
+    pass
+
+
+def _parse_number(spec: FactSpec, value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise _BadValue(f"{spec.label}须为数字")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("，", "").replace(" ", "")
+        if spec.kind == "percent" and text.endswith("%"):
+            text = text[:-1]
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise _BadValue(f"{spec.label}不是有效数字：{value}") from None
+    else:
+        raise _BadValue(f"{spec.label}须为数字")
+    if not number.is_finite():
+        raise _BadValue(f"{spec.label}不是有效数字：{value}")
+    return number
+
+
+def _check_bounds(spec: FactSpec, number: Decimal) -> None:
+    if spec.min is not None and number < spec.min:
+        raise _BadValue(f"{spec.label}不能小于{format_decimal(spec.min)}")
+    if spec.max is not None and number > spec.max:
+        raise _BadValue(f"{spec.label}不能大于{format_decimal(spec.max)}")
+
+
+def _clean_money(spec: FactSpec, value: object) -> Decimal:
+    number = _parse_number(spec, value)
+    if number < 0:
+        raise _BadValue(f"{spec.label}不能为负数")
+    if number > MONEY_MAX:
+        raise _BadValue(f"{spec.label}数额过大（超过1000亿元），请核对单位（元）")
+    quantized = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    if quantized != number:
+        raise _BadValue(f"{spec.label}最多保留两位小数")
+    _check_bounds(spec, quantized)
+    return quantized
+
+
+def _clean_count(spec: FactSpec, value: object) -> int:
+    number = _parse_number(spec, value)
+    if number != number.to_integral_value():
+        raise _BadValue(f"{spec.label}须为整数")
+    if number < 0:
+        raise _BadValue(f"{spec.label}不能为负数")
+    if number > COUNT_MAX:
+        raise _BadValue(f"{spec.label}数量过大（超过{COUNT_MAX}）")
+    _check_bounds(spec, number)
+    return int(number)
+
+
+def _clean_percent(spec: FactSpec, value: object) -> Decimal:
+    number = _parse_number(spec, value)
+    if number < PERCENT_MIN or number > PERCENT_MAX:
+        raise _BadValue(f"{spec.label}超出合理范围（-100%至10000%）")
+    _check_bounds(spec, number)
+    return number
+
+
+def _clean_date(spec: FactSpec, value: object) -> date:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        result = value
+    elif isinstance(value, str):
+        try:
+            result = date.fromisoformat(value.strip())
+        except ValueError:
+            raise _BadValue(f"{spec.label}日期格式无效：{value}，应为YYYY-MM-DD") from None
+    else:
+        raise _BadValue(f"{spec.label}日期格式无效：{value}，应为YYYY-MM-DD")
+    if not 1900 <= result.year <= 2100:
+        raise _BadValue(f"{spec.label}超出合理范围：{result.isoformat()}")
+    return result
+
+
+def _clean_text(spec: FactSpec, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise _BadValue(f"{spec.label}须为文本")
+    text = str(value).strip()
+    if len(text) > TEXT_MAX:
+        raise _BadValue(f"{spec.label}过长（最多{TEXT_MAX}字）")
+    return text
+
+
+_TRUE = frozenset(("true", "1", "yes", "y", "on", "是", "有"))
+_FALSE = frozenset(("false", "0", "no", "n", "off", "否", "无"))
+
+
+def _clean_bool(spec: FactSpec, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise _BadValue(f"{spec.label}须为“是”或“否”")
+
+
+def _clean_tier(spec: FactSpec, value: object) -> str:
+    text = str(value).strip() if isinstance(value, str | int) else None
+    for choice in spec.choices:
+        if text in (choice.value, choice.label):
+            return choice.value
+    labels = "、".join(c.label for c in spec.choices)
+    raise _BadValue(f"未知的等级：{value}，可选：{labels}")
+
+
+_CLEANERS: dict[str, Callable[[FactSpec, object], Any]] = {
+    "money": _clean_money,
+    "count": _clean_count,
+    "percent": _clean_percent,
+    "date": _clean_date,
+    "text": _clean_text,
+    "bool": _clean_bool,
+    "tier": _clean_tier,
+}
+
+
+def clean_facts(rule: ClauseRule, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert form/JSON values to typed facts; raise FactsError(field → message)."""
+    errors: dict[str, str] = {}
+    known = {spec.name for spec in rule.facts}
+    for name in raw:
+        if name not in known:
+            errors[str(name)] = f"未知的字段：{name}"
+    cleaned: dict[str, Any] = {}
+    for spec in rule.facts:
+        value = raw.get(spec.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.required:
+                errors[spec.name] = f"请填写{spec.label}"
+            continue
+        try:
+            cleaned[spec.name] = _CLEANERS[spec.kind](spec, value)
+        except _BadValue as exc:
+            errors[spec.name] = str(exc)
+    if errors:
+        raise FactsError(errors)
+    return cleaned
+
+
+# --------------------------------------------------------------------------------------------
+# Compiling rules
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def _value_formatter(kind: str) -> Callable[[Any], str]:
+    if kind == "money":
+        return _fmt
+    if kind == "percent":
+        return lambda v: f"{format_decimal(v)}%"
+    if kind == "bool":
+        return lambda v: "：是" if v else "：否"
+    if kind == "date":
+        return lambda v: v.isoformat()
+    return str
+
+
+def _compile_condition(cond: Condition, spec: FactSpec) -> _Check:
+    name = cond.fact
+    test = _OPERATORS[cond.op]
+    target = cond.value
+    show = _value_formatter(spec.kind)
+    if cond.text:
+        requirement = cond.text
+    elif spec.kind == "bool":
+        wanted = bool(target) if cond.op == "==" else not target
+        requirement = f"{spec.label}须为“{'是' if wanted else '否'}”"
+    else:
+        requirement = f"{spec.label}{CONDITION_OPS[cond.op]}{show(target)}"
+    label = spec.label
+    missing = f"未填写{label}，不满足条件：{requirement}"
+
+    def check(facts: Facts, reasons: list[str], blocking: list[str]) -> None:
+        value = facts.get(name)
+        if value is None:
+            reasons.append(missing)
+            blocking.append(missing)
+        elif test(value, target):
+            reasons.append(f"{label}{show(value)}，满足条件：{requirement}")
+        else:
+            message = f"{label}{show(value)}，不满足条件：{requirement}"
+            reasons.append(message)
+            blocking.append(message)
+
+    return check
+
+
+def _missing(label: str) -> _Calc:
+    message = f"未填写{label}，无法计算奖励金额"
+
+    def calc(
+        facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+    ) -> tuple[Decimal | None, str]:
+        reasons.append(message)
+        blocking.append(message)
+        return None, "none"
+
+    return calc
+
+
+def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:
+    if isinstance(rule, FixedReward | CeilingReward):
+        amount = rule.amount
+        fixed = isinstance(rule, FixedReward)
+        kind = "fixed" if fixed else "ceiling"
+        reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(amount)}"
+
+        def calc_constant(
+            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+        ) -> tuple[Decimal | None, str]:
+            reasons.append(reason)
+            return amount, kind
+
+        return calc_constant
+
+    if isinstance(rule, PerItemReward):
+        amount = rule.amount
+        count_name = rule.count_fact
+        kind = rule.mode
+        unit = rule.unit
+        head = f"{prefix}{rule.item_label}{'不超过' if kind == 'ceiling' else ''}{_fmt(amount)} × "
+        tail = "（上限）" if kind == "ceiling" else ""
+        missing = f"未填写{facts[count_name].label}，无法计算奖励金额"
+
+        def calc_per_item(
+            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+        ) -> tuple[Decimal | None, str]:
+            count = facts.get(count_name)
+            if count is None:
+                reasons.append(missing)
+                blocking.append(missing)
+                return None, "none"
+            total = amount * count
+            reasons.append(f"{head}{count}{unit} = {_fmt(total)}{tail}")
+            return total, kind
+
+        return calc_per_item
+
+    if isinstance(rule, ProportionalReward | MatchingReward):
+        base_name = rule.base_fact
+        ratio = rule.ratio
+        cap = rule.cap if isinstance(rule, ProportionalReward) else None
+        is_default = isinstance(rule, ProportionalReward) and rule.ratio_is_default
+        ratio_text = f"{format_decimal(ratio * _HUNDRED)}%"
+        if is_default:
+            ratio_text += "（默认比例，由政策管理员设定）"
+        head = f"{prefix}{facts[base_name].label}"
+        missing = f"未填写{facts[base_name].label}，无法计算奖励金额"
+        word = "配套奖励上限" if isinstance(rule, MatchingReward) else "奖励上限"
+        if cap is None:
+            cap_note = "（本条款未规定封顶金额）" if isinstance(rule, ProportionalReward) else ""
+
+            def calc_ratio(
+                facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+            ) -> tuple[Decimal | None, str]:
+                base = facts.get(base_name)
+                if base is None:
+                    reasons.append(missing)
+                    blocking.append(missing)
+                    return None, "none"
+                product = base * ratio
+                shown = _fmt(product)
+                reasons.append(
+                    f"{head}{_fmt(base)} × {ratio_text} = {shown}，{word}{shown}{cap_note}"
+                )
+                return product, "ceiling"
+
+            return calc_ratio
+
+        cap_text = _fmt(cap)
+        over = f"，超过封顶{cap_text}，{word}{cap_text}"
+        under = f"，未超过封顶{cap_text}，{word}"
+
+        def calc_ratio_capped(
+            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+        ) -> tuple[Decimal | None, str]:
+            base = facts.get(base_name)
+            if base is None:
+                reasons.append(missing)
+                blocking.append(missing)
+                return None, "none"
+            product = base * ratio
+            shown = _fmt(product)
+            if product > cap:
+                reasons.append(f"{head}{_fmt(base)} × {ratio_text} = {shown}{over}")
+                return cap, "ceiling"
+            reasons.append(f"{head}{_fmt(base)} × {ratio_text} = {shown}{under}{shown}")
+            return product, "ceiling"
+
+        return calc_ratio_capped
+
+    if isinstance(rule, UnspecifiedReward):
+        note = f"（{rule.note}）" if rule.note else ""
+        reason = f"{prefix}奖励金额政策未具体规定{note}，由审核部门在批次预算内核定，并书面说明依据"
+        base_name = rule.base_fact
+        if base_name is None:
+
+            def calc_unspecified(
+                facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+            ) -> tuple[Decimal | None, str]:
+                reasons.append(reason)
+                return None, "unspecified"
+
+            return calc_unspecified
+
+        base_label = facts[base_name].label
+        show = _value_formatter(facts[base_name].kind)
+
+        def calc_unspecified_basis(
+            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+        ) -> tuple[Decimal | None, str]:
+            reasons.append(reason)
+            value = facts.get(base_name)
+            if value is not None:
+                reasons.append(f"核定参考：{base_label}{show(value)}")
+            return None, "unspecified"
+
+        return calc_unspecified_basis
+
+    if isinstance(rule, TieredReward):
+        spec = facts[rule.tier_fact]
+        tier_name = rule.tier_fact
+        subs = {
+            value: _compile_reward(sub, facts, f"{sub.label or spec.choice_label(value)}，")
+            for value, sub in rule.tiers
+        }
+        labels = "、".join(c.label for c in spec.choices)
+
+        def calc_tiered(
+            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+        ) -> tuple[Decimal | None, str]:
+            tier = facts.get(tier_name)
+            sub = subs.get(tier)
+            if sub is None:
+                message = f"未知的等级：{tier}，可选：{labels}"
+                reasons.append(message)
+                blocking.append(message)
+                return None, "none"
+            return sub(facts, prior, reasons, blocking)
+
+        return calc_tiered
+
+    raise TypeError(f"unknown reward rule {rule!r}")
+
+
+def _with_cap(inner: _Calc, cap: CumulativeCap) -> _Calc:
+    group = cap.group
+    limit = cap.amount
+    limit_text = _fmt(limit)
+    untouched = f"累计上限{limit_text}，已获{_fmt(ZERO)}，本次最多{limit_text}"
+    reduced = f"按累计上限核减为{limit_text}"
+
+    def calc_capped(
+        facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+    ) -> tuple[Decimal | None, str]:
+        amount, kind = inner(facts, prior, reasons, blocking)
+        used = ZERO
+        for award in prior:
+            if award.group == group:
+                used += award.amount
+        if not used:
+            reasons.append(untouched)
+            if amount is not None and amount > limit:
+                reasons.append(reduced)
+                return limit, kind
+            return amount, kind
+        remaining = limit - used
+        if remaining <= 0:
+            message = f"累计上限{limit_text}，已获{_fmt(used)}，额度已用完"
+            reasons.append(message)
+            blocking.append(message)
+            return None, "none"
+        reasons.append(f"累计上限{limit_text}，已获{_fmt(used)}，本次最多{_fmt(remaining)}")
+        if amount is not None and amount > remaining:
+            reasons.append(f"按累计上限核减为{_fmt(remaining)}")
+            return remaining, kind
+        return amount, kind
+
+    return calc_capped
+
+
+def _compile_reward(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:
+    calc = _compile_base(rule, facts, prefix)
+    if rule.conditions:
+        checks = tuple(_compile_condition(c, facts[c.fact]) for c in rule.conditions)
+        base_calc = calc
+
+        def calc_conditional(
+            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+        ) -> tuple[Decimal | None, str]:
+            for check in checks:
+                check(facts, reasons, blocking)
+            return base_calc(facts, prior, reasons, blocking)
+
+        calc = calc_conditional
+    if rule.cumulative_cap is not None:
+        calc = _with_cap(calc, rule.cumulative_cap)
+    return calc
+
+
+def _tier_groups(rule: RewardRule) -> dict[str, str]:
+    """tier value → cumulative-cap group, for tiers that carry their own cap."""
+    if not isinstance(rule, TieredReward):
+        return {}
+    return {value: sub.cumulative_cap.group for value, sub in rule.tiers if sub.cumulative_cap}
+
+
+def compile_rule(rule: ClauseRule) -> Evaluator:
+    """Build the fast evaluator for one clause (done once per rule object)."""
+    facts_by_name = {spec.name: spec for spec in rule.facts}
+    code = rule.code
+    allowed_text = "、".join(APPLICANT_TYPE_LABELS.get(t, t) for t in rule.applicant_types)
+    applicant_ok = {
+        t: f"申报主体符合：{APPLICANT_TYPE_LABELS.get(t, t)}" for t in rule.applicant_types
+    }
+    applicant_bad = {
+        t: f"本条款申报主体为：{allowed_text}；当前为：{label}"
+        for t, label in APPLICANT_TYPE_LABELS.items()
+    }
+
+    event_name = rule.event_date_fact
+    event_label = facts_by_name[event_name].label if event_name else ""
+    event_missing = f"未填写{event_label}，无法确认是否在政策有效期内"
+    no_event = rule.event_note or "本条款无单一认定日期，不按认定日期校验政策有效期"
+    # (validity, start, end, "在…内" tail, "不在…内" tail), replaced as one tuple so concurrent
+    # callers never see a half-updated cache.
+    period_cache: list[tuple[Any, date, date, str, str]] = [(None, date.max, date.min, "", "")]
+
+    tier_name = rule.reward.tier_fact if isinstance(rule.reward, TieredReward) else None
+    tier_spec = facts_by_name[tier_name] if tier_name else None
+    group = rule.award_group
+    tier_groups = _tier_groups(rule.reward)
+    outer_cap = rule.reward.cumulative_cap.group if rule.reward.cumulative_cap else None
+    default_group = outer_cap or (group if (rule.first_time or rule.group) else None)
+    first_time = rule.first_time
+    one_time = rule.one_time
+    basis_name = rule.basis_fact
+    checks_passed: tuple[str, ...] = tuple(
+        text
+        for flag, text in (
+            (first_time, "此前未获同类奖励，符合首次认定（新认定/新取得/首次获得）要求"),
+            (one_time, "此前未获本条款一次性奖励"),
+        )
+        if flag
+    )
+    calc = _compile_reward(rule.reward, facts_by_name, f"{rule.reward.label or rule.title}，")
+    quantize = Decimal.quantize
+
+    def evaluate_clause(
+        facts: Facts,
+        applicant_type: str,
+        prior: Sequence[PriorAward],
+        validity: Validity,
+    ) -> Evaluation:
+        reasons: list[str] = []
+        blocking: list[str] = []
+        ok = applicant_ok.get(applicant_type)
+        if ok is None:
+            message = applicant_bad.get(applicant_type) or (
+                f"本条款申报主体为：{allowed_text}；当前为：{applicant_type}"
+            )
+            reasons.append(message)
+            blocking.append(message)
+        else:
+            reasons.append(ok)
+
+        if event_name is not None:
+            period = period_cache[0]
+            if period[0] is not validity and period[0] != validity:
+                start, end = validity
+                span = f"政策有效期内（{start.isoformat()}至{end.isoformat()}）"
+                period = (validity, start, end, f"在{span}", f"不在{span}")
+                period_cache[0] = period
+            when = facts.get(event_name)
+            if when is None:
+                reasons.append(event_missing)
+                blocking.append(event_missing)
+            elif period[1] <= when <= period[2]:
+                reasons.append(f"{event_label}{when.isoformat()}{period[3]}")
+            else:
+                message = f"{event_label}{when.isoformat()}{period[4]}"
+                reasons.append(message)
+                blocking.append(message)
+        else:
+            reasons.append(no_event)
+
+        tier = facts.get(tier_name) if tier_name is not None else None
+        if prior:
+            basis = facts.get(basis_name) if basis_name is not None else None
+            basis_text = None if basis is None else str(basis)
+            repeated = once = earlier = None
+            for award in prior:
+                if award.clause_code == code:
+                    if one_time and once is None:
+                        once = award
+                    if basis_text is not None and award.basis == basis_text and repeated is None:
+                        repeated = award
+                if (
+                    first_time
+                    and earlier is None
+                    and award.group == group
+                    and (tier is None or award.tier is None or award.tier == tier)
+                ):
+                    earlier = award
+            if repeated is not None:
+                message = (
+                    f"同一事项“{basis_text}”已获本条款奖励{_fmt(repeated.amount)}，"
+                    "同一项目不再重复支持"
+                )
+                reasons.append(message)
+                blocking.append(message)
+            if once is not None:
+                message = f"本条款为一次性奖励，已获本条款奖励{_fmt(once.amount)}，不再重复奖励"
+                reasons.append(message)
+                blocking.append(message)
+            if earlier is not None:
+                shown = ""
+                if earlier.tier and tier_spec is not None:
+                    shown = f"（{tier_spec.choice_label(earlier.tier)}）"
+                message = (
+                    f"本条款仅奖励首次认定，已获同类奖励{shown}{_fmt(earlier.amount)}"
+                    f"（{earlier.clause_code}）"
+                )
+                reasons.append(message)
+                blocking.append(message)
+            if once is None and earlier is None:
+                reasons.extend(checks_passed)
+        elif checks_passed:
+            reasons.extend(checks_passed)
+
+        amount, kind = calc(facts, prior, reasons, blocking)
+        award_group = tier_groups.get(tier, default_group) if tier_groups else default_group
+        if blocking:
+            return Evaluation(
+                False, None, "none", tuple(reasons), tuple(blocking), tier, award_group
+            )
+        if amount is not None:
+            amount = quantize(amount, CENT, ROUND_HALF_UP)
+        return Evaluation(True, amount, kind, tuple(reasons), (), tier, award_group)  # type: ignore[arg-type]
+
+    return evaluate_clause
+
+
+_COMPILED: dict[int, tuple[ClauseRule, Evaluator]] = {}
+_COMPILED_MAX = 4096
+
+
+def evaluator_for(rule: ClauseRule) -> Evaluator:
+    """The compiled evaluator for this rule object (compiled on first use, then cached)."""
+    entry = _COMPILED.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    compiled = compile_rule(rule)
+    _COMPILED[id(rule)] = (rule, compiled)
+    return compiled
+
+
+def evaluate(
+    rule: ClauseRule,
+    facts: Facts,
+    *,
+    applicant_type: str,
+    prior_awards: Sequence[PriorAward] = (),
+    validity: Validity,
+) -> Evaluation:
+    """Evaluate cleaned facts against a clause; see Evaluation for the result."""
+    entry = _COMPILED.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1](facts, applicant_type, prior_awards, validity)
+    return evaluator_for(rule)(facts, applicant_type, prior_awards, validity)
+
+
+__all__ = [
+    "COUNT_MAX",
+    "MONEY_MAX",
+    "Evaluator",
+    "clean_facts",
+    "compile_rule",
+    "evaluate",
+    "evaluator_for",
+]
