@@ -77,6 +77,7 @@ def policy_load_catalogue(
                 "other_responsible": list(measure_def.other_responsible),
                 "monetary": measure_def.monetary,
                 "offer": measure_def.offer or "",
+                "review_stages": list(measure_def.review_stages),
             },
         )
         measure.departments.set([_department(name) for name in measure_def.departments])

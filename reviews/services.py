@@ -151,6 +151,9 @@ def application_transition(
             % {"status": application.get_status_display()},
             code="stale",
         )
+    kinds = actor_kinds(actor, application, system=system)
+    if not kinds:
+        raise NotAllowed(_("您无权处理该申报。"), code="not_allowed")
     transition = transition_for(application.status, request.action)
     if transition is None:
         raise DomainError(
@@ -158,7 +161,6 @@ def application_transition(
             % {"status": application.get_status_display(), "action": label},
             code="invalid_transition",
         )
-    kinds = actor_kinds(actor, application, system=system)
     if not kinds & transition.actors:
         raise NotAllowed(
             _("您无权对该申报执行“%(action)s”。") % {"action": label}, code="not_allowed"

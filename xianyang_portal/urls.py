@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from applications import api as applications_api
 from measures import api as measures_api
 
 public = login_not_required
@@ -16,6 +17,32 @@ api_v1 = [
     path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
     path("rounds/", measures_api.round_list, name="round-list"),
     path("calculator/", measures_api.calculator, name="calculator"),
+    path("applications/", applications_api.application_list, name="application-list"),
+    path(
+        "applications/<str:reference>/",
+        applications_api.application_detail,
+        name="application-detail",
+    ),
+    path(
+        "applications/<str:reference>/evidence/",
+        applications_api.application_evidence,
+        name="application-evidence",
+    ),
+    path(
+        "applications/<str:reference>/submit/",
+        applications_api.application_submit,
+        name="application-submit",
+    ),
+    path(
+        "applications/<str:reference>/resubmit/",
+        applications_api.application_resubmit,
+        name="application-resubmit",
+    ),
+    path(
+        "applications/<str:reference>/withdraw/",
+        applications_api.application_withdraw,
+        name="application-withdraw",
+    ),
 ]
 
 urlpatterns = [

@@ -23,6 +23,9 @@ MEASURE_NUMBERS = tuple(range(1, 26))
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available; same marks
 
 
+REVIEW_STAGES = ("county_review", "department_review")
+
+
 class CatalogueError(ValueError):
     """The catalogue file is invalid; `errors` lists every problem with its line."""
 
@@ -65,6 +68,8 @@ class MeasureDef:
     offer: str | None
     clauses: tuple[ClauseRule, ...]
     departments_open_ended: bool = False  # the text lists departments followed by "等"
+    # Review levels before approval; parks' and counties' own clauses skip the county level.
+    review_stages: tuple[str, ...] = ("county_review", "department_review")
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +279,7 @@ def _parse_measure(
         return None
     allowed = {
         "number", "section", "title", "text", "departments", "departments_open_ended",
-        "other_responsible", "monetary", "offer", "clauses",
+        "other_responsible", "monetary", "offer", "clauses", "review_stages",
     }  # fmt: skip
     for key in raw:
         if key not in allowed:
@@ -298,6 +303,14 @@ def _parse_measure(
         )
         open_ended = False
     monetary = _require(raw, "monetary", bool, what, report)
+    stages = _str_list(raw, "review_stages", what, report, required=False) or REVIEW_STAGES
+    if not stages or any(stage not in REVIEW_STAGES for stage in stages):
+        report(
+            f"{what}的 'review_stages' 只能是 county_review、department_review",
+            raw,
+            "review_stages",
+        )
+        stages = REVIEW_STAGES
     offer = raw.get("offer")
     if offer is not None and (not isinstance(offer, str) or not offer.strip()):
         report(f"{what}的 'offer' 必须是文本", raw, "offer")
@@ -359,6 +372,7 @@ def _parse_measure(
         offer=offer,
         clauses=tuple(clauses),
         departments_open_ended=open_ended,
+        review_stages=tuple(stages),
     )
 
 

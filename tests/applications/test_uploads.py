@@ -15,7 +15,10 @@ def draft(application_factory):
 
 def _attach(draft, demo, name, content, code="CERTIFICATE"):
     return services.application_attach_upload(
-        actor=demo["qindu_corp"], application_id=draft.pk, material_code=code, upload=files.upload(name, content)
+        actor=demo["qindu_corp"],
+        application_id=draft.pk,
+        material_code=code,
+        upload=files.upload(name, content),
     )
 
 
@@ -68,7 +71,9 @@ def test_count_and_total_limits(draft, demo, settings):
         ("invoice.ofd", files.ofd_bytes(), "application/ofd"),
     ],
 )
-def test_accepted_uploads_are_stored_under_generated_names(draft, demo, name, content, content_type):
+def test_accepted_uploads_are_stored_under_generated_names(
+    draft, demo, name, content, content_type
+):
     material = _attach(draft, demo, name, content)
     evidence = material.evidence
     assert evidence.content_type == content_type
@@ -93,10 +98,20 @@ def test_new_version_keeps_old_one(draft, demo):
 
 def test_reuse_certificate_in_later_application(application_factory, demo):
     first = application_factory()
-    second = application_factory(clause_code="M02-QUALITY-BENCHMARK", facts={"level": "provincial", "recognised_on": "2025-09-01", "certificate_no": "陕工信〔2025〕9号"})
+    second = application_factory(
+        clause_code="M02-QUALITY-BENCHMARK",
+        facts={
+            "level": "provincial",
+            "recognised_on": "2025-09-01",
+            "certificate_no": "陕工信〔2025〕9号",
+        },
+    )
     evidence = first.materials.get(material_code="CERTIFICATE").evidence
     material = services.application_attach_existing(
-        actor=demo["qindu_corp"], application_id=second.pk, material_code="CERTIFICATE", evidence_id=evidence.pk
+        actor=demo["qindu_corp"],
+        application_id=second.pk,
+        material_code="CERTIFICATE",
+        evidence_id=evidence.pk,
     )
     assert material.evidence_id == evidence.pk
 
@@ -107,6 +122,9 @@ def test_cannot_reuse_another_organisations_file(application_factory, demo):
     foreign = theirs.materials.first().evidence
     with pytest.raises(DomainError) as info:
         services.application_attach_existing(
-            actor=demo["qindu_corp"], application_id=mine.pk, material_code="CERTIFICATE", evidence_id=foreign.pk
+            actor=demo["qindu_corp"],
+            application_id=mine.pk,
+            material_code="CERTIFICATE",
+            evidence_id=foreign.pk,
         )
     assert info.value.code == "unknown_evidence"

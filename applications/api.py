@@ -1,0 +1,219 @@
+"""Applicant API: the same services and the same visibility selector as the pages."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.selectors import organisations_of_member, user_scopes
+from measures.models import Clause
+from measures.selectors import current_policy
+from xianyang_portal.errors import DomainError
+
+from . import selectors, services
+from .models import Application
+
+
+class MaterialSerializer(serializers.Serializer):
+    material_code = serializers.CharField()
+    version = serializers.IntegerField()
+    is_current = serializers.BooleanField()
+    evidence_id = serializers.IntegerField()
+    file_name = serializers.CharField(source="evidence.original_name")
+    content_type = serializers.CharField(source="evidence.content_type")
+    size = serializers.IntegerField(source="evidence.size")
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.legal_name")
+    clause = serializers.CharField(source="clause.code")
+    round = serializers.CharField(source="round.name")
+    status_label = serializers.CharField(source="get_status_display")
+    rule_version = serializers.IntegerField(source="rule_version.number")
+    materials = MaterialSerializer(many=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "reference", "organisation", "clause", "round", "status", "status_label", "revision",
+            "facts", "evaluation", "computed_amount", "amount_kind", "recommended_amount",
+            "approved_amount", "other_funding_declared", "other_funding_detail",
+            "correction_requests", "submitted_at", "rule_version", "materials",
+        ]  # fmt: skip
+
+
+class CreateSerializer(serializers.Serializer):
+    clause = serializers.CharField(max_length=60)
+    organisation = serializers.IntegerField(required=False)
+    facts = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+
+
+class DraftSerializer(serializers.Serializer):
+    facts = serializers.DictField(child=serializers.JSONField())
+    other_funding_declared = serializers.BooleanField(required=False, default=False)
+    other_funding_detail = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, default=""
+    )
+
+
+class SubmitSerializer(serializers.Serializer):
+    pledge_accepted = serializers.BooleanField()
+    pledge_name = serializers.CharField(max_length=60, allow_blank=True)
+
+
+class EvidenceSerializer(serializers.Serializer):
+    material_code = serializers.CharField(max_length=40)
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    evidence_id = serializers.IntegerField(required=False)
+
+    def validate(self, attrs):
+        if ("file" in attrs) == ("evidence_id" in attrs):
+            raise serializers.ValidationError(
+                {"file": [_("请上传 file，或提供已上传文件的 evidence_id（二选一）。")]}
+            )
+        return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+def _visible(request: Request, reference: str) -> Application:
+    return get_object_or_404(
+        selectors.applications_visible_to(user=request.user), reference=reference
+    )
+
+
+def _own(request: Request, reference: str) -> Application:
+    application = _visible(request, reference)
+    if application.organisation_id not in user_scopes(request.user).organisation_ids:
+        raise Http404
+    return application
+
+
+def _read(reference: str) -> Response:
+    application = Application.objects.prefetch_related("materials__evidence").get(
+        reference=reference
+    )
+    return Response(ApplicationSerializer(application).data)
+
+
+@extend_schema(request=CreateSerializer, responses=ApplicationSerializer(many=True))
+@api_view(["GET", "POST"])
+def application_list(request: Request) -> Response:
+    """GET: applications visible to you. POST: start a draft for one of your organisations."""
+    if request.method == "GET":
+        rows = selectors.applications_visible_to(user=request.user).prefetch_related(
+            "materials__evidence"
+        )
+        return Response(ApplicationSerializer(rows.order_by("-created_at")[:200], many=True).data)
+    payload = CreateSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    organisations = organisations_of_member(user=request.user)
+    organisation = (
+        organisations.filter(pk=payload.validated_data.get("organisation") or 0).first()
+        or organisations.first()
+    )
+    if organisation is None:
+        raise DomainError(_("您尚未关联任何申报单位。"), code="no_organisation")
+    clause = Clause.objects.filter(
+        policy=current_policy(), code=payload.validated_data["clause"]
+    ).first()
+    if clause is None:
+        raise DomainError(
+            _("未知的条款代码。"), code="unknown_clause", detail={"clause": [_("未知的条款代码。")]}
+        )
+    application = services.application_start(
+        actor=request.user, organisation=organisation, clause=clause
+    )
+    if payload.validated_data["facts"]:
+        services.application_save_draft(
+            actor=request.user,
+            application_id=application.pk,
+            raw_facts=payload.validated_data["facts"],
+        )
+    response = _read(application.reference)
+    response.status_code = 201
+    return response
+
+
+@extend_schema(request=DraftSerializer, responses=ApplicationSerializer)
+@api_view(["GET", "PATCH"])
+def application_detail(request: Request, reference: str) -> Response:
+    if request.method == "GET":
+        return _read(_visible(request, reference).reference)
+    application = _own(request, reference)
+    payload = DraftSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.application_save_draft(
+        actor=request.user,
+        application_id=application.pk,
+        raw_facts=payload.validated_data["facts"],
+        other_funding_declared=payload.validated_data["other_funding_declared"],
+        other_funding_detail=payload.validated_data["other_funding_detail"],
+    )
+    return _read(reference)
+
+
+@extend_schema(request=EvidenceSerializer, responses=MaterialSerializer)
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser, JSONParser])
+def application_evidence(request: Request, reference: str) -> Response:
+    application = _own(request, reference)
+    payload = EvidenceSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    if "file" in data:
+        material = services.application_attach_upload(
+            actor=request.user,
+            application_id=application.pk,
+            material_code=data["material_code"],
+            upload=data["file"],
+        )
+    else:
+        material = services.application_attach_existing(
+            actor=request.user,
+            application_id=application.pk,
+            material_code=data["material_code"],
+            evidence_id=data["evidence_id"],
+        )
+    return Response(MaterialSerializer(material).data, status=201)
+
+
+@extend_schema(request=SubmitSerializer, responses=ApplicationSerializer)
+@api_view(["POST"])
+def application_submit(request: Request, reference: str) -> Response:
+    application = _own(request, reference)
+    payload = SubmitSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.application_submit(
+        actor=request.user, application_id=application.pk, **payload.validated_data
+    )
+    return _read(reference)
+
+
+@extend_schema(request=None, responses=ApplicationSerializer)
+@api_view(["POST"])
+def application_resubmit(request: Request, reference: str) -> Response:
+    application = _own(request, reference)
+    services.application_resubmit(actor=request.user, application_id=application.pk)
+    return _read(reference)
+
+
+@extend_schema(request=ReasonSerializer, responses=ApplicationSerializer)
+@api_view(["POST"])
+def application_withdraw(request: Request, reference: str) -> Response:
+    application = _own(request, reference)
+    payload = ReasonSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.application_withdraw(
+        actor=request.user, application_id=application.pk, reason=payload.validated_data["reason"]
+    )
+    return _read(reference)
