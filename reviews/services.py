@@ -177,6 +177,9 @@ def application_transition(
             detail={"comment": [_("请填写理由。")]},
         )
 
+    if request.action == Action.APPROVE:
+        _recheck_before_approval(application)
+
     before = {
         "status": application.status,
         "recommended_amount": application.recommended_amount,
@@ -237,6 +240,73 @@ def application_transition(
     return application
 
 
+def _recheck_before_approval(application: Application) -> None:
+    """Run the duplicate checks and the rule again against today's earlier awards."""
+    from accounts.models import Organisation
+    from applications.duplicates import find_duplicates, record_flags
+    from applications.selectors import prior_awards_for
+    from measures.services import clause_evaluate
+
+    # Serialise approvals of one organisation, so cumulative caps hold under concurrency.
+    Organisation.objects.select_for_update().get(pk=application.organisation_id)
+    _facts, result = clause_evaluate(
+        version=application.rule_version,
+        raw_facts=application.facts,
+        applicant_type=application.organisation.kind,
+        prior_awards=prior_awards_for(
+            organisation=application.organisation, exclude_application_id=application.pk
+        ),
+    )
+    application.evaluation = result.to_dict()
+    application.computed_amount = result.amount
+    application.amount_kind = result.amount_kind
+    application.save(update_fields=["evaluation", "computed_amount", "amount_kind"])
+    findings = find_duplicates(application)
+    hard = [f.message for f in findings if f.hard]
+    if hard:
+        raise DomainError(hard[0], code="duplicate", detail={"duplicate": hard})
+    record_flags(application, findings)
+    open_flags = application.duplicate_flags.filter(resolved_at__isnull=True)
+    if open_flags.exists():
+        raise DomainError(
+            _("存在未处理的重复支持疑点（%(n)d 项），请先在案卷中逐项核实并填写处理意见。")
+            % {"n": open_flags.count()},
+            code="unresolved_flags",
+        )
+
+
+@transaction.atomic
+def flag_resolve(*, actor: User, flag_id: int, resolution: str) -> None:
+    from applications.models import DuplicateFlag
+
+    flag = (
+        DuplicateFlag.objects.select_for_update()
+        .select_related("application", "application__organisation", "application__clause")
+        .get(pk=flag_id)
+    )
+    kinds = actor_kinds(actor, flag.application)
+    if not kinds & set(STAGE_ROLE.values()):
+        raise NotAllowed(_("您无权处理该疑点。"))
+    if not resolution.strip():
+        raise DomainError(
+            _("请填写核实意见。"),
+            code="comment_required",
+            detail={"resolution": [_("请填写核实意见。")]},
+        )
+    if flag.resolved_at is None:
+        flag.resolved_by = actor
+        flag.resolution = resolution.strip()
+        flag.resolved_at = timezone.now()
+        flag.save(update_fields=["resolved_by", "resolution", "resolved_at"])
+        audit_record(
+            actor=actor,
+            obj=flag.application,
+            action="application.flag_resolved",
+            after={"flag": flag.kind},
+            comment=resolution.strip(),
+        )
+
+
 def _commit_budget(application: Application, delta: Decimal) -> None:
     if delta > 0:
         budget_commit(
@@ -260,7 +330,44 @@ def _after_commit(application: Application, action: str, source: str, target: st
         "target": _status_label(target),
     }
     notify(users=application.organisation.members.all(), subject=subject, body=body, link=link)
-    if target == Status.APPROVED and action in (Action.FINISH_NOTICE, Action.AMEND):
-        from .letters.tasks import queue_letter
+    if action == Action.AMEND:
+        # An amended amount supersedes the letter (a notice's end queues letters in one batch).
+        from .letters.tasks import queue_letters
 
-        queue_letter(application.pk)
+        queue_letters([application.pk])
+
+
+@dataclass
+class BulkResult:
+    reference: str
+    ok: bool
+    message: str
+
+
+def bulk_transition(
+    *, actor: User, references: list[str], action: str, comment: str, visible
+) -> list[BulkResult]:
+    """Apply one action to many cases; each succeeds or fails on its own."""
+    results: list[BulkResult] = []
+    cases = {a.reference: a for a in visible.filter(reference__in=references)}
+    for reference in references:
+        application = cases.get(reference)
+        if application is None:
+            results.append(BulkResult(reference, False, _("找不到该申报或无权查看。")))
+            continue
+        amount = (
+            application.recommended_amount
+            if action == Action.APPROVE
+            else application.computed_amount
+        )
+        try:
+            moved = application_transition(
+                actor=actor,
+                application_id=application.pk,
+                request=TransitionRequest(action=action, comment=comment, amount=amount),
+            )
+        except DomainError as exc:
+            results.append(BulkResult(reference, False, exc.message))
+        else:
+            results.append(BulkResult(reference, True, moved.get_status_display()))
+    return results

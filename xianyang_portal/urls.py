@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from applications import api as applications_api
 from measures import api as measures_api
+from reviews import views as reviews_views
 
 public = login_not_required
 
@@ -50,6 +51,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("measures/", include("measures.urls")),
     path("applications/", include("applications.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("notices/", reviews_views.public_notices, name="public_notices"),
+    path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
+    path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

@@ -185,3 +185,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+CELERY_BEAT_SCHEDULE = {
+    "finish-due-notices": {
+        "task": "reviews.tasks.finish_due_notices",
+        "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
+    },
+}

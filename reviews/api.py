@@ -1,0 +1,154 @@
+"""Reviewer API: queues, case detail, actions and bulk actions (same services and selectors)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.selectors import user_scopes
+from applications.api import ApplicationSerializer
+
+from . import selectors, services
+from .workflow import Action, actions_from
+
+
+class CaseSerializer(ApplicationSerializer):
+    uscc = serializers.CharField(source="organisation.uscc")
+    county = serializers.CharField(source="organisation.place.name")
+    open_flags = serializers.IntegerField(read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [
+            *ApplicationSerializer.Meta.fields,
+            "uscc",
+            "county",
+            "open_flags",
+            "allowed_actions",
+        ]
+
+    def get_allowed_actions(self, application) -> list[str]:
+        kinds = services.actor_kinds(self.context["request"].user, application)
+        return [t.action for t in actions_from(application.status) if t.actors & kinds]
+
+
+class ActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[v for k, v in vars(Action).items() if k.isupper()])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    amount = serializers.CharField(required=False, allow_null=True, max_length=20, default=None)
+    amount_basis = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default=""
+    )
+    revision = serializers.IntegerField(required=False)
+    corrections = serializers.DictField(
+        child=serializers.CharField(max_length=500, allow_blank=True), required=False, default=dict
+    )
+
+
+class BulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[Action.PASS, Action.RECOMMEND, Action.APPROVE])
+    references = serializers.ListField(
+        child=serializers.CharField(max_length=24), min_length=1, max_length=500
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+def _reviewer(request: Request) -> None:
+    if not user_scopes(request.user).roles & selectors.REVIEWER_ROLES:
+        raise PermissionDenied
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(name, str)
+        for name in (
+            "q",
+            "round",
+            "measure",
+            "clause",
+            "county",
+            "status",
+            "amount_min",
+            "amount_max",
+            "flagged",
+            "waiting_days",
+            "sort",
+        )
+    ],
+    responses=CaseSerializer(many=True),
+)
+@api_view(["GET"])
+def queue(request: Request) -> Response:
+    _reviewer(request)
+    queue_filter, counts = selectors.review_queue(user=request.user, params=request.query_params)
+    if not queue_filter.is_valid():
+        from xianyang_portal.errors import DomainError
+
+        raise DomainError("筛选条件有误。", code="invalid", detail=queue_filter.errors)
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(
+        queue_filter.qs.prefetch_related("materials__evidence"), request
+    )
+    response = paginator.get_paginated_response(
+        CaseSerializer(page, many=True, context={"request": request}).data
+    )
+    response.data["counts"] = counts
+    return response
+
+
+@extend_schema(responses=CaseSerializer)
+@api_view(["GET"])
+def case(request: Request, reference: str) -> Response:
+    _reviewer(request)
+    application = get_object_or_404(
+        selectors.review_cases_visible_to(user=request.user), reference=reference
+    )
+    return Response(CaseSerializer(application, context={"request": request}).data)
+
+
+@extend_schema(request=ActionSerializer, responses=CaseSerializer)
+@api_view(["POST"])
+def act(request: Request, reference: str) -> Response:
+    _reviewer(request)
+    application = get_object_or_404(
+        selectors.review_cases_visible_to(user=request.user), reference=reference
+    )
+    payload = ActionSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    services.application_transition(
+        actor=request.user,
+        application_id=application.pk,
+        request=services.TransitionRequest(
+            action=data["action"],
+            comment=data["comment"],
+            amount=data["amount"],
+            amount_basis=data["amount_basis"],
+            expected_revision=data.get("revision"),
+            corrections=data["corrections"],
+        ),
+    )
+    refreshed = selectors.review_cases_visible_to(user=request.user).get(pk=application.pk)
+    return Response(CaseSerializer(refreshed, context={"request": request}).data)
+
+
+@extend_schema(request=BulkSerializer)
+@api_view(["POST"])
+def bulk(request: Request) -> Response:
+    _reviewer(request)
+    payload = BulkSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    results = services.bulk_transition(
+        actor=request.user,
+        references=payload.validated_data["references"],
+        action=payload.validated_data["action"],
+        comment=payload.validated_data["comment"],
+        visible=selectors.review_cases_visible_to(user=request.user),
+    )
+    return Response({"results": [r.__dict__ for r in results]})

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xianyang_portal.forms import PortalForm
+
+from .notices import DEFAULT_NOTICE_WORKING_DAYS
+
+
+class ActionForm(PortalForm):
+    action = forms.CharField(widget=forms.HiddenInput)
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label=_("审核意见"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    amount = forms.CharField(label=_("金额（元）"), required=False, max_length=20)
+    amount_basis = forms.CharField(
+        label=_("金额依据"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class NoticeStartForm(PortalForm):
+    title = forms.CharField(label=_("公示标题"), required=False, max_length=200)
+    working_days = forms.IntegerField(
+        label=_("公示期（工作日）"), min_value=1, max_value=30, initial=DEFAULT_NOTICE_WORKING_DAYS
+    )
+
+
+class ObjectionForm(PortalForm):
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("姓名（实名）"), max_length=60)
+    contact = forms.CharField(label=_("联系电话或邮箱"), max_length=100)
+    content = forms.CharField(
+        label=_("异议内容及依据"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ResolutionForm(PortalForm):
+    resolution = forms.CharField(
+        label=_("处理意见"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,164 @@
+"""Public notice (公示): start, objections, and the end that approves the unobjected."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.selectors import user_scopes
+from applications.models import Application, Status
+from xianyang_portal.errors import DomainError, NotAllowed
+
+from .calendar import working_period
+from .models import Notice, NoticeEntry, Objection
+from .services import TransitionRequest, application_transition
+from .workflow import Action
+
+DEFAULT_NOTICE_WORKING_DAYS = 5
+
+
+@transaction.atomic
+def notice_start(
+    *,
+    actor: User,
+    application_ids: Sequence[int],
+    working_days: int = DEFAULT_NOTICE_WORKING_DAYS,
+    title: str = "",
+    today: date | None = None,
+) -> Notice:
+    if not user_scopes(actor).has(Role.APPROVER):
+        raise NotAllowed(_("只有审定人员可以发起公示。"))
+    if not application_ids:
+        raise DomainError(_("请选择要公示的申报。"), code="empty_notice")
+    if not 1 <= working_days <= 30:
+        raise DomainError(
+            _("公示期应为1至30个工作日。"),
+            code="invalid_period",
+            detail={"working_days": [_("公示期应为1至30个工作日。")]},
+        )
+    starts_on, ends_on = working_period(today or timezone.localdate(), working_days)
+    notice = Notice.objects.create(
+        title=title.strip()
+        or _("惠企政策奖励资金拟支持名单公示（%(day)s）") % {"day": starts_on.isoformat()},
+        starts_on=starts_on,
+        ends_on=ends_on,
+        working_days=working_days,
+        created_by=actor,
+    )
+    for application_id in application_ids:
+        application = application_transition(
+            actor=actor,
+            application_id=application_id,
+            request=TransitionRequest(Action.START_NOTICE, details={"notice": notice.pk}),
+        )
+        NoticeEntry.objects.create(
+            notice=notice,
+            application=application,
+            organisation_name=application.organisation.legal_name,
+            measure_title=str(application.clause.measure),
+            clause_title=application.clause.title,
+            amount=application.approved_amount,
+        )
+    return notice
+
+
+@transaction.atomic
+def objection_lodge(
+    *, entry_id: int, name: str, contact: str, content: str, today: date | None = None
+) -> Objection:
+    """A named objection from the public; anonymous ones are refused, as is practice."""
+    errors = {}
+    if not name.strip():
+        errors["name"] = [_("请填写真实姓名，匿名异议不予受理。")]
+    if not contact.strip():
+        errors["contact"] = [_("请填写联系方式，以便核实。")]
+    if len(content.strip()) < 5:
+        errors["content"] = [_("请具体说明异议内容（至少5个字）。")]
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], code="invalid_objection", detail=errors)
+    entry = NoticeEntry.objects.select_related("notice").get(pk=entry_id)
+    today = today or timezone.localdate()
+    if not entry.notice.starts_on <= today <= entry.notice.ends_on:
+        raise DomainError(_("不在公示期内，无法提出异议。"), code="notice_closed")
+    objection = Objection.objects.create(
+        entry=entry, name=name.strip(), contact=contact.strip(), content=content.strip()
+    )
+    application = Application.objects.get(pk=entry.application_id)
+    if application.status == Status.PUBLIC_NOTICE:
+        application_transition(
+            actor=None,
+            application_id=application.pk,
+            request=TransitionRequest(
+                Action.OBJECT,
+                comment=content.strip()[:500],
+                details={"objection": objection.pk, "by": name.strip()},
+            ),
+            system=True,
+        )
+    return objection
+
+
+@transaction.atomic
+def objection_resolve(
+    *, actor: User, objection_id: int, upheld: bool, resolution: str
+) -> Objection:
+    objection = Objection.objects.select_for_update().select_related("entry").get(pk=objection_id)
+    if objection.resolved_at is not None:
+        raise DomainError(_("该异议已处理。"), code="already_resolved")
+    if not resolution.strip():
+        raise DomainError(
+            _("请填写处理意见。"),
+            code="comment_required",
+            detail={"resolution": [_("请填写处理意见。")]},
+        )
+    objection.upheld = upheld
+    objection.resolution = resolution.strip()
+    objection.resolved_by = actor
+    objection.resolved_at = timezone.now()
+    objection.save(update_fields=["upheld", "resolution", "resolved_by", "resolved_at"])
+    pending = Objection.objects.filter(
+        entry__application_id=objection.entry.application_id, resolved_at__isnull=True
+    )
+    application = Application.objects.get(pk=objection.entry.application_id)
+    if application.status == Status.OBJECTION and (upheld or not pending.exists()):
+        application_transition(
+            actor=actor,
+            application_id=application.pk,
+            request=TransitionRequest(
+                Action.UPHOLD_OBJECTION if upheld else Action.DISMISS_OBJECTION,
+                comment=resolution.strip(),
+                details={"objection": objection.pk},
+            ),
+        )
+    return objection
+
+
+def notices_finish_due(*, today: date | None = None) -> list[int]:
+    """Approve every unobjected application whose notice has ended (run by Celery beat)."""
+    today = today or timezone.localdate()
+    approved: list[int] = []
+    due = NoticeEntry.objects.filter(
+        notice__ends_on__lt=today, application__status=Status.PUBLIC_NOTICE
+    )
+    for application_id in due.values_list("application_id", flat=True).distinct():
+        with transaction.atomic():
+            application_transition(
+                actor=None,
+                application_id=application_id,
+                request=TransitionRequest(Action.FINISH_NOTICE),
+                system=True,
+            )
+        approved.append(application_id)
+    if approved:
+        from .letters.tasks import queue_letters
+
+        queue_letters(approved)  # one batch: letters for a whole notice render together
+    Notice.objects.filter(ends_on__lt=today, finished_at__isnull=True).exclude(
+        entries__application__status__in=(Status.PUBLIC_NOTICE, Status.OBJECTION)
+    ).update(finished_at=timezone.now())
+    return approved

@@ -1,0 +1,320 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.selectors import user_scopes
+from applications.models import Application, ApplicationMaterial, Status
+from applications.selectors import application_timeline, current_materials
+from xianyang_portal.errors import DomainError
+from xianyang_portal.views import flash_error
+
+from . import notices, selectors, services
+from .forms import ActionForm, NoticeStartForm, ObjectionForm
+from .models import Letter, Notice, NoticeEntry, Objection
+from .workflow import ACTION_LABELS, Action, actions_from
+
+PAGE_SIZE = 25
+BULK_ACTIONS = {Action.PASS, Action.RECOMMEND, Action.APPROVE}
+
+
+def _require_reviewer(request: HttpRequest) -> None:
+    if not user_scopes(request.user).roles & selectors.REVIEWER_ROLES:
+        raise PermissionDenied
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    _require_reviewer(request)
+    queue_filter, counts = selectors.review_queue(user=request.user, params=request.GET)
+    page = Paginator(queue_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": queue_filter,
+        "page": page,
+        "counts": [(Status(s).label, s, counts.get(s, 0)) for s in Status.values if counts.get(s)],
+        "query": query.urlencode(),
+        "bulk_actions": [
+            (a, ACTION_LABELS[a]) for a in (Action.PASS, Action.RECOMMEND, Action.APPROVE)
+        ],
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+def _case(request: HttpRequest, reference: str) -> Application:
+    return get_object_or_404(
+        selectors.review_cases_visible_to(user=request.user), reference=reference
+    )
+
+
+def case(request: HttpRequest, reference: str) -> HttpResponse:
+    _require_reviewer(request)
+    application = _case(request, reference)
+    rule = application.rule_version.rule
+    labels = {m.code: m.label for m in rule.materials}
+    kinds = services.actor_kinds(request.user, application)
+    actions = [
+        {"action": t.action, "label": ACTION_LABELS[t.action], "needs_comment": t.needs_comment,
+         "needs_amount": t.action in services.AMOUNT_ACTIONS}
+        for t in actions_from(application.status)
+        if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
+    ]  # fmt: skip
+    earlier = (
+        Application.objects.filter(organisation=application.organisation)
+        .exclude(pk=application.pk)
+        .exclude(status=Status.DRAFT)
+        .select_related("clause")
+        .order_by("-submitted_at")
+    )
+    context = {
+        "application": application,
+        "rule": rule,
+        "facts": [(spec.label, application.facts.get(spec.name, "")) for spec in rule.facts],
+        "materials": [
+            (code, labels.get(code, code), versions)
+            for code, versions in current_materials(application).items()
+        ],
+        "flags": application.duplicate_flags.select_related("other", "resolved_by"),
+        "earlier": earlier,
+        "timeline": application_timeline(application),
+        "actions": actions,
+        "material_labels": [(m.code, m.label) for m in rule.materials],
+        "objections": Objection.objects.filter(entry__application=application).select_related(
+            "resolved_by"
+        ),
+    }
+    return render(request, "reviews/case.html", context)
+
+
+@require_POST
+def act(request: HttpRequest, reference: str) -> HttpResponse:
+    _require_reviewer(request)
+    application = _case(request, reference)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("提交的数据不完整，请刷新页面后重试。"))
+        return redirect("reviews:case", reference)
+    corrections = {
+        m.code: request.POST.get(f"correction_{m.code}", "").strip()
+        for m in application.rule_version.rule.materials
+    }
+    try:
+        services.application_transition(
+            actor=request.user,
+            application_id=application.pk,
+            request=services.TransitionRequest(
+                action=form.cleaned_data["action"],
+                comment=form.cleaned_data["comment"],
+                amount=form.cleaned_data["amount"] or None,
+                amount_basis=form.cleaned_data["amount_basis"],
+                expected_revision=form.cleaned_data["revision"],
+                corrections={k: v for k, v in corrections.items() if v},
+            ),
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+        return redirect("reviews:case", reference)
+    messages.success(
+        request,
+        _("已办理：%(action)s") % {"action": ACTION_LABELS.get(form.cleaned_data["action"], "")},
+    )
+    return redirect("reviews:queue")
+
+
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    _require_reviewer(request)
+    action = request.POST.get("action")
+    if action not in BULK_ACTIONS:
+        messages.error(request, _("请选择批量操作。"))
+        return redirect("reviews:queue")
+    references = request.POST.getlist("selected")
+    if not references:
+        messages.error(request, _("请至少勾选一条申报。"))
+        return redirect("reviews:queue")
+    results = services.bulk_transition(
+        actor=request.user,
+        references=references,
+        action=action,
+        comment=request.POST.get("comment", ""),
+        visible=selectors.review_cases_visible_to(user=request.user),
+    )
+    return render(
+        request, "reviews/bulk_result.html", {"results": results, "label": ACTION_LABELS[action]}
+    )
+
+
+@require_POST
+def resolve_flag(request: HttpRequest, reference: str, flag_id: int) -> HttpResponse:
+    _require_reviewer(request)
+    application = _case(request, reference)
+    try:
+        services.flag_resolve(
+            actor=request.user,
+            flag_id=application.duplicate_flags.get(pk=flag_id).pk,
+            resolution=request.POST.get("resolution", ""),
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    except application.duplicate_flags.model.DoesNotExist:
+        messages.error(request, _("找不到该疑点。"))
+    return redirect("reviews:case", reference)
+
+
+@require_POST
+def resolve_objection(request: HttpRequest, reference: str, objection_id: int) -> HttpResponse:
+    _require_reviewer(request)
+    application = _case(request, reference)
+    objection = get_object_or_404(Objection, pk=objection_id, entry__application=application)
+    try:
+        notices.objection_resolve(
+            actor=request.user,
+            objection_id=objection.pk,
+            upheld=request.POST.get("upheld") == "1",
+            resolution=request.POST.get("resolution", ""),
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    return redirect("reviews:case", reference)
+
+
+def notice_list(request: HttpRequest) -> HttpResponse:
+    """Approver: the approved-in-principle cases waiting for a notice, and past notices."""
+    if not user_scopes(request.user).has(Role.APPROVER):
+        raise PermissionDenied
+    pending = selectors.review_cases_visible_to(user=request.user).filter(
+        status=Status.PENDING_NOTICE
+    )
+    form = NoticeStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ids = list(
+            pending.filter(reference__in=request.POST.getlist("selected")).values_list(
+                "pk", flat=True
+            )
+        )
+        try:
+            notice = notices.notice_start(
+                actor=request.user,
+                application_ids=ids,
+                working_days=form.cleaned_data["working_days"],
+                title=form.cleaned_data["title"],
+            )
+        except DomainError as exc:
+            flash_error(request, exc)
+        else:
+            messages.success(request, _("公示已发布，截止 %(day)s。") % {"day": notice.ends_on})
+            return redirect("public_notice", notice.pk)
+    return render(
+        request,
+        "reviews/notice_list.html",
+        {"pending": pending, "form": form, "notices": Notice.objects.all()[:50]},
+    )
+
+
+@login_not_required
+def public_notices(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    active = Notice.objects.filter(starts_on__lte=today, ends_on__gte=today)
+    recent = Notice.objects.filter(ends_on__lt=today)[:20]
+    return render(request, "reviews/public_notices.html", {"active": active, "recent": recent})
+
+
+@login_not_required
+def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = get_object_or_404(Notice, pk=notice_id)
+    today = timezone.localdate()
+    is_open = notice.starts_on <= today <= notice.ends_on
+    form = ObjectionForm(request.POST or None)
+    if request.method == "POST" and is_open and form.is_valid():
+        entry = NoticeEntry.objects.filter(pk=form.cleaned_data["entry"], notice=notice).first()
+        if entry is None:
+            form.add_error(None, _("请选择公示名单中的条目。"))
+        else:
+            try:
+                notices.objection_lodge(
+                    entry_id=entry.pk,
+                    name=form.cleaned_data["name"],
+                    contact=form.cleaned_data["contact"],
+                    content=form.cleaned_data["content"],
+                )
+            except DomainError as exc:
+                from xianyang_portal.views import apply_error_to_form
+
+                apply_error_to_form(form, exc)
+            else:
+                messages.success(request, _("异议已受理，我们将核实后与您联系。"))
+                return redirect("public_notice", notice.pk)
+    entries = notice.entries.all()
+    return render(
+        request, "reviews/public_notice.html",
+        {"notice": notice, "entries": entries, "form": form, "is_open": is_open,
+         "upcoming": notice.starts_on > today},
+    )  # fmt: skip
+
+
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = selectors.audit_events_visible_to(user=request.user)
+    if not user_scopes(request.user).roles & {Role.AUDITOR, Role.POLICY_ADMIN}:
+        raise PermissionDenied
+    audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
+    rows = audit_filter.qs if audit_filter.is_bound else events
+    if request.GET.get("export") == "xlsx":
+        from .exports import audit_events_xlsx
+
+        return audit_events_xlsx(rows)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reviews/audit_log.html",
+        {"filter": audit_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+def material_preview(request: HttpRequest, reference: str, material_id: int) -> HttpResponse:
+    _require_reviewer(request)
+    application = _case(request, reference)
+    material = get_object_or_404(
+        ApplicationMaterial.objects.select_related("evidence"),
+        pk=material_id,
+        application=application,
+    )
+    return render(
+        request, "reviews/preview.html", {"application": application, "material": material}
+    )
+
+
+VERIFY_LIMIT_PER_MINUTE = 30
+
+
+@login_not_required
+def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
+    """Public check of a letter: genuine or not, current or superseded; nothing private."""
+    from django.core.cache import cache
+
+    client = request.META.get("REMOTE_ADDR", "unknown")
+    key = f"verify:{client}:{timezone.now():%Y%m%d%H%M}"
+    hits = cache.get_or_set(key, 0, 70)
+    cache.incr(key)
+    if hits >= VERIFY_LIMIT_PER_MINUTE:
+        return render(request, "reviews/verify.html", {"throttled": True}, status=429)
+    letter = (
+        Letter.objects.filter(verification_code=code.strip().upper()[:24])
+        .select_related("superseded_by")
+        .first()
+    )
+    return render(
+        request,
+        "reviews/verify.html",
+        {"letter": letter, "code": code[:24]},
+        status=200 if letter else 404,
+    )

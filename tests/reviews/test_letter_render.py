@@ -1,0 +1,218 @@
+"""Approval letter PDFs: content, layout limits, batch splitting and escaping (no database)."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import segno
+from pypdf import PdfReader
+
+from reviews.letters.render import (
+    LetterContent,
+    chinese_date,
+    render_letter_html,
+    render_letter_pdf,
+    render_letter_pdfs,
+)
+
+A4 = (595.28, 841.89)
+LONG_NAME = "陕西咸阳秦都区高新技术产业开发区先进装备制造与新材料研发应用集团股份有限公司西北分公司第一研发中心"[
+    :60
+]
+EIGHT_FACTS = (
+    ("认定类别", "国家级专精特新“小巨人”企业"),
+    ("认定文号", "工信部企业函〔2025〕188号"),
+    ("认定日期", "2025年8月20日"),
+    ("申报批次", "2026年第一批"),
+    ("所属县市区", "秦都区"),
+    ("主管部门", "市工业和信息化局中小企业科"),
+    ("申报编号", "XY-2026-000123"),
+    ("审核意见", "符合条件，同意按标准给予奖励"),
+)
+BASE = LetterContent(
+    number="咸工信奖〔2026〕15号",
+    organisation_name="陕西咸阳秦都精密制造科技有限公司",
+    uscc="91610400MA6XQ1234X",
+    policy_document="咸工信发〔2025〕70号",
+    policy_title="咸阳市全面推动科技创新和制造业深度融合加快发展新质生产力的若干措施",
+    measure_number=12,
+    measure_title="支持企业梯度培育",
+    clause_title="对首次认定的国家级专精特新“小巨人”企业给予一次性奖励",
+    facts=EIGHT_FACTS[:3],
+    amount=Decimal("200000.00"),
+    issued_on=date(2026, 1, 15),
+    issuer="咸阳市工业和信息化局",
+    verification_code="7KQ2M9XH4TZP8RWC",
+    verify_url="https://hqzc.xianyang.gov.cn/verify/7KQ2M9XH4TZP8RWC/",
+)
+TRICKY_AMOUNTS = {
+    "5000": "人民币伍仟元整",
+    "10050.05": "人民币壹万零伍拾元零伍分",
+    "1000000": "人民币壹佰万元整",
+    "800000": "人民币捌拾万元整",
+}
+
+
+def letter(i: int, **changes: object) -> LetterContent:
+    code = f"CODE{i:04d}VERIFY{i:02d}"
+    defaults = {
+        "number": f"咸工信奖〔2026〕{100 + i}号",
+        "organisation_name": f"咸阳第{i}号测试企业有限公司",
+        "verification_code": code,
+        "verify_url": f"https://hqzc.xianyang.gov.cn/verify/{code}/",
+    }
+    return replace(BASE, **{**defaults, **changes})
+
+
+def text_of(pdf: bytes) -> str:
+    """The PDF's text with all whitespace removed (lines wrap anywhere in Chinese text)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def pages_of(pdf: bytes) -> list:
+    return list(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def assert_a4_one_page(pdf: bytes) -> None:
+    pages = pages_of(pdf)
+    assert len(pages) == 1
+    box = pages[0].mediabox
+    assert float(box.width) == pytest.approx(A4[0], abs=1)
+    assert float(box.height) == pytest.approx(A4[1], abs=1)
+
+
+@pytest.fixture(scope="module")
+def single_pdf() -> bytes:
+    # The only single-letter (naive path) render in this file: it is the slow one.
+    return render_letter_pdf(BASE)
+
+
+@pytest.fixture(scope="module")
+def five() -> tuple[list[LetterContent], list[bytes]]:
+    letters = [letter(i) for i in range(5)]
+    return letters, render_letter_pdfs(letters)
+
+
+@pytest.fixture(scope="module")
+def special() -> dict[str, bytes]:
+    """Edge cases rendered as one batch, which also exercises the page split."""
+    cases = {
+        "long": letter(1, organisation_name=LONG_NAME, facts=EIGHT_FACTS),
+        "script": letter(2, organisation_name="咸阳<script>alert(1)</script>有限公司"),
+        **{
+            amount: letter(10 + i, amount=Decimal(amount))
+            for i, amount in enumerate(TRICKY_AMOUNTS)
+        },
+    }
+    return dict(zip(cases, render_letter_pdfs(list(cases.values())), strict=True))
+
+
+def test_chinese_date_has_no_leading_zeros():
+    assert chinese_date(date(2026, 1, 5)) == "2026年1月5日"
+    assert chinese_date(date(2025, 12, 31)) == "2025年12月31日"
+
+
+def test_single_letter_carries_the_key_facts(single_pdf):
+    text = text_of(single_pdf)
+    for expected in (
+        "咸工信奖〔2026〕15号",
+        "陕西咸阳秦都精密制造科技有限公司：",
+        "¥200,000.00",
+        "人民币贰拾万元整",
+        "7KQ2M9XH4TZP8RWC",
+        "《咸阳市全面推动科技创新和制造业深度融合加快发展新质生产力的若干措施》（咸工信发〔2025〕70号）",
+        "第12条“支持企业梯度培育”",
+        "市财政局",
+        "2026年1月15日",
+        "扫码或访问https://hqzc.xianyang.gov.cn/verify/7KQ2M9XH4TZP8RWC/核验真伪",
+    ):
+        assert expected in text
+    assert_a4_one_page(single_pdf)
+
+
+def test_longest_name_and_eight_facts_fit_on_one_a4_page(special):
+    assert_a4_one_page(special["long"])
+    text = text_of(special["long"])
+    assert LONG_NAME in text
+    assert all(label in text and value in text for label, value in EIGHT_FACTS)
+
+
+@pytest.mark.parametrize(("amount", "capitals"), TRICKY_AMOUNTS.items())
+def test_amount_in_figures_and_capitals(special, amount, capitals):
+    text = text_of(special[amount])
+    figures = f"¥{Decimal(amount):,.2f}"
+    assert f"核定奖励资金人民币{figures}（大写：{capitals}）" in text
+    assert_a4_one_page(special[amount])
+
+
+def test_batch_gives_each_letter_its_own_one_page_pdf(five):
+    letters, pdfs = five
+    assert len(pdfs) == 5
+    for mine, pdf in zip(letters, pdfs, strict=True):
+        assert_a4_one_page(pdf)
+        text = text_of(pdf)
+        assert mine.organisation_name in text
+        assert mine.number in text
+        assert mine.verification_code in text
+        for other in letters:
+            if other is not mine:
+                assert other.organisation_name not in text
+                assert other.number not in text
+                assert other.verification_code not in text
+
+
+def test_each_split_pdf_embeds_its_fonts_and_only_its_own_qr_code(five):
+    letters, pdfs = five
+    for mine, pdf in zip(letters, pdfs, strict=True):
+        page = pages_of(pdf)[0]
+        fonts = page["/Resources"]["/Font"]
+        assert fonts
+        for font in fonts.values():
+            descriptor = font.get_object()["/DescendantFonts"][0]["/FontDescriptor"]
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+        # The batch's other QR codes are not carried along, and this one encodes verify_url.
+        images = page.images
+        assert len(images) == 1
+        qr = images[0].image.convert("1")
+        matrix = segno.make(mine.verify_url, error="m").matrix
+        border = (qr.width - len(matrix)) // 2
+        modules = [
+            [qr.getpixel((border + x, border + y)) == 0 for x in range(len(matrix))]
+            for y in range(len(matrix))
+        ]
+        assert modules == [[bool(m) for m in row] for row in matrix]
+
+
+def test_batch_split_follows_letters_that_run_over_a_page():
+    # A far too long name pushes one letter onto a second page; the split must follow it.
+    letters = [letter(1), letter(2, organisation_name="超长名称" * 400), letter(3)]
+    pdfs = render_letter_pdfs(letters)
+    first, long, last = (len(pages_of(pdf)) for pdf in pdfs)
+    assert (first, last) == (1, 1)
+    assert long >= 2
+    for mine, pdf in zip(letters, pdfs, strict=True):
+        assert mine.number in text_of(pdf)
+
+
+def test_batch_of_nothing_is_nothing():
+    assert render_letter_pdfs([]) == []
+
+
+def test_more_than_eight_facts_is_refused():
+    with pytest.raises(ValueError, match="at most 8"):
+        render_letter_html([letter(1, facts=(*EIGHT_FACTS, ("多余", "一行")))])
+
+
+def test_values_are_escaped_in_html_and_shown_as_text_in_pdf(special):
+    html = render_letter_html(
+        [letter(2, organisation_name="咸阳<script>alert(1)</script>有限公司")]
+    )
+    assert "<script>" not in html
+    assert "咸阳&lt;script&gt;alert(1)&lt;/script&gt;有限公司：" in html
+    assert "咸阳<script>alert(1)</script>有限公司：" in text_of(special["script"])
