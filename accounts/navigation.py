@@ -33,6 +33,11 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem(_("公示管理"), "reviews:notice_list", frozenset({Role.APPROVER})),
     NavItem(
+        _("核定通知书"),
+        "reviews:letters",
+        frozenset({Role.COUNTY_REVIEWER, Role.DEPARTMENT_REVIEWER, Role.APPROVER, Role.AUDITOR}),
+    ),
+    NavItem(
         _("预算执行"),
         "measures:budgets",
         frozenset({Role.POLICY_ADMIN, Role.APPROVER, Role.FINANCE, Role.AUDITOR}),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -14,7 +14,7 @@ from measures.models import Clause
 from measures.rules.describe import describe_reward
 from measures.selectors import current_policy, open_round_for_clause
 from xianyang_portal.errors import DomainError
-from xianyang_portal.views import flash_error
+from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
 from .forms import DeclarationForm, PledgeForm, ReasonForm
@@ -300,6 +300,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         in (Status.COUNTY_REVIEW, Status.DEPARTMENT_REVIEW, Status.APPROVAL, Status.RETURNED),
         "withdraw_form": ReasonForm(),
         "facts": [(spec.label, application.facts.get(spec.name, "")) for spec in rule.facts],
+        "letters": application.letters.order_by("-created_at"),
     }
     return render(request, "applications/detail.html", context)
 
@@ -334,13 +335,9 @@ def delete_draft(request: HttpRequest, reference: str) -> HttpResponse:
 def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     """The only way to a stored file: the visibility selector decides, 404 otherwise."""
     evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
-    inline = request.GET.get("inline") == "1"
-    response = FileResponse(
-        evidence.file.open("rb"),
-        content_type=evidence.content_type,
-        as_attachment=not inline,
+    return private_file_response(
+        evidence.file,
         filename=evidence.original_name,
+        content_type=evidence.content_type,
+        inline=request.GET.get("inline") == "1",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -153,3 +153,12 @@ class AuditFilter(django_filters.FilterSet):
         model = AuditEvent
         fields = ["actor", "action", "date_from", "date_to"]
         form = PortalForm
+
+
+def letters_visible_to(*, user: User):
+    """Letters follow their application's visibility (enterprise: own; staff: in scope)."""
+    from .models import Letter
+
+    return Letter.objects.filter(
+        application__in=applications_visible_to(user=user).values("pk")
+    ).select_related("application", "superseded_by")

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Autodiscovery imports <app>.tasks only: register the letter tasks with the worker too.
+from .letters.tasks import letters_generate, letters_zip
 from .notices import notices_finish_due
+
+__all__ = ["finish_due_notices", "letters_generate", "letters_zip"]
 
 
 @shared_task

@@ -15,7 +15,7 @@ from accounts.selectors import user_scopes
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
 from xianyang_portal.errors import DomainError
-from xianyang_portal.views import flash_error
+from xianyang_portal.views import flash_error, private_file_response
 
 from . import notices, selectors, services
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
@@ -318,3 +318,38 @@ def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
         {"letter": letter, "code": code[:24]},
         status=200 if letter else 404,
     )
+
+
+def letter_download(request: HttpRequest, letter_id: int):
+    letter = get_object_or_404(selectors.letters_visible_to(user=request.user), pk=letter_id)
+    return private_file_response(
+        letter.pdf, filename=f"{letter.number}.pdf", content_type="application/pdf"
+    )
+
+
+def letter_list(request: HttpRequest) -> HttpResponse:
+    """Staff: letters in scope, with a ZIP of a selection built in the background."""
+    _require_reviewer(request)
+    letters = selectors.letters_visible_to(user=request.user).order_by("-year", "-sequence")
+    if request.method == "POST":
+        ids = list(
+            letters.filter(
+                pk__in=[int(i) for i in request.POST.getlist("selected") if i.isdigit()]
+            ).values_list("pk", flat=True)
+        )
+        if not ids:
+            messages.error(request, _("请至少勾选一份通知书。"))
+            return redirect("reviews:letters")
+        from django.db import transaction
+
+        from jobs.services import job_create
+
+        from .letters.tasks import letters_zip
+
+        job = job_create(
+            kind="letters_zip", requested_by=request.user, params={"letters": ids}, total=len(ids)
+        )
+        transaction.on_commit(lambda: letters_zip.delay(job.pk, ids))
+        return redirect("jobs:status", job.pk)
+    page = Paginator(letters, 50).get_page(request.GET.get("page"))
+    return render(request, "reviews/letters.html", {"page": page})

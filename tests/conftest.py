@@ -56,7 +56,7 @@ def api_client():
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
+def celery_worker_process(django_db_serialized_rollback, transactional_db, settings):
     """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
     from django.db import connection
 
@@ -73,7 +73,6 @@ def celery_worker_process(transactional_db, settings):
         ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "PORTAL_WORKER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     proc = subprocess.Popen(
         [
@@ -120,9 +119,12 @@ def celery_worker_process(transactional_db, settings):
         app.conf.task_always_eager, app.conf.task_default_queue = old
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            output, _ = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            output, _ = proc.communicate()
+        # Shown by pytest only when the test fails: the worker's own log.
+        print("---- celery worker log ----\n" + (output or "")[-6000:])
 
 
 # --- a headless Chromium driven by Playwright ---------------------------------------------

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from applications import api as applications_api
 from measures import api as measures_api
+from reviews import api as reviews_api
 from reviews import views as reviews_views
 
 public = login_not_required
@@ -44,6 +45,10 @@ api_v1 = [
         applications_api.application_withdraw,
         name="application-withdraw",
     ),
+    path("reviews/queue/", reviews_api.queue, name="review-queue"),
+    path("reviews/bulk/", reviews_api.bulk, name="review-bulk"),
+    path("reviews/cases/<str:reference>/", reviews_api.case, name="review-case"),
+    path("reviews/cases/<str:reference>/actions/", reviews_api.act, name="review-act"),
 ]
 
 urlpatterns = [
@@ -52,6 +57,7 @@ urlpatterns = [
     path("measures/", include("measures.urls")),
     path("applications/", include("applications.urls")),
     path("reviews/", include("reviews.urls")),
+    path("jobs/", include("jobs.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),

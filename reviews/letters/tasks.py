@@ -18,3 +18,34 @@ def letters_generate(self, application_ids: list[int]) -> list[str]:
     from .services import letters_issue
 
     return [letter.number for letter in letters_issue(application_ids=application_ids)]
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def letters_zip(self, job_id: int, letter_ids: list[int]) -> str:
+    """Build a ZIP of letters for a staff member, reporting progress on the job."""
+    import io
+    import zipfile
+
+    from django.core.files.base import ContentFile
+
+    from jobs.models import Job
+    from jobs.services import job_finish, job_progress
+
+    from ..models import Letter
+
+    letters = list(Letter.objects.filter(pk__in=letter_ids).order_by("year", "sequence"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index, letter in enumerate(letters, start=1):
+            with letter.pdf.open("rb") as handle:
+                archive.writestr(f"{letter.number}-{letter.organisation_name}.pdf", handle.read())
+            if index % 10 == 0 or index == len(letters):
+                job_progress(
+                    job_id, done=index, total=len(letters), message=f"{index}/{len(letters)}"
+                )
+    job = Job.objects.get(pk=job_id)
+    job.result.save(f"letters-{job_id}.zip", ContentFile(buffer.getvalue()), save=False)
+    job.result_name = f"核定通知书-{len(letters)}份.zip"
+    job.save(update_fields=["result", "result_name"])
+    job_finish(job_id, message=f"已打包 {len(letters)} 份通知书")
+    return job.result.name

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "applications",
     "reviews",
     "payments",
+    "jobs",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,30 @@
+"""Progress reporting for jobs: written in short transactions so pages can poll them."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Job
+
+
+def job_create(*, kind: str, requested_by, params: dict, total: int = 0) -> Job:
+    return Job.objects.create(kind=kind, requested_by=requested_by, params=params, total=total)
+
+
+def job_progress(job_id: int, *, done: int, total: int | None = None, message: str = "") -> None:
+    fields = {"done": done, "state": Job.State.RUNNING}
+    if total is not None:
+        fields["total"] = total
+    if message:
+        fields["message"] = message[:300]
+    with transaction.atomic():
+        Job.objects.filter(pk=job_id).update(**fields)
+
+
+def job_finish(job_id: int, *, message: str = "", failed: bool = False) -> None:
+    Job.objects.filter(pk=job_id).update(
+        state=Job.State.FAILED if failed else Job.State.DONE,
+        message=message[:300],
+        finished_at=timezone.now(),
+    )

@@ -1,0 +1,128 @@
+"""The queue page: filters, search, sorting, counts, and a constant number of queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Organisation
+from applications.models import Application, DuplicateFlag, Status
+
+
+def _clone(template, n, start=0):
+    rows = [
+        Application(
+            reference=f"SBQ{template.pk}-{i:05d}",
+            organisation=template.organisation,
+            round=template.round,
+            clause=template.clause,
+            rule_version=template.rule_version,
+            status=Status.COUNTY_REVIEW,
+            facts=template.facts,
+            evaluation=template.evaluation,
+            computed_amount=Decimal(1000 + i),
+            amount_kind="ceiling",
+            basis=f"q{i}",
+            created_by=template.created_by,
+            stage_entered_at=template.stage_entered_at,
+        )
+        for i in range(start, start + n)
+    ]
+    Application.objects.bulk_create(rows)
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_count_is_constant_20_vs_200_rows(case_factory, demo, client):
+    template = case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["county_qindu"])
+    _clone(template, 19)
+    small = _queries(client, "/reviews/?sort=amount")
+    _clone(template, 180, start=19)
+    large = _queries(client, "/reviews/?sort=amount")
+    assert Application.objects.filter(status=Status.COUNTY_REVIEW).count() == 200
+    assert small == large
+
+
+def test_filters_search_and_counts(case_factory, demo, client):
+    a = case_factory(Status.COUNTY_REVIEW)
+    b = case_factory(
+        Status.COUNTY_REVIEW,
+        clause_code="M02-SPECIALISED-SME",
+        facts={"level": "provincial", "recognised_on": "2025-08-01", "certificate_no": "B"},
+    )
+    DuplicateFlag.objects.filter(application=b).delete()
+    DuplicateFlag.objects.create(application=b, kind="other_municipal_funding", message="x")
+    client.force_login(demo["county_qindu"])
+    org = Organisation.objects.get(pk=a.organisation_id)
+    by_uscc = client.get("/reviews/", {"q": org.uscc}).content.decode()
+    assert a.reference in by_uscc
+    flagged = client.get("/reviews/", {"flagged": "true"}).content.decode()
+    assert b.reference in flagged and a.reference not in flagged
+    rich = client.get("/reviews/", {"amount_min": "150000"}).content.decode()
+    assert a.reference in rich and b.reference not in rich  # 80万 ceiling vs 10万
+    by_measure = client.get("/reviews/", {"measure": b.clause.measure_id}).content.decode()
+    assert b.reference in by_measure and a.reference not in by_measure
+    counts = client.get("/reviews/").content.decode()
+    assert "县区初审" in counts
+
+
+def test_bad_filter_values_do_not_500(case_factory, demo, client):
+    case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["county_qindu"])
+    response = client.get(
+        "/reviews/", {"amount_min": "lots", "round": "x", "waiting_days": "-3", "sort": "nope"}
+    )
+    assert response.status_code == 200
+    api = client.get("/api/v1/reviews/queue/", {"amount_min": "lots"})
+    assert api.status_code == 400
+    assert api.json()["code"] == "invalid"
+
+
+def test_audit_log_filter_and_export(case_factory, demo, client):
+    case = case_factory(Status.COUNTY_REVIEW)
+    from reviews.services import TransitionRequest, application_transition
+    from reviews.workflow import Action
+
+    application_transition(
+        actor=demo["county_qindu"],
+        application_id=case.pk,
+        request=TransitionRequest(Action.PASS, comment="审计测试"),
+    )
+    client.force_login(demo["auditor"])
+    body = client.get("/reviews/audit/", {"actor": "county_qindu"}).content.decode()
+    assert "审计测试" in body
+    export = client.get("/reviews/audit/", {"actor": "county_qindu", "export": "xlsx"})
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("时间", "操作人", "动作")
+    assert any(r[1] == "county_qindu" and r[2] == "application.pass" for r in rows[1:])
+
+
+@pytest.mark.parametrize("username", ["county_qindu", "qindu_corp", "finance"])
+def test_audit_log_closed_to_others(demo, client, username):
+    client.force_login(demo[username])
+    assert client.get("/reviews/audit/").status_code == 403
+
+
+def test_audit_events_cannot_be_edited(case_factory):
+    from django.db import DatabaseError, transaction
+
+    from audit.models import AuditEvent
+
+    case_factory(Status.COUNTY_REVIEW)
+    event = AuditEvent.objects.first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(comment="改写")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
