@@ -332,7 +332,7 @@ def delete_draft(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @xframe_options_sameorigin
-def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """The only way to a stored file: the visibility selector decides, 404 otherwise."""
     evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
     return private_file_response(

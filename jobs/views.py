@@ -26,7 +26,7 @@ def job_status(request: HttpRequest, job_id: int):
     return render(request, "jobs/status.html", {"job": job})
 
 
-def job_download(request: HttpRequest, job_id: int) -> FileResponse:
+def job_download(request: HttpRequest, job_id: int):
     job = _own_job(request, job_id)
     if not job.result:
         raise Http404

@@ -124,7 +124,7 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
             proc.kill()
             output, _ = proc.communicate()
         # Shown by pytest only when the test fails: the worker's own log.
-        print("---- celery worker log ----\n" + (output or "")[-6000:])
+        print("---- celery worker log ----\n" + (output or "")[-6000:])  # noqa: T201
 
 
 # --- a headless Chromium driven by Playwright ---------------------------------------------
