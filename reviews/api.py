@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied
@@ -138,7 +138,13 @@ def act(request: Request, reference: str) -> Response:
     return Response(CaseSerializer(refreshed, context={"request": request}).data)
 
 
-@extend_schema(request=BulkSerializer)
+class BulkResultSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+@extend_schema(request=BulkSerializer, responses=inline_serializer("BulkResults", {"results": BulkResultSerializer(many=True)}))
 @api_view(["POST"])
 def bulk(request: Request) -> Response:
     _reviewer(request)

@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_check_deploy_is_clean_with_production_settings():
+    # The browser fixture allows async-unsafe DB access in this process; a deployment never does.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **env,
         "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
         "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
         "DJANGO_ALLOWED_HOSTS": "portal.xianyang.gov.cn",
