@@ -144,7 +144,10 @@ class BulkResultSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-@extend_schema(request=BulkSerializer, responses=inline_serializer("BulkResults", {"results": BulkResultSerializer(many=True)}))
+@extend_schema(
+    request=BulkSerializer,
+    responses=inline_serializer("BulkResults", {"results": BulkResultSerializer(many=True)}),
+)
 @api_view(["POST"])
 def bulk(request: Request) -> Response:
     _reviewer(request)

@@ -162,3 +162,14 @@ def letters_visible_to(*, user: User):
     return Letter.objects.filter(
         application__in=applications_visible_to(user=user).values("pk")
     ).select_related("application", "superseded_by")
+
+
+def approved_without_letter(*, user: User) -> QuerySet[Application]:
+    """Approved cases whose letter is missing (a failed or pending generation), for staff."""
+    from applications.models import AWARDED_STATUSES
+
+    return (
+        review_cases_visible_to(user=user)
+        .filter(status__in=AWARDED_STATUSES, approved_amount__isnull=False)
+        .exclude(letters__state="current")
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("notices/", views.notice_list, name="notice_list"),
     path("audit/", views.audit_log, name="audit_log"),
     path("letters/", views.letter_list, name="letters"),
+    path("letters/regenerate/", views.letters_regenerate, name="letters_regenerate"),
     path("letters/<int:letter_id>/download/", views.letter_download, name="letter_download"),
     path("cases/<str:reference>/", views.case, name="case"),
     path("cases/<str:reference>/act/", views.act, name="act"),

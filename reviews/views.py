@@ -352,4 +352,19 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         transaction.on_commit(lambda: letters_zip.delay(job.pk, ids))
         return redirect("jobs:status", job.pk)
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
-    return render(request, "reviews/letters.html", {"page": page})
+    missing = selectors.approved_without_letter(user=request.user)
+    return render(request, "reviews/letters.html", {"page": page, "missing": missing})
+
+
+@require_POST
+def letters_regenerate(request: HttpRequest) -> HttpResponse:
+    """Queue again the letters that failed (visible on the letters page)."""
+    if not user_scopes(request.user).has(Role.APPROVER):
+        raise PermissionDenied
+    from .letters.tasks import queue_letters
+
+    ids = list(selectors.approved_without_letter(user=request.user).values_list("pk", flat=True))
+    if ids:
+        queue_letters(ids)
+        messages.success(request, _("已重新排队生成 %(n)d 份通知书。") % {"n": len(ids)})
+    return redirect("reviews:letters")

@@ -13,11 +13,24 @@ def queue_letters(application_ids: Sequence[int]) -> None:
     transaction.on_commit(lambda: letters_generate.delay(ids))
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+# Letters render together for speed, in chunks that bound memory and each PDF's font subset.
+LETTER_CHUNK = 50
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def letters_generate(self, application_ids: list[int]) -> list[str]:
+    """Issue the letters; a retry after a crash skips the chunks already done (idempotent).
+
+    Applications still without a letter after the retries are listed on the staff letters
+    page ("待出具"), where an approver can queue them again.
+    """
     from .services import letters_issue
 
-    return [letter.number for letter in letters_issue(application_ids=application_ids)]
+    numbers: list[str] = []
+    for start in range(0, len(application_ids), LETTER_CHUNK):
+        chunk = application_ids[start : start + LETTER_CHUNK]
+        numbers += [letter.number for letter in letters_issue(application_ids=chunk)]
+    return numbers
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

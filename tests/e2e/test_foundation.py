@@ -33,8 +33,8 @@ def test_enterprise_registers_and_reviewer_sees_other_navigation(page, demo):
     assert "审核队列" not in enterprise_nav
     logout(page)
 
-    login(page, "policy_admin")
-    admin_nav = page.inner_text("[data-testid=nav]")
-    assert "账户管理" in admin_nav
-    assert "单位信息" not in admin_nav
-    assert "政策管理员" in page.inner_text("[data-testid=roles]")
+    login(page, "county_qindu")
+    reviewer_nav = page.inner_text("[data-testid=nav]")
+    assert "审核队列" in reviewer_nav
+    assert "单位信息" not in reviewer_nav and "我的申报" not in reviewer_nav
+    assert "县区初审" in page.inner_text("[data-testid=roles]")

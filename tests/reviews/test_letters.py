@@ -218,3 +218,16 @@ def test_real_worker_makes_letter_and_enterprise_downloads(
     response = client.get(f"/reviews/letters/{letter.pk}/download/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_missing_letters_are_visible_and_can_be_queued_again(
+    approved, demo, client, django_capture_on_commit_callbacks
+):
+    application = approved()
+    client.force_login(demo["approver"])
+    page = client.get("/reviews/letters/").content.decode()
+    assert "missing-letters" in page and application.reference in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/reviews/letters/regenerate/")
+    assert Letter.objects.filter(application=application, state="current").count() == 1
+    assert "missing-letters" not in client.get("/reviews/letters/").content.decode()
