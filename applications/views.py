@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import organisations_of_member, user_scopes
 from measures.forms import FACT_PREFIX, facts_form
 from measures.models import Clause
-from measures.rules.describe import describe_reward
+from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
@@ -299,7 +299,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         "can_withdraw": application.status
         in (Status.COUNTY_REVIEW, Status.DEPARTMENT_REVIEW, Status.APPROVAL, Status.RETURNED),
         "withdraw_form": ReasonForm(),
-        "facts": [(spec.label, application.facts.get(spec.name, "")) for spec in rule.facts],
+        "facts": fact_rows(rule, application.facts),
         "letters": application.letters.order_by("-created_at"),
     }
     return render(request, "applications/detail.html", context)

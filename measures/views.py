@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from accounts.models import Organisation
 from accounts.selectors import organisations_of_member, user_scopes
 from xianyang_portal.errors import DomainError
 
@@ -32,7 +33,7 @@ def clause_summary(clause: Clause) -> dict:
         "rule": rule,
         "reward_text": describe_reward(rule.reward, rule),
         "max_amount": max_amount(rule.reward),
-        "applicants": rule.applicant_types,
+        "applicants": [str(Organisation.Kind(kind).label) for kind in rule.applicant_types],
     }
 
 

@@ -14,6 +14,7 @@ from accounts.models import Role
 from accounts.selectors import user_scopes
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
+from measures.rules.describe import fact_rows
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
@@ -77,7 +78,7 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     context = {
         "application": application,
         "rule": rule,
-        "facts": [(spec.label, application.facts.get(spec.name, "")) for spec in rule.facts],
+        "facts": fact_rows(rule, application.facts),
         "materials": [
             (code, labels.get(code, code), versions)
             for code, versions in current_materials(application).items()

@@ -69,3 +69,19 @@ def max_amount(rule: RewardRule) -> Decimal | None:
 def _fact_label(rule: ClauseRule | None, name: str) -> str:
     spec = rule.fact(name) if rule else None
     return spec.label if spec else name
+
+
+def fact_rows(rule: ClauseRule, facts: dict) -> list[tuple[str, str]]:
+    """(label, readable value) for stored facts: tier labels instead of codes, 是/否 for flags."""
+    rows = []
+    for spec in rule.facts:
+        value = facts.get(spec.name, "")
+        if value in ("", None):
+            rows.append((spec.label, ""))
+            continue
+        if spec.kind == "tier":
+            value = spec.choice_label(str(value))
+        elif spec.kind == "bool":
+            value = "是" if str(value).lower() in ("true", "1", "on", "yes") else "否"
+        rows.append((spec.label, str(value)))
+    return rows

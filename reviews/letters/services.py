@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from applications.models import AWARDED_STATUSES, Application
 from audit.services import audit_record
+from measures.rules.describe import fact_rows
 
 from ..models import Letter, LetterSequence
 from .render import LetterContent, render_letter_pdfs
@@ -33,18 +34,8 @@ def format_number(prefix: str, year: int, sequence: int) -> str:
 
 
 def _facts_summary(application: Application) -> tuple[tuple[str, str], ...]:
-    rule = application.rule_version.rule
-    rows = []
-    for spec in rule.facts:
-        value = application.facts.get(spec.name, "")
-        if value in ("", None):
-            continue
-        if spec.kind == "tier":
-            value = spec.choice_label(value)
-        elif spec.kind == "bool":
-            value = "是" if str(value).lower() in ("true", "1", "on", "yes") else "否"
-        rows.append((spec.label, str(value)))
-    return tuple(rows[:8])
+    rows = fact_rows(application.rule_version.rule, application.facts)
+    return tuple((label, value) for label, value in rows if value)[:8]
 
 
 def _content(application: Application, number: str, code: str, issued_on: date) -> LetterContent:
