@@ -36,11 +36,25 @@ def _fresh_cache():
     cache.clear()
 
 
+def _restore_reference_data() -> None:
+    """Places and departments come from a data migration; transactional tests flush them.
+
+    Re-run that migration's own function (Django's serialized rollback does not survive the
+    context switches of Playwright's sync API, so it cannot be relied on here).
+    """
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("accounts.migrations.0002_places_and_departments").create(apps, None)
+
+
 @pytest.fixture
 def demo(db):
     """The demo organisations and one user per role."""
     from accounts.demo import seed_accounts
 
+    _restore_reference_data()
     seed_accounts()
     from accounts.models import User
 
@@ -56,7 +70,7 @@ def api_client():
 
 
 @pytest.fixture
-def celery_worker_process(django_db_serialized_rollback, transactional_db, settings):
+def celery_worker_process(transactional_db, settings):
     """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
     from django.db import connection
 

@@ -43,13 +43,13 @@ def test_health_checks_database_and_broker(api_client, db, settings):
 def test_health_reports_broker_down(api_client, db, settings):
     from xianyang_portal.celery import app
 
-    old = (app.conf.task_always_eager, app.conf.broker_url)
+    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_write_url)
     app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     try:
         response = api_client.get("/api/v1/health/")
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = old
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_write_url = old
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error")
 

@@ -179,7 +179,7 @@ def test_double_submit_is_idempotent(application_factory, demo):
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_submits_give_one_submission(application_factory, demo):
     application = application_factory()
     results, errors = [], []

@@ -37,7 +37,7 @@ def _orgs(n):
     return orgs
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_never_exceed_budget(case_factory, demo):
     template = case_factory(Status.APPROVAL, recommended=Decimal("100000.00"))
     budget = RoundBudget.objects.get(round=template.round, measure=template.clause.measure)

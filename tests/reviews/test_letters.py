@@ -62,7 +62,7 @@ def test_unapproved_application_gets_no_letter(case_factory):
     assert not Letter.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_numbers_gap_free_under_concurrent_generation(approved):
     apps = [approved(f"{10000 + i}.00") for i in range(8)]
     errors = []

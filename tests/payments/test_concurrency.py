@@ -1,0 +1,57 @@
+"""Two (or more) batch builds at the same moment never share an application."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from applications.models import Status
+from payments.models import PaymentLine
+from payments.selectors import BuildFilters
+from payments.services import payment_batch_build, payment_batch_fill
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_builds_never_share_an_application(payable, demo, monkeypatch):
+    # Small chunks so the builds interleave over many transactions.
+    monkeypatch.setattr("payments.services.BUILD_CHUNK", 3)
+    monkeypatch.setattr("payments.tasks.queue_batch_build", lambda *args: None)
+    apps = [
+        payable(f"{1000 + i}.00", username=("qindu_corp", "weicheng_corp")[i % 2])
+        for i in range(40)
+    ]
+    batches = [payment_batch_build(actor=demo["finance"], filters=BuildFilters()) for _ in range(4)]
+    barrier = threading.Barrier(len(batches))
+    errors = []
+
+    def fill(batch):
+        try:
+            barrier.wait(timeout=30)
+            payment_batch_fill(batch_id=batch.pk, job_id=batch.job_id)
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fill, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    per_batch = [
+        set(PaymentLine.objects.filter(batch=batch).values_list("application_id", flat=True))
+        for batch in batches
+    ]
+    assert sum(len(ids) for ids in per_batch) == len(apps)
+    assert set().union(*per_batch) == {a.pk for a in apps}
+    for i, ids in enumerate(per_batch):
+        for other in per_batch[i + 1 :]:
+            assert not ids & other
+    # More than one build got work: they really ran side by side.
+    assert sum(1 for ids in per_batch if ids) >= 2
+    assert all(
+        a.status == Status.IN_PAYMENT
+        for a in type(apps[0]).objects.filter(pk__in=[a.pk for a in apps])
+    )
