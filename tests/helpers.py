@@ -24,3 +24,27 @@ def login(page, username: str, password: str | None = None) -> None:
 def logout(page) -> None:
     page.click("button:has-text('退出')")
     page.wait_for_url("**/")
+
+
+def fill_registration(
+    page,
+    *,
+    name: str,
+    uscc: str,
+    place: str,
+    username: str,
+    password: str,
+    confirm: str | None = None,
+) -> None:
+    """Fill the enterprise registration form (the caller submits and checks the outcome)."""
+    page.goto("/accounts/register/")
+    page.fill("#id_legal_name", name)
+    page.fill("#id_uscc", uscc)
+    page.select_option("#id_kind", "enterprise")
+    page.select_option("#id_place", label=place)
+    page.fill("#id_full_name", "申报联系人")
+    page.fill("#id_contact_phone", "13700000000")
+    page.fill("#id_contact_email", f"{username}@example.com")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", confirm or password)

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.applications.files import image_bytes, pdf_bytes
+from tests.helpers import fill_registration
 
 pytestmark = pytest.mark.browser
 
@@ -13,17 +14,14 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     png = tmp_path / "产品清单.png"
     png.write_bytes(image_bytes("PNG"))
 
-    page.goto("/accounts/register/")
-    page.fill("#id_legal_name", "咸阳绿色设计有限公司")
-    page.fill("#id_uscc", "91620105L015101280")
-    page.select_option("#id_kind", "enterprise")
-    page.select_option("#id_place", label="渭城区")
-    page.fill("#id_full_name", "赵六")
-    page.fill("#id_contact_phone", "13700000000")
-    page.fill("#id_contact_email", "zhao@example.com")
-    page.fill("#id_username", "zhaoliu")
-    page.fill("#id_password1", "Green-design-2025")
-    page.fill("#id_password2", "Green-design-2025")
+    fill_registration(
+        page,
+        name="咸阳绿色设计有限公司",
+        uscc="91620105L015101280",
+        place="渭城区",
+        username="zhaoliu",
+        password="Green-design-2025",
+    )
     page.click("button:has-text('注册')")
     page.wait_for_url("**/accounts/home/")
 
@@ -66,7 +64,7 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     page.click("button[value=submit]")
     assert page.locator("#id_pledge_accepted-error").count() == 1  # pledge not ticked yet
     page.check("#id_pledge_accepted")
-    page.fill("#id_pledge_name", "赵六")
+    page.fill("#id_pledge_name", "申报联系人")
     page.click("button[value=submit]")
     page.wait_for_url(f"**/applications/{reference}/")
     assert page.inner_text("[data-testid=status]") == "县区初审"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import login, logout
+from tests.helpers import fill_registration, login, logout
 
 pytestmark = pytest.mark.browser
 
@@ -10,16 +10,15 @@ pytestmark = pytest.mark.browser
 def test_enterprise_registers_and_reviewer_sees_other_navigation(page, demo):
     page.goto("/")
     page.click("text=企业注册申报")
-    page.fill("#id_legal_name", "咸阳浏览器测试有限公司")
-    page.fill("#id_uscc", "91110000600037341L")
-    page.select_option("#id_kind", "enterprise")
-    page.select_option("#id_place", label="秦都区")
-    page.fill("#id_full_name", "王五")
-    page.fill("#id_contact_phone", "13900000000")
-    page.fill("#id_contact_email", "wangwu@example.com")
-    page.fill("#id_username", "wangwu")
-    page.fill("#id_password1", "Browser-pass-2025")
-    page.fill("#id_password2", "Wrong-pass-2025")
+    fill_registration(
+        page,
+        name="咸阳浏览器测试有限公司",
+        uscc="91110000600037341L",
+        place="秦都区",
+        username="wangwu",
+        password="Browser-pass-2025",
+        confirm="Wrong-pass-2025",
+    )
     page.click("button:has-text('注册')")
     assert "两次输入的密码不一致" in page.inner_text("#id_password2-error")
     assert page.input_value("#id_legal_name") == "咸阳浏览器测试有限公司"

@@ -193,3 +193,4 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
     },
 }
+AXES_VERBOSE = False
