@@ -296,8 +296,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             for code, reason in application.correction_requests.items()
         ],
         "next_step": APPLICANT_NEXT_STEP.get(application.status, ""),
-        "can_withdraw": application.status
-        in (Status.COUNTY_REVIEW, Status.DEPARTMENT_REVIEW, Status.APPROVAL, Status.RETURNED),
+        "can_withdraw": transition_for(application.status, Action.WITHDRAW) is not None,
         "withdraw_form": ReasonForm(),
         "facts": fact_rows(rule, application.facts),
         "letters": application.letters.order_by("-created_at"),
