@@ -13,6 +13,7 @@ from measures.forms import FACT_PREFIX, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
+from reviews.workflow import Action, transition_for
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
