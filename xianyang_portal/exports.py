@@ -30,6 +30,8 @@ def write_sheet(
     sheet = workbook.create_sheet(title=title[:31])
     for index, width in enumerate(widths or [18] * len(headers), start=1):
         sheet.column_dimensions[_column(index)].width = width
+    # Write-only sheets take freeze panes only before the first row is written.
+    sheet.freeze_panes = f"A{len(preamble) + 2}"
     for line in preamble:
         sheet.append(list(line))
     header_cells = []
@@ -39,7 +41,6 @@ def write_sheet(
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         header_cells.append(cell)
-    sheet.freeze_panes = f"A{len(preamble) + 2}"
     sheet.append(header_cells)
     formats = number_format or {}
     for row in rows:

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from applications import api as applications_api
 from measures import api as measures_api
+from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import views as reviews_views
 
@@ -49,6 +50,48 @@ api_v1 = [
     path("reviews/bulk/", reviews_api.bulk, name="review-bulk"),
     path("reviews/cases/<str:reference>/", reviews_api.case, name="review-case"),
     path("reviews/cases/<str:reference>/actions/", reviews_api.act, name="review-act"),
+    path("payments/batches/", payments_api.batch_list, name="payment-batch-list"),
+    path(
+        "payments/batches/<str:reference>/",
+        payments_api.batch_detail,
+        name="payment-batch-detail",
+    ),
+    path(
+        "payments/batches/<str:reference>/lines/",
+        payments_api.batch_lines,
+        name="payment-batch-lines",
+    ),
+    path(
+        "payments/batches/<str:reference>/lock/",
+        payments_api.batch_lock,
+        name="payment-batch-lock",
+    ),
+    path(
+        "payments/batches/<str:reference>/lines/remove/",
+        payments_api.lines_remove,
+        name="payment-lines-remove",
+    ),
+    path(
+        "payments/batches/<str:reference>/lines/confirm-bank/",
+        payments_api.lines_confirm_bank,
+        name="payment-lines-confirm-bank",
+    ),
+    path(
+        "payments/batches/<str:reference>/lines/mark/",
+        payments_api.lines_mark,
+        name="payment-lines-mark",
+    ),
+    path(
+        "payments/batches/<str:reference>/import/",
+        payments_api.results_import,
+        name="payment-results-import",
+    ),
+    path(
+        "payments/batches/<str:reference>/export/<str:fmt>/",
+        payments_api.batch_export,
+        name="payment-batch-export",
+    ),
+    path("payments/dashboard/", payments_api.dashboard, name="payment-dashboard"),
 ]
 
 urlpatterns = [
@@ -58,6 +101,7 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("reviews/", include("reviews.urls")),
     path("jobs/", include("jobs.urls")),
+    path("payments/", include("payments.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),

@@ -54,7 +54,7 @@ def test_build_selects_payable_applications_and_snapshots_payees(payable, build)
     for application in (approved, failed_before):
         application.refresh_from_db()
         assert application.status == Status.IN_PAYMENT
-    for application in not_included + [outdated, superseded]:
+    for application in [*not_included, outdated, superseded]:
         assert not PaymentLine.objects.filter(application=application).exists()
     moved = AuditEvent.objects.filter(action="application.add_to_batch")
     assert moved.count() == 2 and batch.reference in moved.first().comment
@@ -159,3 +159,61 @@ def test_build_page_redirects_to_progress(
     batch_page = client.get(job.params["done_url"]).content.decode()
     assert "待锁定" in batch_page and "第一批" in batch_page
     assert PaymentLine.objects.filter(state=LineState.PENDING).count() == 1
+
+
+def test_queue_down_then_resume(
+    payable, demo, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from payments import tasks
+
+    payable()
+    client.force_login(demo["finance"])
+
+    def broker_down(*args):
+        raise OperationalError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.payment_batch_fill, "delay", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/payments/new/", {})
+    assert response.status_code == 302  # no 500: the job page says what happened
+    job = Job.objects.get()
+    assert job.state == Job.State.FAILED and "任务队列暂不可用" in job.message
+    batch = job.params["done_url"].rstrip("/").rsplit("/", 1)[-1]
+    page = client.get(job.params["done_url"]).content.decode()
+    assert "生成中" in page and "继续生成" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/payments/batches/{batch}/resume/")
+    assert response.status_code == 302
+    assert PaymentLine.objects.filter(batch__reference=batch).count() == 1
+    again = client.post(f"/payments/batches/{batch}/resume/", follow=True)
+    assert "批次已生成完毕" in again.content.decode()
+
+
+def test_build_form_shows_errors_next_to_fields(demo, client, db):
+    client.force_login(demo["finance"])
+    response = client.post("/payments/new/", {"approved_before": "2025-13-45", "round": "999"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_approved_before-error"' in body and 'id="id_round-error"' in body
+    assert not Job.objects.exists()
+
+
+def test_remove_form_errors_on_the_page(payable, build, demo, client):
+    payable()
+    batch = build()
+    client.force_login(demo["finance"])
+    url = f"/payments/batches/{batch.reference}/remove/"
+    line = batch.lines.get()
+    response = client.post(url, {"lines": [line.pk], "remove-reason": ""})
+    assert (
+        response.status_code == 400 and 'id="id_remove-reason-error"' in response.content.decode()
+    )
+    response = client.post(url, {"remove-reason": "暂缓"})
+    assert response.status_code == 400 and "请至少选择一笔明细" in response.content.decode()
+    response = client.post(url, {"lines": [line.pk], "remove-reason": "暂缓"})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.state == LineState.REMOVED

@@ -170,9 +170,11 @@ def test_constraint_refuses_a_second_live_line(payable, build, demo):
         )
 
     for state in (LineState.PENDING, LineState.PAID):
-        with pytest.raises(IntegrityError, match="payment_line_one_live_per_application"):
-            with transaction.atomic():
-                second_line(state)
+        with (
+            pytest.raises(IntegrityError, match="payment_line_one_live_per_application"),
+            transaction.atomic(),
+        ):
+            second_line(state)
     # A paid line also blocks a new pending one.
     PaymentLine.objects.filter(pk=line.pk).update(state=LineState.PAID)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -1,0 +1,333 @@
+"""Payments API: batches, lines, lock, results, bank imports, exports, dashboard figures.
+
+The same selector (`batches_visible_to`) and the same services as the pages; lines are named
+by their reference (明细编号), as in the exports and the bank's result file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Department, Place
+from measures.models import Measure, Round
+from xianyang_portal.errors import DomainError
+from xianyang_portal.money import amount_in_capitals
+
+from . import selectors, services
+from .bankfile import MAX_BYTES
+from .models import LineState, PaymentBatch, PaymentLine
+from .views import EXPORT_FORMATS, export_response
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    state_label = serializers.CharField(source="get_state_display")
+    created_by = serializers.StringRelatedField()
+    locked_by = serializers.StringRelatedField()
+    job = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentBatch
+        fields = [
+            "reference", "state", "state_label", "filters", "note", "line_count", "total_amount",
+            "build_message", "created_by", "created_at", "locked_by", "locked_at", "job",
+        ]  # fmt: skip
+
+    def get_job(self, batch: PaymentBatch) -> dict | None:
+        job = batch.job
+        if job is None:
+            return None
+        return {"id": job.pk, "state": job.state, "percent": job.percent, "message": job.message}
+
+
+class LineSerializer(serializers.ModelSerializer):
+    state_label = serializers.CharField(source="get_state_display")
+    needs_bank_confirmation = serializers.BooleanField()
+
+    class Meta:
+        model = PaymentLine
+        fields = [
+            "reference", "number", "state", "state_label", "amount", "payee_name", "uscc",
+            "bank_name", "bank_account", "letter_number", "application_reference",
+            "measure_number", "measure_title", "department_name", "county_name", "round_name",
+            "bank_changed", "bank_confirmed_at", "needs_bank_confirmation", "reason",
+            "state_changed_at",
+        ]  # fmt: skip
+
+
+class BuildSerializer(serializers.Serializer):
+    round = serializers.PrimaryKeyRelatedField(
+        queryset=Round.objects.all(), required=False, allow_null=True
+    )
+    measure = serializers.PrimaryKeyRelatedField(
+        queryset=Measure.objects.all(), required=False, allow_null=True
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    place = serializers.PrimaryKeyRelatedField(
+        queryset=Place.objects.all(), required=False, allow_null=True
+    )
+    approved_before = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    def filters(self) -> selectors.BuildFilters:
+        data = self.validated_data
+        return selectors.BuildFilters(
+            round_id=data["round"].pk if data.get("round") else None,
+            measure_id=data["measure"].pk if data.get("measure") else None,
+            department_id=data["department"].pk if data.get("department") else None,
+            place_id=data["place"].pk if data.get("place") else None,
+            approved_before=data.get("approved_before"),
+        )
+
+
+class LinesSerializer(serializers.Serializer):
+    lines = serializers.ListField(
+        child=serializers.CharField(max_length=32), min_length=1, max_length=20000
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class MarkSerializer(LinesSerializer):
+    result = serializers.ChoiceField(choices=[LineState.PAID, LineState.FAILED])
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class ImportOutcomeSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    paid = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    result = ImportOutcomeSerializer()
+    batch = BatchSerializer()
+
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class FigureRowSerializer(serializers.Serializer):
+    key = serializers.JSONField()
+    label = serializers.CharField()
+    applications = serializers.IntegerField()
+    awarded = serializers.IntegerField()
+    awarded_amount = serializers.DecimalField(**MONEY)
+    paid_amount = serializers.DecimalField(**MONEY)
+
+
+class BudgetRowSerializer(serializers.Serializer):
+    round = serializers.CharField(source="round_name")
+    measure = serializers.CharField()
+    budget = serializers.DecimalField(**MONEY)
+    committed = serializers.DecimalField(**MONEY)
+    paid = serializers.DecimalField(**MONEY)
+
+
+class DashboardSerializer(serializers.Serializer):
+    by_measure = FigureRowSerializer(many=True)
+    by_county = FigureRowSerializer(many=True)
+    by_round = FigureRowSerializer(many=True)
+    by_status = FigureRowSerializer(many=True)
+    total = FigureRowSerializer()
+    budgets = BudgetRowSerializer(many=True)
+
+
+def _viewer(request: Request) -> None:
+    if not selectors.can_see_payments(request.user):
+        raise PermissionDenied(_("只有财政拨付人员和审计人员可以查看拨付批次。"))
+
+
+def _batch(request: Request, reference: str) -> PaymentBatch:
+    return get_object_or_404(selectors.batches_visible_to(user=request.user), reference=reference)
+
+
+def _line_ids(batch: PaymentBatch, references: list[str]) -> list[int]:
+    wanted = {reference.strip().upper() for reference in references}
+    found = dict(
+        PaymentLine.objects.filter(batch=batch, reference__in=wanted).values_list("reference", "pk")
+    )
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise DomainError(
+            _("本批次中没有这些明细：%(refs)s") % {"refs": "、".join(missing[:10])},
+            code="unknown_line",
+            detail={"lines": missing},
+        )
+    return list(found.values())
+
+
+def _batch_payload(batch: PaymentBatch) -> dict:
+    totals = selectors.batch_totals(batch)
+    data = BatchSerializer(batch).data
+    data["totals"] = {
+        "count": totals.count,
+        "amount": f"{totals.amount:.2f}",
+        "amount_in_capitals": amount_in_capitals(totals.amount),
+        "unconfirmed_bank_changes": totals.unconfirmed_bank_changes,
+        **{
+            key: [{"label": g.label, "count": g.count, "amount": f"{g.amount:.2f}"} for g in groups]
+            for key, groups in (
+                ("by_measure", totals.by_measure),
+                ("by_department", totals.by_department),
+                ("by_county", totals.by_county),
+                ("by_state", totals.by_state),
+            )
+        },
+    }
+    return data
+
+
+@extend_schema(request=BuildSerializer, responses=BatchSerializer(many=True))
+@api_view(["GET", "POST"])
+def batch_list(request: Request) -> Response:
+    """GET: batches (newest first). POST: build a batch; lines are added by a background job."""
+    _viewer(request)
+    if request.method == "GET":
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.batches_visible_to(user=request.user), request)
+        return paginator.get_paginated_response(BatchSerializer(page, many=True).data)
+    payload = BuildSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    batch = services.payment_batch_build(
+        actor=request.user, filters=payload.filters(), note=payload.validated_data["note"]
+    )
+    batch.refresh_from_db()
+    return Response(_batch_payload(batch), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses=BatchSerializer)
+@api_view(["GET"])
+def batch_detail(request: Request, reference: str) -> Response:
+    """The batch with its totals per measure, department, county and line state."""
+    return Response(_batch_payload(_batch(request, reference)))
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("state", str), OpenApiParameter("q", str)],
+    responses=LineSerializer(many=True),
+)
+@api_view(["GET"])
+def batch_lines(request: Request, reference: str) -> Response:
+    batch = _batch(request, reference)
+    lines = selectors.batch_lines(
+        batch, state=request.query_params.get("state"), query=request.query_params.get("q", "")
+    )
+    paginator = PageNumberPagination()
+    paginator.page_size = 500
+    page = paginator.paginate_queryset(lines, request)
+    return paginator.get_paginated_response(LineSerializer(page, many=True).data)
+
+
+@extend_schema(request=None, responses=BatchSerializer)
+@api_view(["POST"])
+def batch_lock(request: Request, reference: str) -> Response:
+    batch = _batch(request, reference)
+    services.payment_batch_lock(actor=request.user, batch_id=batch.pk)
+    return Response(_batch_payload(_batch(request, reference)))
+
+
+@extend_schema(request=LinesSerializer, responses=BatchSerializer)
+@api_view(["POST"])
+def lines_remove(request: Request, reference: str) -> Response:
+    batch = _batch(request, reference)
+    payload = LinesSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.payment_lines_remove(
+        actor=request.user,
+        batch_id=batch.pk,
+        line_ids=_line_ids(batch, payload.validated_data["lines"]),
+        reason=payload.validated_data["reason"],
+    )
+    return Response(_batch_payload(_batch(request, reference)))
+
+
+@extend_schema(request=LinesSerializer, responses=BatchSerializer)
+@api_view(["POST"])
+def lines_confirm_bank(request: Request, reference: str) -> Response:
+    batch = _batch(request, reference)
+    payload = LinesSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.payment_lines_confirm_bank(
+        actor=request.user,
+        batch_id=batch.pk,
+        line_ids=_line_ids(batch, payload.validated_data["lines"]),
+    )
+    return Response(_batch_payload(_batch(request, reference)))
+
+
+@extend_schema(request=MarkSerializer, responses=BatchSerializer)
+@api_view(["POST"])
+def lines_mark(request: Request, reference: str) -> Response:
+    batch = _batch(request, reference)
+    payload = MarkSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.payment_lines_mark(
+        actor=request.user,
+        batch_id=batch.pk,
+        line_ids=_line_ids(batch, payload.validated_data["lines"]),
+        result=payload.validated_data["result"],
+        reason=payload.validated_data["reason"],
+    )
+    return Response(_batch_payload(_batch(request, reference)))
+
+
+@extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportResultSerializer)
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser, JSONParser])
+def results_import(request: Request, reference: str) -> Response:
+    """Import the bank's result file; 400 with every bad row in detail.rows, nothing applied."""
+    batch = _batch(request, reference)
+    payload = ImportSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    upload = payload.validated_data["file"]
+    if upload.size > MAX_BYTES:
+        raise DomainError(
+            _("文件过大，上限为 %(mb)d MB。") % {"mb": MAX_BYTES // 1024 // 1024},
+            code="file_too_large",
+        )
+    outcome = services.payment_results_import(
+        actor=request.user, batch_id=batch.pk, file_name=upload.name, data=upload.read()
+    )
+    return Response(
+        {"result": asdict(outcome), "batch": _batch_payload(_batch(request, reference))}
+    )
+
+
+@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@api_view(["GET"])
+def batch_export(request: Request, reference: str, fmt: str):
+    """The payment list as xlsx or csv, or the batch summary as pdf (locked batches only)."""
+    batch = _batch(request, reference)
+    if fmt not in EXPORT_FORMATS:
+        raise NotFound
+    batch = services.payment_batch_export_record(actor=request.user, batch_id=batch.pk, fmt=fmt)
+    return export_response(batch, fmt)
+
+
+@extend_schema(parameters=[OpenApiParameter("round", int)], responses=DashboardSerializer)
+@api_view(["GET"])
+def dashboard(request: Request) -> Response:
+    """Counts and amounts by measure, county, round and status; budget/committed/paid."""
+    if not selectors.can_see_dashboard(request.user):
+        raise PermissionDenied
+    raw = request.query_params.get("round", "")
+    if raw and not raw.isdigit():
+        raise DomainError(_("round 须为批次编号（整数）。"), code="invalid", detail={"round": raw})
+    figures = selectors.dashboard_figures(user=request.user, round_id=int(raw) if raw else None)
+    return Response(DashboardSerializer(figures).data)

@@ -1,0 +1,624 @@
+"""Every write of payments: build, review, lock, record results, import the bank's answer.
+
+Lock order everywhere: the batch row, then its lines, then the applications (through
+`applications_bulk_move`, the one bulk status mover). Only finance writes; the auditor reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import audit_record
+from jobs.models import Job
+from jobs.services import job_create, job_finish, job_progress
+from reviews.services import applications_bulk_move
+from reviews.workflow import Action
+from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.money import MoneyError, format_yuan, parse_money
+
+from . import bankfile
+from .models import LISTED_LINE_STATES, BatchState, LineState, PaymentBatch, PaymentLine
+from .selectors import (
+    MISSING_BANK,
+    ZERO,
+    BuildFilters,
+    can_manage_payments,
+    payable_applications,
+    payee_snapshots,
+)
+
+BUILD_CHUNK = 2000  # applications locked, snapshotted and moved per transaction
+JOB_KIND = "payment_batch_build"
+# A build job still "running" after this long lost its worker (the task's hard limit is 600 s).
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def build_stalled(batch: PaymentBatch) -> bool:
+    """May the build be queued again? (Two fills of one batch are safe, only wasteful.)"""
+    if batch.state != BatchState.BUILDING:
+        return False
+    job = batch.job
+    if job is None or job.state in (Job.State.FAILED, Job.State.DONE):
+        return True
+    return job.created_at < timezone.now() - STALLED_AFTER
+
+
+def _require_finance(actor: User | None) -> None:
+    if actor is None or not can_manage_payments(actor):
+        raise NotAllowed(_("只有财政拨付人员可以办理资金拨付。"), code="not_finance")
+
+
+def _lock_batch(batch_id: int) -> PaymentBatch:
+    try:
+        return PaymentBatch.objects.select_for_update().get(pk=batch_id)
+    except PaymentBatch.DoesNotExist as exc:
+        raise DomainError(_("找不到该拨付批次。"), code="unknown_batch") from exc
+
+
+def _require_state(batch: PaymentBatch, state: str) -> None:
+    if batch.state == state:
+        return
+    if batch.state == BatchState.BUILDING:
+        message = _("批次仍在生成中，请等待生成完成。")
+    elif batch.state == BatchState.LOCKED:
+        message = _("批次已锁定，不能再修改明细。")
+    elif state == BatchState.LOCKED:
+        message = _("批次尚未锁定：请先复核并锁定批次。")
+    else:
+        message = _("批次已生成完毕，无需继续生成。")
+    raise DomainError(message, code=f"batch_{batch.state}")
+
+
+def _refresh_totals(batch: PaymentBatch) -> None:
+    totals = batch.lines.filter(state__in=LISTED_LINE_STATES).aggregate(
+        count=Count("pk"), amount=Sum("amount")
+    )
+    batch.line_count = totals["count"] or 0
+    batch.total_amount = totals["amount"] or ZERO
+    batch.save(update_fields=["line_count", "total_amount"])
+
+
+def _batch_url(batch: PaymentBatch) -> str:
+    return reverse("payments:batch_detail", args=[batch.reference])
+
+
+# --- build -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_batch_build(*, actor: User, filters: BuildFilters, note: str = "") -> PaymentBatch:
+    """Start a batch: the row (state building) and a job now, the lines in a Celery task."""
+    _require_finance(actor)
+    batch = PaymentBatch.objects.create(
+        reference=uuid.uuid4().hex[:24],
+        state=BatchState.BUILDING,
+        filters=filters.to_json(),
+        note=note.strip()[:200],
+        created_by=actor,
+    )
+    batch.reference = f"PB{timezone.localdate():%Y%m%d}-{batch.pk:04d}"
+    batch.job = _new_build_job(actor, batch)
+    batch.save(update_fields=["reference", "job"])
+    audit_record(
+        actor=actor, obj=batch, action="payment_batch.build", after={"filters": batch.filters}
+    )
+    return batch
+
+
+def _new_build_job(actor: User, batch: PaymentBatch) -> Job:
+    job = job_create(
+        kind=JOB_KIND,
+        requested_by=actor,
+        params={"batch": batch.pk, "done_url": _batch_url(batch)},
+    )
+    from .tasks import queue_batch_build
+
+    queue_batch_build(batch.pk, job.pk)
+    return job
+
+
+@transaction.atomic
+def payment_batch_resume(*, actor: User, batch_id: int) -> PaymentBatch:
+    """Queue the build again after it stopped (worker lost, queue down); it continues."""
+    _require_finance(actor)
+    batch = _lock_batch(batch_id)
+    _require_state(batch, BatchState.BUILDING)
+    if not build_stalled(batch):
+        raise Conflict(_("批次正在生成中，请稍候。"), code="build_running")
+    batch.job = _new_build_job(actor, batch)
+    batch.save(update_fields=["job"])
+    audit_record(actor=actor, obj=batch, action="payment_batch.build_resumed")
+    return batch
+
+
+def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int = 0) -> int:
+    """The build itself (run by the Celery task): add every payable application, chunk by chunk.
+
+    Each chunk is one transaction: it locks up to `chunk` candidates with SKIP LOCKED, so two
+    builds at the same moment never take the same application (and the partial unique index
+    on live lines refuses it if anything else tried), snapshots their payees, inserts the lines
+    and moves the applications to 已纳入拨付批次. Progress is committed between chunks, so the
+    page can show it. Running it again continues where it stopped and finishes the batch once.
+    """
+    chunk = chunk or BUILD_CHUNK
+    batch = PaymentBatch.objects.get(pk=batch_id)
+    filters = BuildFilters.from_json(batch.filters)
+    if batch.state != BatchState.BUILDING:
+        if job_id:
+            job_finish(job_id, message=batch.build_message)
+        return 0
+    candidates = payable_applications(filters)
+    expected = batch.lines.count() + candidates.exclude(MISSING_BANK).count()
+    done = batch.lines.count()
+    if job_id:
+        job_progress(job_id, done=done, total=expected, message=_("正在筛选待拨付申报……"))
+    while True:
+        added = _fill_chunk(batch_id=batch_id, filters=filters, size=chunk)
+        if added is None:
+            break
+        done += added
+        if job_id:
+            job_progress(
+                job_id,
+                done=done,
+                total=max(expected, done),
+                message=_("已纳入 %(done)d / %(total)d 笔") % {"done": done, "total": expected},
+            )
+    message = _finish_build(batch_id=batch_id, filters=filters)
+    if job_id:
+        job_progress(job_id, done=done, total=done)
+        job_finish(job_id, message=message)
+    return done
+
+
+@transaction.atomic
+def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | None:
+    """One chunk; None when nothing is left to add (or the batch is no longer building)."""
+    batch = _lock_batch(batch_id)
+    if batch.state != BatchState.BUILDING:
+        return None
+    ids = list(
+        payable_applications(filters)
+        .exclude(MISSING_BANK)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        return None
+    start = batch.lines.aggregate(last=Max("number"))["last"] or 0
+    lines = []
+    for number, row in enumerate(payee_snapshots(ids), start=start + 1):
+        updated_at = row["organisation__bank_account_updated_at"]
+        approved_at = row["approved_at"]
+        lines.append(
+            PaymentLine(
+                batch_id=batch.pk,
+                application_id=row["pk"],
+                number=number,
+                reference=f"{batch.reference}-{number:05d}",
+                amount=row["approved_amount"],
+                payee_name=row["organisation__payee_name"] or row["organisation__legal_name"],
+                uscc=row["organisation__uscc"],
+                bank_name=row["organisation__bank_name"],
+                bank_account=row["organisation__bank_account"],
+                letter_number=row["letter_number"] or "",
+                application_reference=row["reference"],
+                measure_number=row["clause__measure__number"],
+                measure_title=row["clause__measure__title"],
+                department_name=row["clause__department__name"],
+                county_name=row["organisation__place__name"],
+                round_name=row["round__name"],
+                bank_changed=bool(
+                    updated_at and approved_at is not None and updated_at > approved_at
+                ),
+            )
+        )
+    PaymentLine.objects.bulk_create(lines, batch_size=1000)
+    applications_bulk_move(
+        actor=batch.created_by,
+        application_ids=ids,
+        action=Action.ADD_TO_BATCH,
+        comment=_("纳入拨付批次 %(batch)s") % {"batch": batch.reference},
+        notify_applicants=False,
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def _finish_build(*, batch_id: int, filters: BuildFilters) -> str:
+    batch = _lock_batch(batch_id)
+    if batch.state != BatchState.BUILDING:
+        return batch.build_message
+    _refresh_totals(batch)
+    skipped = payable_applications(filters).filter(MISSING_BANK).count()
+    message = _("已生成 %(n)d 笔拨付明细，合计 %(total)s。") % {
+        "n": batch.line_count,
+        "total": format_yuan(batch.total_amount),
+    }
+    if skipped:
+        message += _("另有 %(n)d 笔因单位未填写开户银行或银行账号未纳入。") % {"n": skipped}
+    batch.state = BatchState.DRAFT
+    batch.build_message = message[:300]
+    batch.save(update_fields=["state", "build_message"])
+    audit_record(
+        actor=batch.created_by,
+        obj=batch,
+        action="payment_batch.built",
+        after={"lines": batch.line_count, "total": batch.total_amount, "skipped": skipped},
+    )
+    return batch.build_message
+
+
+# --- review before locking -------------------------------------------------------------------
+
+
+def _lines_of(batch: PaymentBatch, line_ids: Iterable[int]) -> list[PaymentLine]:
+    wanted = {int(pk) for pk in line_ids}
+    if not wanted:
+        raise DomainError(_("请至少选择一笔明细。"), code="no_lines")
+    lines = list(batch.lines.select_for_update().filter(pk__in=wanted).order_by("number"))
+    if len(lines) != len(wanted):
+        raise DomainError(_("所选明细不属于本批次。"), code="unknown_line")
+    return lines
+
+
+def _require_pending(lines: Sequence[PaymentLine]) -> None:
+    done = [line for line in lines if line.state != LineState.PENDING]
+    if done:
+        raise DomainError(
+            _("明细 %(refs)s 已是“%(state)s”，不能再处理。")
+            % {
+                "refs": "、".join(line.reference for line in done[:5]),
+                "state": done[0].get_state_display(),
+            },
+            code="line_not_pending",
+        )
+
+
+def _required_reason(reason: str, label: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("请填写%(what)s。") % {"what": label}
+        raise DomainError(message, code="reason_required", detail={"reason": [message]})
+    return reason[:500]
+
+
+@transaction.atomic
+def payment_lines_remove(
+    *, actor: User, batch_id: int, line_ids: Iterable[int], reason: str
+) -> int:
+    """Take lines out of a batch before it is locked; their applications go back to 已批准."""
+    _require_finance(actor)
+    reason = _required_reason(reason, _("移出原因"))
+    batch = _lock_batch(batch_id)
+    _require_state(batch, BatchState.DRAFT)
+    lines = _lines_of(batch, line_ids)
+    _require_pending(lines)
+    PaymentLine.objects.filter(pk__in=[line.pk for line in lines]).update(
+        state=LineState.REMOVED,
+        reason=reason,
+        state_changed_by=actor,
+        state_changed_at=timezone.now(),
+    )
+    applications_bulk_move(
+        actor=actor,
+        application_ids=[line.application_id for line in lines],
+        action=Action.REMOVE_FROM_BATCH,
+        comment=reason,
+        notify_applicants=False,
+    )
+    _refresh_totals(batch)
+    audit_record(
+        actor=actor,
+        obj=batch,
+        action="payment_batch.lines_removed",
+        after={"lines": [line.reference for line in lines]},
+        comment=reason,
+    )
+    return len(lines)
+
+
+@transaction.atomic
+def payment_lines_confirm_bank(*, actor: User, batch_id: int, line_ids: Iterable[int]) -> int:
+    """Confirm lines whose payee changed bank account after approval (checked with the payee)."""
+    _require_finance(actor)
+    batch = _lock_batch(batch_id)
+    _require_state(batch, BatchState.DRAFT)
+    lines = _lines_of(batch, line_ids)
+    _require_pending(lines)
+    todo = [line for line in lines if line.needs_bank_confirmation]
+    if not todo:
+        raise DomainError(_("所选明细没有待确认的账户变更。"), code="nothing_to_confirm")
+    PaymentLine.objects.filter(pk__in=[line.pk for line in todo]).update(
+        bank_confirmed_by=actor, bank_confirmed_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        obj=batch,
+        action="payment_batch.bank_change_confirmed",
+        after={"lines": [line.reference for line in todo]},
+    )
+    return len(todo)
+
+
+@transaction.atomic
+def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
+    """Freeze the list: nothing is added or removed after this; exports become available."""
+    _require_finance(actor)
+    batch = _lock_batch(batch_id)
+    _require_state(batch, BatchState.DRAFT)
+    pending = batch.lines.filter(state=LineState.PENDING)
+    if not pending.exists():
+        raise DomainError(
+            _("批次中没有待拨付明细，不能锁定。空批次无需锁定，可直接新建批次。"),
+            code="empty_batch",
+        )
+    unconfirmed = list(
+        pending.filter(bank_changed=True, bank_confirmed_at__isnull=True).values_list(
+            "reference", flat=True
+        )
+    )
+    if unconfirmed:
+        raise DomainError(
+            _(
+                "有 %(n)d 笔明细的收款账户在批准后变更过（%(refs)s），须逐笔核实确认或移出后才能锁定。"
+            )
+            % {"n": len(unconfirmed), "refs": "、".join(unconfirmed[:5])},
+            code="bank_change_unconfirmed",
+            detail={"lines": unconfirmed},
+        )
+    # The payee changed bank details after the snapshot: pay neither the old nor an unchecked
+    # new account. Removing the line and building again snapshots (and flags) the new one.
+    stale = list(
+        pending.filter(
+            ~Q(bank_account=F("application__organisation__bank_account"))
+            | ~Q(bank_name=F("application__organisation__bank_name"))
+        ).values_list("reference", flat=True)
+    )
+    if stale:
+        raise DomainError(
+            _(
+                "有 %(n)d 笔明细的收款账户在生成批次后又被修改（%(refs)s）。请移出这些明细，"
+                "在新批次中重新纳入并核实。"
+            )
+            % {"n": len(stale), "refs": "、".join(stale[:5])},
+            code="bank_changed_since_build",
+            detail={"lines": stale},
+        )
+    _refresh_totals(batch)
+    batch.state = BatchState.LOCKED
+    batch.locked_by = actor
+    batch.locked_at = timezone.now()
+    batch.save(update_fields=["state", "locked_by", "locked_at"])
+    audit_record(
+        actor=actor,
+        obj=batch,
+        action="payment_batch.lock",
+        after={"lines": batch.line_count, "total": batch.total_amount},
+    )
+    return batch
+
+
+@transaction.atomic
+def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> PaymentBatch:
+    """Exports leave the building with bank data: only from a locked batch, and audited."""
+    batch = _lock_batch(batch_id)
+    if batch.state != BatchState.LOCKED:
+        raise DomainError(
+            _("批次锁定后才能导出拨付清单。请先复核明细并锁定批次。"), code="batch_not_locked"
+        )
+    audit_record(actor=actor, obj=batch, action="payment_batch.export", after={"format": fmt})
+    return batch
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def _record_results(
+    *,
+    actor: User,
+    batch: PaymentBatch,
+    paid: Sequence[PaymentLine],
+    failed: Sequence[tuple[PaymentLine, str]],
+    source: str,
+) -> None:
+    """Write paid/failed on locked, pending lines and move their applications (notifying them)."""
+    now = timezone.now()
+    if paid:
+        PaymentLine.objects.filter(pk__in=[line.pk for line in paid]).update(
+            state=LineState.PAID, state_changed_by=actor, state_changed_at=now
+        )
+        applications_bulk_move(
+            actor=actor,
+            application_ids=[line.application_id for line in paid],
+            action=Action.MARK_PAID,
+            comment=_("拨付批次 %(batch)s") % {"batch": batch.reference},
+        )
+    by_reason: dict[str, list[PaymentLine]] = defaultdict(list)
+    for line, reason in failed:
+        by_reason[reason].append(line)
+    for reason, lines in by_reason.items():
+        PaymentLine.objects.filter(pk__in=[line.pk for line in lines]).update(
+            state=LineState.FAILED, reason=reason, state_changed_by=actor, state_changed_at=now
+        )
+        applications_bulk_move(
+            actor=actor,
+            application_ids=[line.application_id for line in lines],
+            action=Action.MARK_FAILED,
+            comment=reason,
+        )
+    audit_record(
+        actor=actor,
+        obj=batch,
+        action="payment_batch.results",
+        # Each application's own trail names its line; the batch keeps the counts and source.
+        after={"source": source, "paid": len(paid), "failed": len(failed)},
+    )
+
+
+@transaction.atomic
+def payment_lines_mark(
+    *, actor: User, batch_id: int, line_ids: Iterable[int], result: str, reason: str = ""
+) -> int:
+    """Record lines of a locked batch as paid or failed (failed needs a reason)."""
+    _require_finance(actor)
+    if result not in (LineState.PAID, LineState.FAILED):
+        raise DomainError(_("请选择拨付结果。"), code="invalid_result")
+    if result == LineState.FAILED:
+        reason = _required_reason(reason, _("失败原因"))
+    batch = _lock_batch(batch_id)
+    _require_state(batch, BatchState.LOCKED)
+    lines = _lines_of(batch, line_ids)
+    _require_pending(lines)
+    if result == LineState.PAID:
+        _record_results(actor=actor, batch=batch, paid=lines, failed=[], source="manual")
+    else:
+        _record_results(
+            actor=actor,
+            batch=batch,
+            paid=[],
+            failed=[(line, reason) for line in lines],
+            source="manual",
+        )
+    return len(lines)
+
+
+PAID_WORDS = frozenset(
+    {"成功", "已拨付", "拨付成功", "支付成功", "交易成功", "success", "succeeded", "paid", "ok"}
+)
+FAILED_WORDS = frozenset(
+    {"失败", "拨付失败", "支付失败", "交易失败", "退回", "退票", "failed", "failure", "fail"}
+)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    reference: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    rows: int
+    paid: int
+    failed: int
+
+
+def _account_key(value: str) -> str:
+    return "".join(ch for ch in value if ch not in " -\t")
+
+
+def _check_rows(
+    batch: PaymentBatch, rows: list[bankfile.BankRow]
+) -> tuple[list[RowProblem], list[PaymentLine], list[tuple[PaymentLine, str]]]:
+    lines = {line.reference.upper(): line for line in batch.lines.select_for_update()}
+    problems: list[RowProblem] = []
+    paid: list[PaymentLine] = []
+    failed: list[tuple[PaymentLine, str]] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        reference = row.reference.strip().upper()
+        issues: list[str] = []
+        line = lines.get(reference)
+        if not reference:
+            issues.append(_("缺少明细编号"))
+        elif reference in seen:
+            issues.append(_("明细编号重复（与第 %(row)d 行相同）") % {"row": seen[reference]})
+        elif line is None:
+            other = PaymentLine.objects.filter(reference__iexact=reference).exists()
+            issues.append(_("该明细不属于本批次") if other else _("找不到该明细编号"))
+        elif line.state == LineState.REMOVED:
+            issues.append(_("该明细已移出本批次"))
+        elif line.state != LineState.PENDING:
+            issues.append(
+                _("该明细已登记为“%(state)s”，不能重复登记") % {"state": line.get_state_display()}
+            )
+        if reference and reference not in seen:
+            seen[reference] = row.row
+        try:
+            amount = parse_money(row.amount.replace("¥", "").replace("￥", "").replace("元", ""))
+        except MoneyError as exc:
+            issues.append(_("金额“%(value)s”无效：%(error)s") % {"value": row.amount, "error": exc})
+            amount = None
+        if line is not None and amount is not None and amount != line.amount:
+            issues.append(
+                _("金额与拨付明细不符（明细 %(line)s，文件 %(file)s）")
+                % {"line": format_yuan(line.amount), "file": format_yuan(amount)}
+            )
+        if line is not None and _account_key(row.account) != _account_key(line.bank_account):
+            hint = _("（账号列被 Excel 存成了数字，请设为文本格式）") if "e+" in row.account else ""
+            issues.append(
+                _("收款账号与拨付明细不符（明细 %(line)s，文件 %(file)s）%(hint)s")
+                % {"line": line.bank_account, "file": row.account or "—", "hint": hint}
+            )
+        result = row.result.strip().lower()
+        if result not in PAID_WORDS and result not in FAILED_WORDS:
+            issues.append(_("结果“%(value)s”无法识别，应为“成功”或“失败”") % {"value": row.result})
+        if issues:
+            problems.append(RowProblem(row.row, row.reference, "；".join(issues)))
+        elif result in PAID_WORDS:
+            paid.append(line)
+        else:
+            reason = row.reason.strip() or _("银行结果：%(value)s") % {"value": row.result}
+            failed.append((line, reason[:500]))
+    return problems, paid, failed
+
+
+def payment_results_import(
+    *, actor: User, batch_id: int, file_name: str, data: bytes
+) -> ImportOutcome:
+    """Apply the bank's result file: every row is checked first; one bad row applies nothing."""
+    _require_finance(actor)
+    rows = bankfile.read_bank_file(name=file_name, data=data)
+    with transaction.atomic():
+        batch = _lock_batch(batch_id)
+        if batch.state != BatchState.LOCKED:
+            raise DomainError(_("批次锁定后才能导入银行结果。"), code=f"batch_{batch.state}")
+        problems, paid, failed = _check_rows(batch, rows)
+        if problems:
+            raise DomainError(
+                _(
+                    "银行结果文件中有 %(bad)d 行有误（共 %(total)d 行），未导入任何结果。请修改后重新导入。"
+                )
+                % {"bad": len(problems), "total": len(rows)},
+                code="import_rejected",
+                detail={"rows": [asdict(problem) for problem in problems]},
+            )
+        _record_results(
+            actor=actor,
+            batch=batch,
+            paid=paid,
+            failed=failed,
+            source=f"import:{file_name[:80]}:{hashlib.sha256(data).hexdigest()[:16]}",
+        )
+    return ImportOutcome(rows=len(rows), paid=len(paid), failed=len(failed))
+
+
+__all__ = [
+    "BuildFilters",
+    "ImportOutcome",
+    "RowProblem",
+    "payment_batch_build",
+    "payment_batch_export_record",
+    "payment_batch_fill",
+    "payment_batch_lock",
+    "payment_batch_resume",
+    "payment_lines_confirm_bank",
+    "payment_lines_mark",
+    "payment_lines_remove",
+    "payment_results_import",
+]

@@ -1,0 +1,339 @@
+"""Payment pages: batch list, build, review, lock, exports, results, dashboard.
+
+Every page reads through `batches_visible_to` (finance and auditor); every write goes to a
+service, which refuses anyone but finance.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xianyang_portal.errors import DomainError
+from xianyang_portal.exports import workbook_response
+from xianyang_portal.money import amount_in_capitals, format_yuan
+from xianyang_portal.views import apply_error_to_form, flash_error
+
+from . import exports, selectors, services
+from .charts import Series, bar_chart
+from .forms import BuildForm, DashboardFilterForm, ImportForm, MarkLinesForm, RemoveLinesForm
+from .models import BatchState, LineState, PaymentBatch
+
+LINES_PER_PAGE = 100
+EXPORT_FORMATS = ("xlsx", "csv", "pdf")
+
+
+def _require_viewer(request: HttpRequest) -> None:
+    if not selectors.can_see_payments(request.user):
+        raise PermissionDenied
+
+
+def _batch(request: HttpRequest, reference: str) -> PaymentBatch:
+    return get_object_or_404(selectors.batches_visible_to(user=request.user), reference=reference)
+
+
+def _selected(request: HttpRequest) -> list[int]:
+    return [int(value) for value in request.POST.getlist("lines") if value.isdigit()]
+
+
+def batch_list(request: HttpRequest) -> HttpResponse:
+    _require_viewer(request)
+    batches = selectors.batches_visible_to(user=request.user)
+    state = request.GET.get("state", "")
+    if state in BatchState.values:
+        batches = batches.filter(state=state)
+    if request.GET.get("export") == "xlsx":
+        return workbook_response(exports.batches_workbook(batches), _("拨付批次.xlsx"))
+    counts = {
+        row["state"]: row["n"]
+        for row in selectors.batches_visible_to(user=request.user)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    return render(
+        request,
+        "payments/batch_list.html",
+        {
+            "page": Paginator(batches, 50).get_page(request.GET.get("page")),
+            "state": state,
+            "states": [(value, label, counts.get(value, 0)) for value, label in BatchState.choices],
+            "can_manage": selectors.can_manage_payments(request.user),
+        },
+    )
+
+
+def batch_new(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_manage_payments(request.user):
+        raise PermissionDenied
+    form = BuildForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.payment_batch_build(
+                actor=request.user, filters=form.filters(), note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            apply_error_to_form(form, exc)
+        else:
+            return redirect("jobs:status", batch.job_id)
+    return render(request, "payments/batch_new.html", {"form": form})
+
+
+def _detail(request: HttpRequest, batch: PaymentBatch, *, status: int = 200, **forms):
+    state = request.GET.get("line_state", "")
+    query = request.GET.get("q", "")[:60]
+    lines = selectors.batch_lines(batch, state=state, query=query)
+    page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    can_manage = selectors.can_manage_payments(request.user)
+    totals = selectors.batch_totals(batch)
+    context = {
+        "batch": batch,
+        "totals": totals,
+        "grand_figures": format_yuan(totals.amount),
+        "grand_capitals": amount_in_capitals(totals.amount),
+        "page": page,
+        "line_state": state,
+        "line_states": LineState.choices,
+        "q": query,
+        "query": params.urlencode(),
+        "can_manage": can_manage,
+        "flagged": selectors.batch_lines(batch, state=LineState.PENDING).filter(
+            bank_changed=True, bank_confirmed_at__isnull=True
+        ),
+        "remove_form": forms.get("remove_form") or RemoveLinesForm(prefix="remove"),
+        "mark_form": forms.get("mark_form") or MarkLinesForm(prefix="mark"),
+        "import_form": forms.get("import_form") or ImportForm(),
+        "import_problems": forms.get("import_problems") or [],
+        "job": batch.job,
+        "can_resume": can_manage and services.build_stalled(batch),
+    }
+    return render(request, "payments/batch_detail.html", context, status=status)
+
+
+def batch_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _detail(request, _batch(request, reference))
+
+
+@require_POST
+def batch_lock(request: HttpRequest, reference: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    try:
+        services.payment_batch_lock(actor=request.user, batch_id=batch.pk)
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("批次已锁定，可以导出拨付清单。"))
+    return redirect("payments:batch_detail", batch.reference)
+
+
+@require_POST
+def batch_resume(request: HttpRequest, reference: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    try:
+        batch = services.payment_batch_resume(actor=request.user, batch_id=batch.pk)
+    except DomainError as exc:
+        flash_error(request, exc)
+        return redirect("payments:batch_detail", batch.reference)
+    return redirect("jobs:status", batch.job_id)
+
+
+@require_POST
+def lines_remove(request: HttpRequest, reference: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    form = RemoveLinesForm(request.POST, prefix="remove")
+    if form.is_valid():
+        try:
+            count = services.payment_lines_remove(
+                actor=request.user,
+                batch_id=batch.pk,
+                line_ids=_selected(request),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            apply_error_to_form(form, exc)
+        else:
+            messages.success(request, _("已移出 %(n)d 笔明细。") % {"n": count})
+            return redirect("payments:batch_detail", batch.reference)
+    return _detail(request, batch, status=400, remove_form=form)
+
+
+@require_POST
+def lines_confirm_bank(request: HttpRequest, reference: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    try:
+        count = services.payment_lines_confirm_bank(
+            actor=request.user, batch_id=batch.pk, line_ids=_selected(request)
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("已确认 %(n)d 笔收款账户变更。") % {"n": count})
+    return redirect("payments:batch_detail", batch.reference)
+
+
+@require_POST
+def lines_mark(request: HttpRequest, reference: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    form = MarkLinesForm(request.POST, prefix="mark")
+    if form.is_valid():
+        try:
+            count = services.payment_lines_mark(
+                actor=request.user,
+                batch_id=batch.pk,
+                line_ids=_selected(request),
+                result=form.cleaned_data["result"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            apply_error_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已登记 %(n)d 笔为“%(result)s”。")
+                % {"n": count, "result": LineState(form.cleaned_data["result"]).label},
+            )
+            return redirect("payments:batch_detail", batch.reference)
+    return _detail(request, batch, status=400, mark_form=form)
+
+
+@require_POST
+def results_import(request: HttpRequest, reference: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    form = ImportForm(request.POST, request.FILES)
+    problems = []
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            outcome = services.payment_results_import(
+                actor=request.user,
+                batch_id=batch.pk,
+                file_name=upload.name,
+                data=upload.read(),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            problems = exc.detail.get("rows", []) if isinstance(exc.detail, dict) else []
+        else:
+            messages.success(
+                request,
+                _("已导入银行结果 %(rows)d 行：已拨付 %(paid)d 笔，拨付失败 %(failed)d 笔。")
+                % {"rows": outcome.rows, "paid": outcome.paid, "failed": outcome.failed},
+            )
+            return redirect("payments:batch_detail", batch.reference)
+    return _detail(request, batch, status=400, import_form=form, import_problems=problems)
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def export_response(batch: PaymentBatch, fmt: str) -> HttpResponse:
+    """The file itself; callers have checked visibility and recorded the export."""
+    name = f"拨付明细-{batch.reference}"
+    if fmt == "xlsx":
+        response = workbook_response(exports.payment_list_workbook(batch), f"{name}.xlsx")
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if fmt == "csv":
+        return _attachment(
+            StreamingHttpResponse(
+                exports.payment_list_csv(batch), content_type="text/csv; charset=utf-8"
+            ),
+            f"{name}.csv",
+        )
+    return _attachment(
+        HttpResponse(exports.batch_summary_pdf(batch), content_type="application/pdf"),
+        f"拨付批次汇总表-{batch.reference}.pdf",
+    )
+
+
+def batch_export(request: HttpRequest, reference: str, fmt: str) -> HttpResponse:
+    batch = _batch(request, reference)
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    try:
+        batch = services.payment_batch_export_record(actor=request.user, batch_id=batch.pk, fmt=fmt)
+    except DomainError as exc:
+        flash_error(request, exc)
+        return redirect("payments:batch_detail", batch.reference)
+    return export_response(batch, fmt)
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+def _charts(figures: selectors.Dashboard) -> list:
+    awarded_paid = [Series(_("核定金额"), "primary"), Series(_("已拨付金额"), "tertiary")]
+    return [
+        bar_chart(
+            title=_("各措施核定与拨付金额"),
+            categories=[row.label for row in figures.by_measure],
+            series=awarded_paid,
+            values=[[row.awarded_amount, row.paid_amount] for row in figures.by_measure],
+            chart_id="chart-measure",
+        ),
+        bar_chart(
+            title=_("各县市区/园区核定与拨付金额"),
+            categories=[row.label for row in figures.by_county],
+            series=awarded_paid,
+            values=[[row.awarded_amount, row.paid_amount] for row in figures.by_county],
+            chart_id="chart-county",
+        ),
+        bar_chart(
+            title=_("预算、已核定与已拨付"),
+            categories=[f"{row.measure}（{row.round_name}）" for row in figures.budgets],
+            series=[
+                Series(_("预算"), "secondary"),
+                Series(_("已核定"), "primary"),
+                Series(_("已拨付"), "tertiary"),
+            ],
+            values=[[row.budget, row.committed, row.paid] for row in figures.budgets],
+            chart_id="chart-budget",
+        ),
+    ]
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_see_dashboard(request.user):
+        raise PermissionDenied
+    form = DashboardFilterForm(request.GET or None)
+    round_ = form.cleaned_data["round"] if form.is_valid() else None
+    figures = selectors.dashboard_figures(user=request.user, round_id=round_.pk if round_ else None)
+    if request.GET.get("export") == "xlsx":
+        table = request.GET.get("table")
+        tables = [table] if table in exports.DASHBOARD_TABLES else None
+        return workbook_response(exports.dashboard_workbook(figures, tables), _("数据看板.xlsx"))
+    params = request.GET.copy()
+    params.pop("export", None)
+    params.pop("table", None)
+    return render(
+        request,
+        "payments/dashboard.html",
+        {
+            "form": form,
+            "figures": figures,
+            "charts": _charts(figures),
+            "tables": [
+                ("by_measure", exports.DASHBOARD_TABLES["by_measure"], figures.by_measure),
+                ("by_county", exports.DASHBOARD_TABLES["by_county"], figures.by_county),
+                ("by_round", exports.DASHBOARD_TABLES["by_round"], figures.by_round),
+                ("by_status", exports.DASHBOARD_TABLES["by_status"], figures.by_status),
+            ],
+            "query": params.urlencode(),
+            "batches": selectors.batches_visible_to(user=request.user)[:10]
+            if selectors.can_see_payments(request.user)
+            else [],
+        },
+    )
