@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 
 from .models import Notification, User
 
 
-def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[Notification]:
-    from .tasks import notification_email
+@dataclass(frozen=True)
+class Message:
+    users: Sequence[User]
+    subject: str
+    body: str
+    link: str = ""
 
-    created = [
-        Notification.objects.create(user=user, subject=subject, body=body, link=link)
-        for user in users
+
+def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[Notification]:
+    return notify_many([Message(list(users), subject, body, link)])
+
+
+def notify_many(messages: Iterable[Message]) -> list[Notification]:
+    """Store many notifications in one insert and email them from one task (payment results)."""
+    from .tasks import notification_email_many
+
+    rows = [
+        Notification(user=user, subject=m.subject, body=m.body, link=m.link)
+        for m in messages
+        for user in m.users
     ]
-    for notification in created:
-        transaction.on_commit(lambda pk=notification.pk: notification_email.delay(pk))
+    created = Notification.objects.bulk_create(rows, batch_size=2000)
+    ids = [n.pk for n in created]
+    if ids:
+        transaction.on_commit(lambda: notification_email_many.delay(ids))
     return created

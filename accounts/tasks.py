@@ -9,8 +9,7 @@ from django.utils import timezone
 from .models import Notification
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def notification_email(self, notification_id: int) -> str:
+def _deliver(notification_id: int) -> str:
     """Email one notification; idempotent: a notification already emailed is skipped."""
     with transaction.atomic():
         notification = (
@@ -30,3 +29,18 @@ def notification_email(self, notification_id: int) -> str:
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return "sent"
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_email(self, notification_id: int) -> str:
+    return _deliver(notification_id)
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_email_many(self, notification_ids: list[int]) -> dict[str, int]:
+    """Email many notifications; a retry skips those already sent."""
+    outcome: dict[str, int] = {}
+    for notification_id in notification_ids:
+        result = _deliver(notification_id)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.notifications import notify
+from accounts.notifications import Message, notify_many
 from accounts.selectors import user_scopes
 from applications.models import Application, Status
 from audit.models import AuditEvent
@@ -318,18 +318,23 @@ def _commit_budget(application: Application, delta: Decimal) -> None:
         )
 
 
+def _status_message(application: Application, source: str, target: str) -> Message:
+    return Message(
+        users=list(application.organisation.members.all()),
+        subject=_("申报 %(ref)s 状态更新：%(status)s")
+        % {"ref": application.reference, "status": _status_label(target)},
+        body=_("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。")
+        % {
+            "clause": application.clause.title,
+            "source": _status_label(source),
+            "target": _status_label(target),
+        },
+        link=reverse("applications:detail", args=[application.reference]),
+    )
+
+
 def _after_commit(application: Application, action: str, source: str, target: str) -> None:
-    link = reverse("applications:detail", args=[application.reference])
-    subject = _("申报 %(ref)s 状态更新：%(status)s") % {
-        "ref": application.reference,
-        "status": _status_label(target),
-    }
-    body = _("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。") % {
-        "clause": application.clause.title,
-        "source": _status_label(source),
-        "target": _status_label(target),
-    }
-    notify(users=application.organisation.members.all(), subject=subject, body=body, link=link)
+    notify_many([_status_message(application, source, target)])
     if action == Action.AMEND:
         # An amended amount supersedes the letter (a notice's end queues letters in one batch).
         from .letters.tasks import queue_letters
@@ -393,6 +398,7 @@ def applications_bulk_move(
     applications = list(
         Application.objects.select_for_update(of=("self",))
         .select_related("organisation", "clause")
+        .prefetch_related("organisation__members")
         .filter(pk__in=application_ids)
         .order_by("pk")
     )
@@ -439,7 +445,8 @@ def applications_bulk_move(
         )
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     if notify_applicants:
-        for application in applications:
-            target = transition_for(application.status, action).target
-            _after_commit(application, action, application.status, target)
+        notify_many(
+            _status_message(a, a.status, transition_for(a.status, action).target)
+            for a in applications
+        )
     return [a.pk for a in applications]
