@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, seed_accounts
+from applications.demo import seed_applications
 from measures.demo import seed_policy_and_round
 
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         accounts = seed_accounts()
         round_ = seed_policy_and_round()
         self.stdout.write(f"申报批次 / open round: {round_.name}")
+        seed_applications()
         self.stdout.write(self.style.SUCCESS("演示数据已就绪 / demo data ready"))
         self.stdout.write(f"所有演示账户的密码 / password for every demo account: {DEMO_PASSWORD}")
         for username, label in accounts:

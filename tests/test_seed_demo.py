@@ -1,0 +1,43 @@
+"""seed_demo is idempotent and leaves a usable portal: every role, a policy, cases, a letter."""
+
+from django.core.management import call_command
+
+from accounts.models import Organisation, RoleAssignment, User
+from applications.models import Application, Status
+from reviews.models import Letter
+
+
+def test_seed_demo_twice_gives_the_same_data(db, capsys, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo")
+    first = (
+        User.objects.count(),
+        Organisation.objects.count(),
+        Application.objects.count(),
+        Letter.objects.count(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo")
+    assert (
+        User.objects.count(),
+        Organisation.objects.count(),
+        Application.objects.count(),
+        Letter.objects.count(),
+    ) == first
+    roles = set(RoleAssignment.objects.values_list("role", flat=True))
+    assert roles == {
+        "county_reviewer",
+        "department_reviewer",
+        "approver",
+        "finance",
+        "policy_admin",
+        "auditor",
+    }
+    assert set(Application.objects.values_list("status", flat=True)) == {
+        Status.DRAFT,
+        Status.COUNTY_REVIEW,
+        Status.APPROVED,
+    }
+    assert first[3] == 1
+    out = capsys.readouterr().out
+    assert "qindu_corp" in out and "Xianyang-demo-2025" in out
