@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -22,21 +23,22 @@ from .forms import DeclarationForm, PledgeForm, ReasonForm
 from .models import Status
 from .services import PLEDGE_MATERIAL
 
+# Lazy: evaluated per request, in the user's language.
 APPLICANT_NEXT_STEP = {
-    Status.DRAFT: _("完善申报信息、上传材料并提交"),
-    Status.RETURNED: _("按补正要求修改后重新提交"),
-    Status.COUNTY_REVIEW: _("等待县区初审"),
-    Status.DEPARTMENT_REVIEW: _("等待市级复审"),
-    Status.APPROVAL: _("等待审定"),
-    Status.PENDING_NOTICE: _("拟支持，等待公示"),
-    Status.PUBLIC_NOTICE: _("公示中"),
-    Status.OBJECTION: _("公示异议核查中"),
-    Status.APPROVED: _("已批准，下载核定通知书，等待拨付"),
-    Status.IN_PAYMENT: _("资金拨付中"),
-    Status.PAID: _("资金已拨付"),
-    Status.PAYMENT_FAILED: _("拨付失败，请核对单位银行账户信息"),
-    Status.REJECTED: _("不予支持"),
-    Status.WITHDRAWN: _("已撤回"),
+    Status.DRAFT: gettext_lazy("完善申报信息、上传材料并提交"),
+    Status.RETURNED: gettext_lazy("按补正要求修改后重新提交"),
+    Status.COUNTY_REVIEW: gettext_lazy("等待县区初审"),
+    Status.DEPARTMENT_REVIEW: gettext_lazy("等待市级复审"),
+    Status.APPROVAL: gettext_lazy("等待审定"),
+    Status.PENDING_NOTICE: gettext_lazy("拟支持，等待公示"),
+    Status.PUBLIC_NOTICE: gettext_lazy("公示中"),
+    Status.OBJECTION: gettext_lazy("公示异议核查中"),
+    Status.APPROVED: gettext_lazy("已批准，下载核定通知书，等待拨付"),
+    Status.IN_PAYMENT: gettext_lazy("资金拨付中"),
+    Status.PAID: gettext_lazy("资金已拨付"),
+    Status.PAYMENT_FAILED: gettext_lazy("拨付失败，请核对单位银行账户信息"),
+    Status.REJECTED: gettext_lazy("不予支持"),
+    Status.WITHDRAWN: gettext_lazy("已撤回"),
 }
 
 

@@ -231,3 +231,12 @@ def test_preview_fragment_computes_on_server(client, demo, application_factory):
         },
     )
     assert "100000.00" in response.content.decode()
+
+
+def test_dashboard_follows_the_language_switch(client, demo, application_factory):
+    application_factory(submit=True)
+    client.force_login(demo["qindu_corp"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get("/applications/").content.decode()
+    assert "My applications" in body
+    assert "等待县区初审" not in body  # the "what you need to do" column is translated too
