@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -62,9 +62,7 @@ def nav_for(scopes: Scopes) -> list[dict[str, str]]:
     for item in NAV_ITEMS:
         if not audiences & item.audiences:
             continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:  # the page belongs to a feature not installed yet
-            continue
-        items.append({"label": str(item.label), "url": url, "name": item.url_name})
+        items.append(
+            {"label": str(item.label), "url": reverse(item.url_name), "name": item.url_name}
+        )
     return items
