@@ -185,6 +185,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes logs every successful login at INFO; keep lockouts (WARNING) only.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 CELERY_BEAT_SCHEDULE = {
