@@ -92,6 +92,14 @@ def test_no_url_answers_5xx(case_factory, demo):
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                 if response.status_code >= 500:
                     failures.append(f"{username} {method.upper()} {url} → {response.status_code}")
+            if url.startswith("/api/"):
+                for body in (
+                    "{not json",
+                    '{"facts": [1, 2], "references": "x", "lines": {"a": 1}}',
+                ):
+                    response = client.post(url, body, content_type="application/json")
+                    if response.status_code >= 500:
+                        failures.append(f"{username} POST(json) {url} → {response.status_code}")
     assert failures == []
     # The sweep reached real pages, not only redirects and refusals.
     assert statuses.get(200, 0) > 100, statuses
