@@ -6,6 +6,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 
 from xianyang_portal.celery import app as celery_app
@@ -81,3 +83,22 @@ def health(request: Request) -> Response:
             result[name] = f"error: {exc.__class__.__name__}"
             result["status"] = "error"
     return Response(result, status=200 if result["status"] == "ok" else 503)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses=inline_serializer("Token", {"token": serializers.CharField()}),
+)
+@api_view(["POST"])
+@permission_classes([AllowAny])
+def token(request: Request) -> Response:
+    """Exchange a username and password for an API token (login throttling applies)."""
+    serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    user_token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+    return Response({"token": user_token.key})

@@ -74,3 +74,19 @@ def test_openapi_offline(api_client, db, path):
         body = response.content.decode()
         assert "drf_spectacular_sidecar" in body or "/static/" in body
         assert "cdn" not in body.lower()
+
+
+def test_token_endpoint_and_bad_credentials(api_client, demo):
+    from accounts.demo import DEMO_PASSWORD
+
+    bad = api_client.post(
+        "/api/v1/token/", {"username": "finance", "password": "wrong"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"code", "message", "detail"}
+    ok = api_client.post(
+        "/api/v1/token/", {"username": "finance", "password": DEMO_PASSWORD}, format="json"
+    )
+    token = ok.json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api_client.get("/api/v1/me/").json()["username"] == "finance"

@@ -14,6 +14,7 @@ from reviews import views as reviews_views
 public = login_not_required
 
 api_v1 = [
+    path("token/", accounts_api.token, name="token"),
     path("me/", accounts_api.me, name="me"),
     path("health/", accounts_api.health, name="health"),
     path("measures/", measures_api.measure_list, name="measure-list"),
