@@ -19,19 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
-from xianyang_portal.exports import HEADER_FILL, HEADER_FONT, new_workbook, write_sheet
+from xianyang_portal.exports import new_workbook, write_sheet
 from xianyang_portal.money import amount_in_capitals, format_yuan
 
 from .models import LISTED_LINE_STATES, LineState, PaymentBatch, PaymentLine
 from .selectors import BatchTotals, Dashboard, batch_totals
 
 AMOUNT_FORMAT = "#,##0.00"
-TITLE_FONT = Font(bold=True, size=14)
-TOTAL_FONT = Font(bold=True)
 LIST_HEADERS = (
     "序号",
     "明细编号",
@@ -156,7 +151,16 @@ def payment_list_workbook(batch: PaymentBatch, totals: BatchTotals | None = None
     total_row[AMOUNT_COLUMN] = totals.amount
     total_row[AMOUNT_COLUMN + 1] = capitals(totals.amount)
 
-    _payment_list_sheet(workbook, preamble=preamble, rows=_list_rows(batch), total_row=total_row)
+    write_sheet(
+        workbook,
+        title=_("拨付明细"),
+        headers=LIST_HEADERS,
+        rows=_list_rows(batch),
+        widths=LIST_WIDTHS,
+        preamble=preamble,
+        number_format={AMOUNT_COLUMN: AMOUNT_FORMAT},
+        total_row=total_row,
+    )
     summary = [
         [grouping, group.label, group.count, group.amount, capitals(group.amount)]
         for grouping, groups in totals.groupings
@@ -172,55 +176,6 @@ def payment_list_workbook(batch: PaymentBatch, totals: BatchTotals | None = None
         number_format={3: AMOUNT_FORMAT},
     )
     return workbook
-
-
-def _payment_list_sheet(
-    workbook: Workbook,
-    *,
-    preamble: list[list[Any]],
-    rows: Iterator[list[Any]],
-    total_row: list[Any],
-) -> None:
-    """The list sheet, written like `write_sheet` but with the header block above the frozen
-    header row. (In write-only mode the pane must be set before the first row is written;
-    `write_sheet` sets it after its preamble, where openpyxl silently drops it.)"""
-    sheet = workbook.create_sheet(title=_("拨付明细"))
-    for index, width in enumerate(LIST_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = f"A{len(preamble) + 2}"
-    for number, line in enumerate(preamble):
-        if number == 0 and line:
-            title = WriteOnlyCell(sheet, value=line[0])
-            title.font = TITLE_FONT
-            line = [title, *line[1:]]
-        sheet.append(line)
-    header = []
-    for text in LIST_HEADERS:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        amount = WriteOnlyCell(sheet, value=row[AMOUNT_COLUMN])
-        amount.number_format = AMOUNT_FORMAT
-        row[AMOUNT_COLUMN] = amount
-        sheet.append(row)
-    total = []
-    for index, value in enumerate(total_row):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = TOTAL_FONT
-        if index == AMOUNT_COLUMN:
-            cell.number_format = AMOUNT_FORMAT
-        total.append(cell)
-    sheet.append(total)
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def payment_list_csv(batch: PaymentBatch) -> Iterator[str]:

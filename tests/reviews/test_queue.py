@@ -104,6 +104,7 @@ def test_audit_log_filter_and_export(case_factory, demo, client):
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet.freeze_panes == "A2"  # the header row stays in view
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("时间", "操作人", "动作")
     assert any(r[1] == "county_qindu" and r[2] == "application.pass" for r in rows[1:])
