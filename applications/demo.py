@@ -35,9 +35,14 @@ def _blank_pdf() -> bytes:
     return buffer.getvalue()
 
 
-def _submitted(user: User, clause_code: str, facts: dict) -> Application:
+def demo_application(
+    *, user: User, clause: Clause, facts: dict, submit: bool = True
+) -> Application:
+    """Start, fill, attach a blank PDF to every required item and (optionally) submit.
+
+    Also used by the tests' application factory, so demo data and tests share one path.
+    """
     organisation = Organisation.objects.get(memberships__user=user)
-    clause = Clause.objects.get(code=clause_code)
     application = services.application_start(actor=user, organisation=organisation, clause=clause)
     services.application_save_draft(actor=user, application_id=application.pk, raw_facts=facts)
     for material in clause.current_version.rule.materials:
@@ -48,9 +53,19 @@ def _submitted(user: User, clause_code: str, facts: dict) -> Application:
                 material_code=material.code,
                 upload=SimpleUploadedFile(f"{material.code}.pdf", _blank_pdf()),
             )
-    return services.application_submit(
-        actor=user, application_id=application.pk, pledge_accepted=True, pledge_name=user.full_name
-    )
+    if submit:
+        services.application_submit(
+            actor=user,
+            application_id=application.pk,
+            pledge_accepted=True,
+            pledge_name=user.full_name or user.username,
+        )
+    application.refresh_from_db()
+    return application
+
+
+def _submitted(user: User, clause_code: str, facts: dict) -> Application:
+    return demo_application(user=user, clause=Clause.objects.get(code=clause_code), facts=facts)
 
 
 def seed_applications() -> None:

@@ -201,10 +201,8 @@ def open_round_db(db):
 @pytest.fixture
 def application_factory(demo, open_round_db):
     """Make an application through the services, up to draft or submitted."""
-    from accounts.models import Organisation
-    from applications import services
+    from applications.demo import demo_application
     from measures.models import Clause
-    from tests.applications.files import pdf_bytes, upload
 
     def make(
         *,
@@ -213,31 +211,12 @@ def application_factory(demo, open_round_db):
         facts: dict | None = None,
         submit: bool = False,
     ):
-        user = demo[username]
-        organisation = Organisation.objects.get(memberships__user=user)
-        clause = Clause.objects.get(code=clause_code, policy=open_round_db.policy)
-        application = services.application_start(
-            actor=user, organisation=organisation, clause=clause
+        return demo_application(
+            user=demo[username],
+            clause=Clause.objects.get(code=clause_code, policy=open_round_db.policy),
+            facts=facts if facts is not None else dict(SPECIALISED_SME_FACTS),
+            submit=submit,
         )
-        application = services.application_save_draft(
-            actor=user,
-            application_id=application.pk,
-            raw_facts=facts if facts is not None else dict(SPECIALISED_SME_FACTS),
-        )
-        for material in clause.current_version.rule.materials:
-            if material.required and material.code != services.PLEDGE_MATERIAL:
-                services.application_attach_upload(
-                    actor=user,
-                    application_id=application.pk,
-                    material_code=material.code,
-                    upload=upload(f"{material.code}.pdf", pdf_bytes()),
-                )
-        if submit:
-            application = services.application_submit(
-                actor=user, application_id=application.pk, pledge_accepted=True, pledge_name="张三"
-            )
-        application.refresh_from_db()
-        return application
 
     return make
 
