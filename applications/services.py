@@ -31,6 +31,11 @@ PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload 
 EDITABLE = (Status.DRAFT, Status.RETURNED)
 
 
+def is_editable(application: Application) -> bool:
+    """The applicant may change facts and files (draft, or returned for correction)."""
+    return application.status in EDITABLE
+
+
 def _lock_own(actor: User, application_id: int) -> Application:
     application = (
         Application.objects.select_for_update(of=("self",))

@@ -61,7 +61,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("-updated_at")
     )
     rows = [
-        {"application": a, "next_step": APPLICANT_NEXT_STEP.get(a.status, "")} for a in applications
+        {
+            "application": a,
+            "next_step": APPLICANT_NEXT_STEP.get(a.status, ""),
+            "editable": services.is_editable(a),
+        }
+        for a in applications
     ]
     return render(request, "applications/dashboard.html", {"rows": rows})
 
@@ -149,7 +154,7 @@ def _apply_files(request, application) -> dict[str, list[str]]:
 
 def edit(request: HttpRequest, reference: str) -> HttpResponse:
     application = _own_application(request, reference)
-    if application.status not in services.EDITABLE:
+    if not services.is_editable(application):
         return redirect("applications:detail", reference)
     rule = application.rule_version.rule
     if request.method != "POST":
@@ -300,6 +305,8 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         ],
         "next_step": APPLICANT_NEXT_STEP.get(application.status, ""),
         "can_withdraw": transition_for(application.status, Action.WITHDRAW) is not None,
+        "can_edit": services.is_editable(application),
+        "can_delete": application.status == Status.DRAFT,
         "withdraw_form": ReasonForm(),
         "facts": fact_rows(rule, application.facts),
         "letters": application.letters.order_by("-created_at"),
