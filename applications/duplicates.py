@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xianyang_portal.errors import DomainError
+
 from .models import LIVE_STATUSES, Application, DuplicateFlag
 
 
@@ -16,6 +18,33 @@ class Finding:
     hard: bool
     message: str
     other: Application | None = None
+
+
+def refuse_if_not_eligible(application: Application) -> None:
+    """The rule engine's blocking conditions (validity, applicant type, thresholds, first-time
+    and one-time rules, exhausted caps) refuse the application with the engine's own words."""
+    blocking = application.evaluation.get("blocking") or []
+    if blocking:
+        raise DomainError(blocking[0], code="not_eligible", detail={"eligibility": blocking})
+
+
+def refuse_hard_duplicates(findings: list[Finding]) -> None:
+    hard = [f.message for f in findings if f.hard]
+    if hard:
+        raise DomainError(hard[0], code="duplicate", detail={"duplicate": hard})
+
+
+def _soft_message(kind: str, application: Application, other: Application) -> str:
+    """The reviewer's note on `application` about `other` (used in both directions)."""
+    if kind == "same_basis_other_clause":
+        return _("同一依据（%(basis)s）还用于申报 %(ref)s（%(clause)s），可能重复支持。") % {
+            "basis": application.basis,
+            "ref": other.reference,
+            "clause": other.clause.title,
+        }
+    return _("本单位在同一批次还申报了同一条款（%(ref)s），请核实是否为不同项目。") % {
+        "ref": other.reference
+    }
 
 
 def find_duplicates(application: Application) -> list[Finding]:
@@ -38,31 +67,13 @@ def find_duplicates(application: Application) -> list[Finding]:
         for other in live_others.filter(basis=application.basis).exclude(
             clause_id=application.clause_id
         ):
-            findings.append(
-                Finding(
-                    "same_basis_other_clause",
-                    False,
-                    _("同一依据（%(basis)s）还用于申报 %(ref)s（%(clause)s），可能重复支持。")
-                    % {
-                        "basis": application.basis,
-                        "ref": other.reference,
-                        "clause": other.clause.title,
-                    },
-                    other,
-                )
-            )
+            kind = "same_basis_other_clause"
+            findings.append(Finding(kind, False, _soft_message(kind, application, other), other))
     for other in live_others.filter(
         clause_id=application.clause_id, round_id=application.round_id
     ).exclude(basis=application.basis):
-        findings.append(
-            Finding(
-                "same_clause_same_round",
-                False,
-                _("本单位在同一批次还申报了同一条款（%(ref)s），请核实是否为不同项目。")
-                % {"ref": other.reference},
-                other,
-            )
-        )
+        kind = "same_clause_same_round"
+        findings.append(Finding(kind, False, _soft_message(kind, application, other), other))
     if application.other_funding_declared:
         findings.append(
             Finding(
@@ -72,15 +83,16 @@ def find_duplicates(application: Application) -> list[Finding]:
                 % {"detail": application.other_funding_detail or _("（未说明）")},
             )
         )
-    blocking = application.evaluation.get("blocking") or []
-    for message in blocking:
-        findings.append(Finding("rule_blocking", True, message))
     return findings
 
 
 @transaction.atomic
 def record_flags(application: Application, findings: list[Finding]) -> list[DuplicateFlag]:
-    """Store the soft findings for the reviewer (idempotent per kind and other case)."""
+    """Store the soft findings for the reviewer (idempotent per kind and other case).
+
+    A finding about another application is flagged on both, so the earlier case is held too
+    and its reviewer sees the link before approving it.
+    """
     flags = []
     for finding in findings:
         if finding.hard:
@@ -92,4 +104,11 @@ def record_flags(application: Application, findings: list[Finding]) -> list[Dupl
             defaults={"message": finding.message[:300]},
         )
         flags.append(flag)
+        if finding.other is not None:
+            DuplicateFlag.objects.get_or_create(
+                application=finding.other,
+                kind=finding.kind,
+                other=application,
+                defaults={"message": _soft_message(finding.kind, finding.other, application)[:300]},
+            )
     return flags

@@ -277,12 +277,9 @@ def application_submit(
             code="incomplete",
             detail=problems,
         )
+    duplicates.refuse_if_not_eligible(application)
     findings = duplicates.find_duplicates(application)
-    hard = [f for f in findings if f.hard]
-    if hard:
-        raise DomainError(
-            hard[0].message, code="duplicate", detail={"duplicate": [f.message for f in hard]}
-        )
+    duplicates.refuse_hard_duplicates(findings)
     now = timezone.now()
     application.pledge_name = pledge_name.strip()
     application.pledged_at = now
@@ -324,6 +321,7 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
             problems.setdefault(f"fact:{name}", []).append(str(message))
     if problems:
         raise DomainError(next(iter(problems.values()))[0], code="incomplete", detail=problems)
+    duplicates.refuse_if_not_eligible(application)
     application.save(update_fields=[*EVALUATION_FIELDS, "updated_at"])
     application = application_transition(
         actor=actor, application_id=application.pk, request=TransitionRequest(Action.RESUBMIT)

@@ -130,7 +130,6 @@ def _check_separation_of_duties(actor: User, application: Application, stage: st
         )
 
 
-@transaction.atomic
 def application_transition(
     *,
     actor: User | None,
@@ -139,6 +138,29 @@ def application_transition(
     system: bool = False,
 ) -> Application:
     """Lock, check the table and the actor, apply effects, audit, notify on commit."""
+    if request.action == Action.APPROVE:
+        # Recorded in its own block, so a refused approval still leaves the flags to resolve.
+        _record_flags_before_approval(application_id)
+    return _transition(actor=actor, application_id=application_id, request=request, system=system)
+
+
+@transaction.atomic
+def _record_flags_before_approval(application_id: int) -> None:
+    from applications.duplicates import find_duplicates, record_flags
+
+    application = Application.objects.select_related("clause").get(pk=application_id)
+    if application.status == Status.APPROVAL:
+        record_flags(application, find_duplicates(application))
+
+
+@transaction.atomic
+def _transition(
+    *,
+    actor: User | None,
+    application_id: int,
+    request: TransitionRequest,
+    system: bool,
+) -> Application:
     application = (
         Application.objects.select_for_update(of=("self",))
         .select_related("organisation", "clause", "clause__measure", "round")
@@ -243,7 +265,11 @@ def application_transition(
 def _recheck_before_approval(application: Application) -> None:
     """Run the duplicate checks and the rule again against today's earlier awards."""
     from accounts.models import Organisation
-    from applications.duplicates import find_duplicates, record_flags
+    from applications.duplicates import (
+        find_duplicates,
+        refuse_hard_duplicates,
+        refuse_if_not_eligible,
+    )
     from applications.selectors import prior_awards_for
     from measures.services import clause_evaluate
 
@@ -261,11 +287,8 @@ def _recheck_before_approval(application: Application) -> None:
     application.computed_amount = result.amount
     application.amount_kind = result.amount_kind
     application.save(update_fields=["evaluation", "computed_amount", "amount_kind"])
-    findings = find_duplicates(application)
-    hard = [f.message for f in findings if f.hard]
-    if hard:
-        raise DomainError(hard[0], code="duplicate", detail={"duplicate": hard})
-    record_flags(application, findings)
+    refuse_if_not_eligible(application)
+    refuse_hard_duplicates(find_duplicates(application))
     open_flags = application.duplicate_flags.filter(resolved_at__isnull=True)
     if open_flags.exists():
         raise DomainError(

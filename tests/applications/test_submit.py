@@ -58,7 +58,7 @@ def test_submit_refused_for_event_outside_validity(application_factory, demo):
     )
     with pytest.raises(DomainError) as info:
         _submit(application, demo["qindu_corp"])
-    assert info.value.code == "duplicate" or "有效期" in info.value.message
+    assert info.value.code == "not_eligible"
     assert "有效期" in info.value.message
 
 
@@ -110,7 +110,8 @@ def test_first_time_clause_blocked_by_earlier_award(application_factory, demo):
     second = application_factory(facts={**SPECIALISED_SME_FACTS, "certificate_no": "新证书"})
     with pytest.raises(DomainError) as info:
         _submit(second, demo["qindu_corp"])
-    assert info.value.code == "duplicate"
+    assert info.value.code == "not_eligible"
+    assert "首次" in info.value.message
 
 
 def test_cumulative_cap_across_two_applications(application_factory, demo):
