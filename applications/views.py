@@ -14,6 +14,7 @@ from measures.forms import FACT_PREFIX, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
+from measures.services import clause_evaluate
 from reviews.workflow import Action, transition_for
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
@@ -271,8 +272,6 @@ def preview(request: HttpRequest, reference: str) -> HttpResponse:
     form = facts_form(rule, request.POST)
     result = None
     if form.is_valid():
-        from measures.services import clause_evaluate
-
         try:
             _facts, result = clause_evaluate(
                 version=application.clause.current_version,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.selectors import user_scopes
 from applications.api import ApplicationSerializer
+from xianyang_portal.errors import DomainError
 
 from . import selectors, services
 from .workflow import Action, actions_from
@@ -88,9 +90,7 @@ def queue(request: Request) -> Response:
     _reviewer(request)
     queue_filter, counts = selectors.review_queue(user=request.user, params=request.query_params)
     if not queue_filter.is_valid():
-        from xianyang_portal.errors import DomainError
-
-        raise DomainError("筛选条件有误。", code="invalid", detail=queue_filter.errors)
+        raise DomainError(_("筛选条件有误。"), code="invalid", detail=queue_filter.errors)
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(
         queue_filter.qs.prefetch_related("materials__evidence"), request

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,12 +16,15 @@ from accounts.models import Role
 from accounts.selectors import user_scopes
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
+from jobs.services import job_create
 from measures.rules.describe import fact_rows
 from xianyang_portal.errors import DomainError
-from xianyang_portal.views import flash_error, private_file_response
+from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
 from . import notices, selectors, services
+from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
+from .letters.tasks import letters_zip, queue_letters
 from .models import Letter, Notice, NoticeEntry, Objection
 from .workflow import ACTION_LABELS, Action, actions_from
 
@@ -247,8 +252,6 @@ def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
                     content=form.cleaned_data["content"],
                 )
             except DomainError as exc:
-                from xianyang_portal.views import apply_error_to_form
-
                 apply_error_to_form(form, exc)
             else:
                 messages.success(request, _("异议已受理，我们将核实后与您联系。"))
@@ -268,8 +271,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     rows = audit_filter.qs if audit_filter.is_bound else events
     if request.GET.get("export") == "xlsx":
-        from .exports import audit_events_xlsx
-
         return audit_events_xlsx(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -300,8 +301,6 @@ VERIFY_LIMIT_PER_MINUTE = 30
 @login_not_required
 def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
     """Public check of a letter: genuine or not, current or superseded; nothing private."""
-    from django.core.cache import cache
-
     client = request.META.get("REMOTE_ADDR", "unknown")
     key = f"verify:{client}:{timezone.now():%Y%m%d%H%M}"
     hits = cache.get_or_set(key, 0, 70)
@@ -341,12 +340,6 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         if not ids:
             messages.error(request, _("请至少勾选一份通知书。"))
             return redirect("reviews:letters")
-        from django.db import transaction
-
-        from jobs.services import job_create
-
-        from .letters.tasks import letters_zip
-
         job = job_create(
             kind="letters_zip", requested_by=request.user, params={"letters": ids}, total=len(ids)
         )
@@ -362,8 +355,6 @@ def letters_regenerate(request: HttpRequest) -> HttpResponse:
     """Queue again the letters that failed (visible on the letters page)."""
     if not user_scopes(request.user).has(Role.APPROVER):
         raise PermissionDenied
-    from .letters.tasks import queue_letters
-
     ids = list(selectors.approved_without_letter(user=request.user).values_list("pk", flat=True))
     if ids:
         queue_letters(ids)
