@@ -61,8 +61,7 @@ def webhooks_enqueue(contexts) -> None:
                     next_attempt_at=now,
                 )
             )
-    created = WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = [d.pk for d in created if d.pk]
+    ids = [d.pk for d in WebhookDelivery.objects.bulk_create(rows, batch_size=2000)]
     transaction.on_commit(lambda: _publish(ids))
 
 
