@@ -17,14 +17,13 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from measures.models import Clause
 from measures.selectors import open_round_for_clause
-from measures.services import clause_evaluate
 from reviews.services import TransitionRequest, application_transition
 from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
+from .ledger import EVALUATION_FIELDS, application_evaluate, ledger_reserve
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
-from .selectors import prior_awards_for
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
@@ -88,35 +87,9 @@ def _applicant_label(kind: str) -> str:
 
 
 def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
-    """Run the engine on the facts and keep the result with the rule version it used."""
-    version = application.clause.current_version
-    facts, result = clause_evaluate(
-        version=version,
-        raw_facts=raw_facts,
-        applicant_type=application.organisation.kind,
-        prior_awards=prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        ),
-    )
-    rule = version.rule
-    application.rule_version = version
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
-    application.tier = result.tier or ""
-    application.award_group = result.award_group or ""
-    application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
-
-
-EVALUATION_FIELDS = [
-    "rule_version",
-    "evaluation",
-    "computed_amount",
-    "amount_kind",
-    "tier",
-    "award_group",
-    "basis",
-]
+    """Run the engine on the facts (current rule version, the organisation's ledger)."""
+    application.facts = raw_facts
+    application_evaluate(application, version=application.clause.current_version)
 
 
 @transaction.atomic
@@ -277,9 +250,9 @@ def application_submit(
             code="incomplete",
             detail=problems,
         )
-    duplicates.refuse_if_not_eligible(application)
     findings = duplicates.find_duplicates(application)
-    duplicates.refuse_hard_duplicates(findings)
+    duplicates.refuse_hard_duplicates(findings)  # "already applied" names the first case
+    duplicates.refuse_if_not_eligible(application)
     now = timezone.now()
     application.pledge_name = pledge_name.strip()
     application.pledged_at = now
@@ -298,6 +271,7 @@ def application_submit(
             application = application_transition(
                 actor=actor, application_id=application.pk, request=TransitionRequest(Action.SUBMIT)
             )
+            ledger_reserve(application=application)
     except IntegrityError as exc:  # the live-duplicate constraint caught a concurrent twin
         raise DomainError(
             _("同一单位、同一条款、同一申报依据已有在办申报。"), code="duplicate"
@@ -326,6 +300,7 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
     application = application_transition(
         actor=actor, application_id=application.pk, request=TransitionRequest(Action.RESUBMIT)
     )
+    ledger_reserve(application=application)
     duplicates.record_flags(application, duplicates.find_duplicates(application))
     return application
 

@@ -171,8 +171,6 @@ def calculator(request: Request) -> Response:
             code="unknown_clause",
             detail={"clause": [_("未知的条款代码。")]},
         )
-    prior = ()
-    applicant_type = data.get("applicant_type")
     if "organisation" in data:
         organisation = (
             organisations_of_member(user=request.user).filter(pk=data["organisation"]).first()
@@ -183,16 +181,17 @@ def calculator(request: Request) -> Response:
                 code="unknown_organisation",
                 detail={"organisation": [_("您不是该单位的成员。")]},
             )
-        from applications.selectors import prior_awards_for
+        from applications.ledger import clause_evaluate_for
 
-        applicant_type = organisation.kind
-        prior = prior_awards_for(organisation=organisation)
-    _facts, result = services.clause_evaluate(
-        version=clause.current_version,
-        raw_facts=data["facts"],
-        applicant_type=applicant_type,
-        prior_awards=prior,
-    )
+        _facts, result = clause_evaluate_for(
+            version=clause.current_version, raw_facts=data["facts"], organisation=organisation
+        )
+    else:  # an applicant type only: no ledger, and required profile attributes are named
+        _facts, result = services.clause_evaluate(
+            version=clause.current_version,
+            raw_facts=data["facts"],
+            applicant_type=data.get("applicant_type"),
+        )
     return Response(
         EvaluationSerializer(
             {

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.notifications import Message, notify_many
 from accounts.selectors import user_scopes
+from applications.ledger import application_evaluate, ledger_adjust, ledger_release
 from applications.models import Application, Status
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -92,16 +93,21 @@ def _status_label(value: str) -> str:
     return Status(value).label if value in Status.values else value
 
 
-def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
-    """The amount a reviewer sets: ≥0, two decimals, within the ceiling, equal to a fixed amount."""
+def parse_amount(raw: Any) -> Decimal:
+    """A reviewer's amount as Decimal yuan (≥0, two decimals), or a DomainError saying why."""
     if raw in (None, ""):
         raise DomainError(
             _("请填写金额。"), code="amount_required", detail={"amount": [_("请填写金额。")]}
         )
     try:
-        amount = parse_money(raw)
+        return parse_money(raw)
     except MoneyError as exc:
         raise DomainError(str(exc), code="invalid_amount", detail={"amount": [str(exc)]}) from exc
+
+
+def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
+    """The amount a reviewer sets: ≥0, two decimals, within the ceiling, equal to a fixed amount."""
+    amount = parse_amount(raw)
     computed = application.computed_amount
     kind = application.amount_kind
     if kind == "fixed" and computed is not None and amount != computed:
@@ -113,6 +119,10 @@ def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
     if kind == "unspecified" and not basis.strip():
         message = _("本条款金额未在政策中明确，须填写金额依据。")
         raise DomainError(message, code="basis_required", detail={"amount_basis": [message]})
+    if kind == "unspecified" and computed is not None and amount > computed:
+        # "一定比例…给予不超过N万元" with the ratio not yet set: the reviewer decides within N.
+        message = _("金额不能超过本条款上限 %(amount)s。") % {"amount": format_yuan(computed)}
+        raise DomainError(message, code="amount_above_ceiling", detail={"amount": [message]})
     return amount
 
 
@@ -199,6 +209,8 @@ def _transition(
             detail={"comment": [_("请填写理由。")]},
         )
 
+    if request.action in AMOUNT_ACTIONS:
+        ledger_adjust(application=application, amount=parse_amount(request.amount))
     if request.action == Action.APPROVE:
         _recheck_before_approval(application)
 
@@ -240,6 +252,8 @@ def _transition(
             measure_id=application.clause.measure_id,
             amount=application.approved_amount or Decimal("0.00"),
         )
+    if target in (Status.REJECTED, Status.WITHDRAWN):
+        ledger_release(application=application)
     application.status = target
     application.revision += 1
     application.stage_entered_at = timezone.now()
@@ -263,29 +277,18 @@ def _transition(
 
 
 def _recheck_before_approval(application: Application) -> None:
-    """Run the duplicate checks and the rule again against today's earlier awards."""
-    from accounts.models import Organisation
+    """Run the duplicate checks and the rule again against the ledger (others' reservations).
+
+    Called after `ledger_adjust`, which holds the organisation's award-group locks, so the
+    evaluation and the approval see one consistent ledger.
+    """
     from applications.duplicates import (
         find_duplicates,
         refuse_hard_duplicates,
         refuse_if_not_eligible,
     )
-    from applications.selectors import prior_awards_for
-    from measures.services import clause_evaluate
 
-    # Serialise approvals of one organisation, so cumulative caps hold under concurrency.
-    Organisation.objects.select_for_update().get(pk=application.organisation_id)
-    _facts, result = clause_evaluate(
-        version=application.rule_version,
-        raw_facts=application.facts,
-        applicant_type=application.organisation.kind,
-        prior_awards=prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        ),
-    )
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
+    application_evaluate(application)
     application.save(update_fields=["evaluation", "computed_amount", "amount_kind"])
     refuse_if_not_eligible(application)
     refuse_hard_duplicates(find_duplicates(application))

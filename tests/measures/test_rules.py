@@ -358,12 +358,6 @@ ROWS: list[Row] = [
         "本条款为一次性奖励，已获本条款奖励50万元",
         prior=(award("M03-GENERIC-DRUG", 500000, basis="某品种"),),
     ),
-    no(
-        "m03-generic-drug-not-local",
-        "M03-GENERIC-DRUG",
-        {"local_manufacturer": "否"},
-        "申报单位须为本地药品生产企业",
-    ),
     ok(
         "m03-pharma-3-products",
         "M03-PHARMA-ADVANTAGE",
@@ -421,13 +415,15 @@ ROWS: list[Row] = [
         "unspecified",
         "给予一定的奖励",
     ),
+    # "一定比例" with no ratio set and no cap in the text: an amount the reviewer sets, no
+    # ceiling at all (the default 5% binds nothing).
     ok(
         "m05-digital-project",
         "M05-DIGITAL-PROJECT",
-        {"investment": "10000000"},
-        50 * W,
-        "ceiling",
-        "本条款未规定封顶金额",
+        {"investment": "100000000000"},
+        None,
+        "unspecified",
+        "具体比例尚未由政策管理员设定；金额由审核部门核定（本条款未规定封顶金额）",
     ),
     # ---- measure 6
     ok(
@@ -729,30 +725,22 @@ ROWS: list[Row] = [
         "累计上限20万元，已获0万元，本次最多20万元",
         prior=(award("M14-GREEN-DESIGN-PRODUCT", 300000, tier="national", group=GREEN_NAT),),
     ),
-    # ---- measure 15: proportional with cap (ratio 5% is the admin default)
+    # ---- measure 15: "一定比例…给予不超过80万元": until the ratio is set, within 80万
     ok(
-        "m15-below-cap",
+        "m15-ratio-not-set",
         "M15-CLEAN-PRODUCTION",
         {"investment": "10000000"},
-        50 * W,
-        "ceiling",
-        "项目投资额1000万元 × 5%（默认比例，由政策管理员设定） = 50万元，未超过封顶80万元",
+        80 * W,
+        "unspecified",
+        "具体比例尚未由政策管理员设定；金额由审核部门核定（不超过80万元）",
     ),
     ok(
-        "m15-above-cap",
+        "m15-ratio-not-set-large",
         "M15-CLEAN-PRODUCTION",
         {"investment": "20000000"},
         80 * W,
-        "ceiling",
-        "= 100万元，超过封顶80万元，奖励上限80万元",
-    ),
-    ok(
-        "m15-exactly-cap",
-        "M15-CLEAN-PRODUCTION",
-        {"investment": "16000000"},
-        80 * W,
-        "ceiling",
-        "未超过封顶80万元",
+        "unspecified",
+        "核定参考：项目投资额2000万元",
     ),
     # ---- measure 16
     ok("m16-relocation", "M16-RELOCATION", {}, None, "unspecified", "给予一定支持"),
@@ -775,25 +763,17 @@ ROWS: list[Row] = [
         "m17-key-project",
         "M17-KEY-PROJECT",
         {"investment": "3000000"},
-        15 * W,
-        "ceiling",
-        "项目投资额300万元 × 5%",
-    ),
-    ok(
-        "m17-key-project-cap",
-        "M17-KEY-PROJECT",
-        {"investment": "50000000"},
         80 * W,
-        "ceiling",
-        "超过封顶80万元",
+        "unspecified",
+        "按投资额一定比例，按项目投资额的一定比例奖励，具体比例尚未由政策管理员设定",
     ),
     ok(
         "m17-loan-interest",
         "M17-LOAN-INTEREST",
         {"loan_amount": "10000000"},
-        20 * W,
-        "ceiling",
-        "流动资金贷款额1000万元 × 2%",
+        80 * W,
+        "unspecified",
+        "按流动资金贷款额的一定比例奖励，具体比例尚未由政策管理员设定；金额由审核部门核定（不超过80万元）",
     ),
     no(
         "m17-loan-not-new-capacity",
@@ -898,6 +878,10 @@ ROWS: list[Row] = [
 def test_rule_table(row: Row) -> None:
     rule = CATALOGUE.clause(row.code)
     raw = base_facts(rule) | row.facts
+    if rule.items_fact and rule.items_fact not in row.facts:
+        # One distinct product name per counted product (the count must match the list).
+        count = int(raw.get("product_count", 1))
+        raw[rule.items_fact] = "、".join(f"产品{i}" for i in range(1, count + 1))
     facts = clean_facts(rule, raw)
     result = evaluate(
         rule, facts, applicant_type=row.applicant, prior_awards=row.prior, validity=VALIDITY
