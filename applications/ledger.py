@@ -38,6 +38,7 @@ from measures.services import clause_evaluate
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import format_yuan
 
+from .lifecycle.statuses import LIMIT_STATUSES
 from .models import Application, AwardGroupLock, AwardItem, AwardReservation, Status
 
 ZERO = Decimal("0.00")
@@ -73,7 +74,11 @@ def award_context_for(
 ) -> AwardContext:
     """The organisation's unreleased reservations (awards and cases under way) and profile."""
     rows = (
-        AwardReservation.objects.filter(organisation=organisation, released_at__isnull=True)
+        AwardReservation.objects.filter(
+            organisation=organisation,
+            released_at__isnull=True,
+            application__status__in=LIMIT_STATUSES,  # what each status means, as data
+        )
         .exclude(application_id=exclude_application_id)
         .values_list(
             "application_id",

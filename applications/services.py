@@ -17,22 +17,22 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from measures.models import Clause
 from measures.selectors import open_round_for_clause
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
-from .ledger import EVALUATION_FIELDS, application_evaluate, ledger_reserve
+from .ledger import EVALUATION_FIELDS, application_evaluate
+from .lifecycle.engine import TransitionRequest, application_transition
+from .lifecycle.statuses import MEANING
+from .lifecycle.transitions import Action
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
-EDITABLE = (Status.DRAFT, Status.RETURNED)
 
 
 def is_editable(application: Application) -> bool:
     """The applicant may change facts and files (draft, or returned for correction)."""
-    return application.status in EDITABLE
+    return MEANING[application.status].editable
 
 
 def _lock_own(actor: User, application_id: int) -> Application:
@@ -47,7 +47,7 @@ def _lock_own(actor: User, application_id: int) -> Application:
 
 
 def _require_editable(application: Application) -> None:
-    if application.status not in EDITABLE:
+    if not MEANING[application.status].editable:
         raise Conflict(
             _("申报当前状态为“%(status)s”，不能修改。")
             % {"status": application.get_status_display()},
@@ -271,7 +271,6 @@ def application_submit(
             application = application_transition(
                 actor=actor, application_id=application.pk, request=TransitionRequest(Action.SUBMIT)
             )
-            ledger_reserve(application=application)
     except IntegrityError as exc:  # the live-duplicate constraint caught a concurrent twin
         raise DomainError(
             _("同一单位、同一条款、同一申报依据已有在办申报。"), code="duplicate"
@@ -300,7 +299,6 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
     application = application_transition(
         actor=actor, application_id=application.pk, request=TransitionRequest(Action.RESUBMIT)
     )
-    ledger_reserve(application=application)
     duplicates.record_flags(application, duplicates.find_duplicates(application))
     return application
 

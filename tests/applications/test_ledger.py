@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 
 from applications import services
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.lifecycle.transitions import Action
 from applications.models import Application, AwardItem, AwardReservation, Status
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import DomainError
 
 W = Decimal(10000)

@@ -16,8 +16,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.models import Application, AwardReservation, DuplicateFlag, Status
-from reviews.services import TransitionRequest, application_transition
 from xianyang_portal.errors import DomainError
 
 W = Decimal(10000)

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_notification'),
-        ('applications', '0002_initial'),
+        ('applications', '0003_decisions'),
     ]
 
     operations = [
