@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -171,20 +172,39 @@ def application_evaluate(application: Application, *, version: ClauseVersion | N
 # Locks and rows
 
 
-def _lock(application: Application) -> None:
-    """Lock the organisation's rows for this application's award group and clause, in order."""
-    keys = sorted({application.award_group or application.clause.code, application.clause.code})
+def _lock_keys(application: Application) -> set[tuple[int, str]]:
+    code = application.clause.code
     organisation_id = application.organisation_id
+    return {(organisation_id, application.award_group or code), (organisation_id, code)}
+
+
+def lock_award_groups(*, applications) -> None:
+    """Lock the organisation rows these applications' limits depend on, in one global order.
+
+    The engine calls this once for a bulk selection right after locking the applications, so
+    two decisions (single or bulk) never wait on each other's award groups in a cycle.
+    """
+    keys = sorted(set().union(*(_lock_keys(a) for a in applications)))
+    if not keys:
+        return
     AwardGroupLock.objects.bulk_create(
-        [AwardGroupLock(organisation_id=organisation_id, award_group=key) for key in keys],
+        [AwardGroupLock(organisation_id=org, award_group=group) for org, group in keys],
         ignore_conflicts=True,
     )
+    condition = Q()
+    for org, group in keys:
+        condition |= Q(organisation_id=org, award_group=group)
     list(
         AwardGroupLock.objects.select_for_update()
-        .filter(organisation_id=organisation_id, award_group__in=keys)
-        .order_by("award_group")
+        .filter(condition)
+        .order_by("organisation_id", "award_group")
         .values_list("pk", flat=True)
     )
+
+
+def _lock(application: Application) -> None:
+    """Lock the organisation's rows for this application's award group and clause, in order."""
+    lock_award_groups(applications=[application])
 
 
 def _hold(application: Application, result: Evaluation, amount: Decimal, facts: dict) -> None:
@@ -354,4 +374,5 @@ __all__ = [
     "ledger_adjust",
     "ledger_release",
     "ledger_reserve",
+    "lock_award_groups",
 ]

@@ -155,6 +155,15 @@ class EvaluationSerializer(serializers.Serializer):
     amount_kind = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     blocking = serializers.ListField(child=serializers.CharField())
+    ratio_pending = serializers.BooleanField(
+        help_text="一定比例 clause whose ratio the policy administrator has not set yet"
+    )
+    cap = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="the cumulative cap of the award group (每户累计), if any",
+    )
 
 
 @extend_schema(request=CalculatorRequest, responses=EvaluationSerializer)

@@ -284,6 +284,25 @@ def _missing(label: str) -> _Calc:
     return calc
 
 
+def _reviewer_sets(reason: str, base: FactSpec | None, ceiling: Decimal | None) -> _Calc:
+    """An amount the reviewer sets (within `ceiling`, if any), showing the basis fact if typed."""
+    base_name = base.name if base is not None else None
+    base_label = base.label if base is not None else ""
+    show = _value_formatter(base.kind) if base is not None else str
+
+    def calc_reviewer_sets(
+        facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+    ) -> tuple[Decimal | None, str]:
+        reasons.append(reason)
+        if base_name is not None:
+            value = facts.get(base_name)
+            if value is not None:
+                reasons.append(f"核定参考：{base_label}{show(value)}")
+        return ceiling, "unspecified"
+
+    return calc_reviewer_sets
+
+
 def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:
     if isinstance(rule, FixedReward | CeilingReward):
         amount = rule.amount
@@ -325,26 +344,13 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
     if isinstance(rule, ProportionalReward) and rule.ratio_is_default:
         # "一定比例": until the administrator sets the ratio, an amount set by the reviewer
         # within the clause's cap (if the text gives one); the default ratio binds nothing.
-        pending_base = rule.base_fact
-        pending_label = facts[pending_base].label
-        pending_show = _value_formatter(facts[pending_base].kind)
-        pending_cap = rule.cap
-        limit = f"不超过{_fmt(pending_cap)}" if pending_cap is not None else "本条款未规定封顶金额"
-        pending_reason = (
-            f"{prefix}按{pending_label}的一定比例奖励，具体比例尚未由政策管理员设定；"
-            f"金额由审核部门核定（{limit}），并书面说明依据"
+        limit = f"不超过{_fmt(rule.cap)}" if rule.cap is not None else "本条款未规定封顶金额"
+        return _reviewer_sets(
+            f"{prefix}按{facts[rule.base_fact].label}的一定比例奖励，具体比例尚未由政策管理员设定；"
+            f"金额由审核部门核定（{limit}），并书面说明依据",
+            facts[rule.base_fact],
+            rule.cap,
         )
-
-        def calc_ratio_pending(
-            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
-        ) -> tuple[Decimal | None, str]:
-            reasons.append(pending_reason)
-            value = facts.get(pending_base)
-            if value is not None:
-                reasons.append(f"核定参考：{pending_label}{pending_show(value)}")
-            return pending_cap, "unspecified"
-
-        return calc_ratio_pending
 
     if isinstance(rule, ProportionalReward | MatchingReward):
         base_name = rule.base_fact
@@ -398,31 +404,11 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
 
     if isinstance(rule, UnspecifiedReward):
         note = f"（{rule.note}）" if rule.note else ""
-        reason = f"{prefix}奖励金额政策未具体规定{note}，由审核部门在批次预算内核定，并书面说明依据"
-        base_name = rule.base_fact
-        if base_name is None:
-
-            def calc_unspecified(
-                facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
-            ) -> tuple[Decimal | None, str]:
-                reasons.append(reason)
-                return None, "unspecified"
-
-            return calc_unspecified
-
-        base_label = facts[base_name].label
-        show = _value_formatter(facts[base_name].kind)
-
-        def calc_unspecified_basis(
-            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
-        ) -> tuple[Decimal | None, str]:
-            reasons.append(reason)
-            value = facts.get(base_name)
-            if value is not None:
-                reasons.append(f"核定参考：{base_label}{show(value)}")
-            return None, "unspecified"
-
-        return calc_unspecified_basis
+        return _reviewer_sets(
+            f"{prefix}奖励金额政策未具体规定{note}，由审核部门在批次预算内核定，并书面说明依据",
+            facts[rule.base_fact] if rule.base_fact is not None else None,
+            None,
+        )
 
     if isinstance(rule, TieredReward):
         spec = facts[rule.tier_fact]

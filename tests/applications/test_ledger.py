@@ -265,3 +265,87 @@ def test_recommend_lower_frees_headroom_and_amend_down_reduces(
         ledger_adjust(application=first, amount=21 * W)  # above the 20万 provincial cap
     assert info.value.code == "limit_exceeded"
     assert "剩余 ¥200,000.00" in info.value.message
+
+
+def _profile_post(client, organisation, **changes):
+    fields = [
+        "industry",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "payee_name",
+        "bank_name",
+        "bank_account",
+    ]
+    data = {name: getattr(organisation, name) for name in fields}
+    for name in ("is_industrial", "is_local_drug_manufacturer"):
+        if changes.get(name, getattr(organisation, name)):
+            data[name] = "on"
+    return client.post("/accounts/organisation/", data)
+
+
+def _calculate(client, organisation, code, facts):
+    return client.post(
+        "/api/v1/calculator/",
+        {"clause": code, "organisation": organisation.pk, "facts": facts},
+        content_type="application/json",
+    ).json()
+
+
+def test_industrial_attribute_is_kept_on_the_profile_and_checked(client, demo, open_round_db):
+    from accounts.models import Organisation
+
+    organisation = Organisation.objects.get(memberships__user=demo["qindu_corp"])
+    assert organisation.is_industrial  # demo: 装备制造
+    client.force_login(demo["qindu_corp"])
+    facts = {
+        "project_name": "锅炉烟气治理",
+        "field": "air",
+        "investment": "3000000",
+        "completed_on": "2025-09-01",
+    }
+    assert _profile_post(client, organisation, is_industrial=False).status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.is_industrial is False
+    body = _calculate(client, organisation, "M15-CLEAN-PRODUCTION", facts)
+    assert body["eligible"] is False
+    assert body["blocking"] == ["本条款申报单位须为工业企业；申报单位信息未登记为工业企业"]
+    _profile_post(client, organisation, is_industrial=True)
+    body = _calculate(client, organisation, "M15-CLEAN-PRODUCTION", facts)
+    # Ratio not yet set: within 不超过80万元, decided by the reviewer.
+    assert (body["eligible"], body["amount"], body["amount_kind"]) == (
+        True,
+        "800000.00",
+        "unspecified",
+    )
+    assert body["ratio_pending"] is True
+
+
+def test_calculator_page_says_the_ratio_is_not_set(client, demo, open_round_db):
+    client.force_login(demo["qindu_corp"])
+    page = client.post(
+        "/measures/calculator/",
+        {
+            "clause": "M05-DIGITAL-PROJECT",
+            "fact_project_name": "5G专网",
+            "fact_investment": "100000000000",
+            "fact_completed_on": "2025-09-01",
+        },
+    ).content.decode()
+    assert 'data-testid="ratio-pending"' in page
+    assert "本条款未规定封顶金额" in page
+    assert "5000000000" not in page  # no invented 50亿 ceiling
+
+
+def test_reviewer_sees_the_headroom_left_and_who_holds_it(client, application_factory, demo):
+    first = application_factory(
+        clause_code="M14-GREEN-DESIGN-PRODUCT", facts=_green("甲、乙、丙、丁"), submit=True
+    )
+    second = application_factory(
+        clause_code="M14-GREEN-DESIGN-PRODUCT", facts=_green("戊、己、庚"), submit=True
+    )
+    client.force_login(demo["county_qindu"])
+    page = client.get(f"/reviews/cases/{second.reference}/").content.decode()
+    assert 'data-testid="headroom"' in page
+    assert "其他申报已占用 200000.00 元，剩余 100000.00 元" in page
+    assert first.reference in page
