@@ -19,15 +19,20 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from measures.models import Clause
 from measures.selectors import open_round_for_clause
-from measures.services import clause_evaluate
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
+from .ledger import (
+    EVALUATION_FIELDS,
+    AwardContext,
+    application_evaluate,
+    clause_evaluate_for,
+    evaluation_apply,
+)
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
-from .selectors import prior_awards_for
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
@@ -120,9 +125,16 @@ def applications_start_from_list(
             exempt_source=source[:300],
             exempt_materials=proven,
         )
-        # Facts the list does not give are completed by the enterprise, as in any draft.
+        # An estimate from the list alone (no ledger queries per row): submit applies the
+        # ledger as for any application. Facts the list lacks are completed by the enterprise.
         with contextlib.suppress(DomainError):
-            _evaluate(application, draft.facts, prior_awards=())
+            facts, result = clause_evaluate_for(
+                version=version,
+                raw_facts=draft.facts,
+                organisation=draft.organisation,
+                context=AwardContext(prior_awards=(), profile=draft.organisation.profile_facts()),
+            )
+            evaluation_apply(application, version, facts, result)
         applications.append(application)
     return Application.objects.bulk_create(applications, batch_size=2000)
 
@@ -131,40 +143,10 @@ def _applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
-def _evaluate(
-    application: Application, raw_facts: dict[str, Any], *, prior_awards: tuple | None = None
-) -> None:
-    """Run the engine on the facts and keep the result with the rule version it used."""
-    version = application.clause.current_version
-    if prior_awards is None:
-        prior_awards = prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        )
-    facts, result = clause_evaluate(
-        version=version,
-        raw_facts=raw_facts,
-        applicant_type=application.organisation.kind,
-        prior_awards=prior_awards,
-    )
-    rule = version.rule
-    application.rule_version = version
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
-    application.tier = result.tier or ""
-    application.award_group = result.award_group or ""
-    application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
-
-
-EVALUATION_FIELDS = [
-    "rule_version",
-    "evaluation",
-    "computed_amount",
-    "amount_kind",
-    "tier",
-    "award_group",
-    "basis",
-]
+def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
+    """Run the engine on the facts (current rule version, the organisation's ledger)."""
+    application.facts = raw_facts
+    application_evaluate(application, version=application.clause.current_version)
 
 
 @transaction.atomic
@@ -326,9 +308,9 @@ def application_submit(
             code="incomplete",
             detail=problems,
         )
-    duplicates.refuse_if_not_eligible(application)
     findings = duplicates.find_duplicates(application)
-    duplicates.refuse_hard_duplicates(findings)
+    duplicates.refuse_hard_duplicates(findings)  # "already applied" names the first case
+    duplicates.refuse_if_not_eligible(application)
     now = timezone.now()
     application.pledge_name = pledge_name.strip()
     application.pledged_at = now
