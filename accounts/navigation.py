@@ -26,6 +26,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("政策计算器"), "measures:calculator", frozenset({ENTERPRISE})),
     NavItem(_("我的申报"), "applications:dashboard", frozenset({ENTERPRISE})),
     NavItem(_("单位信息"), "accounts:organisation_profile", frozenset({ENTERPRISE})),
+    NavItem(_("资质档案"), "integrations:profile", frozenset({ENTERPRISE})),
     NavItem(
         _("审核队列"),
         "reviews:queue",

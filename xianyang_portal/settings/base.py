@@ -196,6 +196,10 @@ LOGGING = {
 # Webhook receivers the tests run on loopback (plain http); never set in production.
 WEBHOOK_TRUSTED_TEST_HOSTS: list[str] = []
 CELERY_BEAT_SCHEDULE = {
+    "push-opened-rounds": {
+        "task": "integrations.tasks.push_opened_rounds",
+        "schedule": env.int("PUSH_CHECK_SECONDS", default=3600),
+    },
     "webhooks-deliver-due": {
         "task": "integrations.tasks.webhooks_deliver_due",
         "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=60),
