@@ -41,7 +41,7 @@ def test_letter_content_and_layout(approved):
     reader, text = _text(letter)
     assert letter.number in text.replace(" ", "")
     assert application.organisation.legal_name in text
-    assert "¥200,000.00" in text and "人民币贰拾万元整" in text
+    assert "人民币200,000.00元（大写：贰拾万元整）" in text
     assert letter.verification_code in text
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
@@ -105,7 +105,7 @@ def test_amendment_supersedes_and_old_letter_stays_verifiable(
     assert old.state == "superseded" and old.superseded_by == new
     assert new.amount == Decimal("180000.50") and new.sequence == old.sequence + 1
     _reader, text = _text(new)
-    assert "人民币壹拾捌万元伍角" in text
+    assert "人民币180,000.50元（大写：壹拾捌万元伍角）" in text
     body = client.get(f"/verify/{old.verification_code}/").content.decode()
     assert "已被更正" in body and new.number in body
 
