@@ -46,6 +46,8 @@ STYLESHEET = "portal/letter.css"
 # One font configuration per process: fonts found and loaded once, not once per batch.
 FONT_CONFIG = FontConfiguration()
 MAX_FACTS = 8
+# Layouts tried in turn (classes of the letter's <section>, see static/portal/letter.css).
+DENSITIES = ("", "dense", "flow")
 _SECTION_ID = "letter-{}"
 
 
@@ -106,12 +108,12 @@ def seal_data_uri(path: str | Path) -> str:
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _context(letter: LetterContent, index: int, *, seal_src: str, dense: bool) -> dict[str, Any]:
+def _context(letter: LetterContent, index: int, *, seal_src: str, density: str) -> dict[str, Any]:
     if len(letter.facts) > MAX_FACTS:
         raise ValueError(f"A letter shows at most {MAX_FACTS} fact rows, got {len(letter.facts)}.")
     return {
         "section_id": _SECTION_ID.format(index),
-        "density": "dense" if dense else "",
+        "density": density,
         "letter": letter,
         "amount_text": amount_text(letter.amount),
         "issued_on": chinese_date(letter.issued_on),
@@ -121,7 +123,7 @@ def _context(letter: LetterContent, index: int, *, seal_src: str, dense: bool) -
 
 
 def render_letter_html(
-    letters: Sequence[LetterContent], *, seal_image: str | Path | None = None, dense: bool = False
+    letters: Sequence[LetterContent], *, seal_image: str | Path | None = None, density: str = ""
 ) -> str:
     """One HTML document, one <section> per letter, each starting on a new page.
 
@@ -134,7 +136,7 @@ def render_letter_html(
         TEMPLATE,
         {
             "letters": [
-                _context(letter, i, seal_src=seal_src, dense=dense)
+                _context(letter, i, seal_src=seal_src, density=density)
                 for i, letter in enumerate(letters)
             ]
         },
@@ -168,39 +170,65 @@ def render_letter_pdfs(
 ) -> list[bytes]:
     """The production path: one WeasyPrint render and write for the batch, split per letter.
 
-    A letter that runs over one page (a very long name, eight long facts) is laid out once
-    more with tighter spacing, in a second small document, and kept in whichever form is shorter.
+    Each letter is one type area high with its 版记 at the foot. A letter whose content would
+    run into the 版记 (a very long name, eight long facts) is laid out once more with tighter
+    spacing, in a second small document; one that still does not fit flows onto a second page.
     """
     if not letters:
         return []
-    document = _render(render_letter_html(letters, seal_image=seal_image))
-    starts = _first_pages(document, len(letters))
-    ends = [*starts[1:], len(document.pages)]
-    long = [i for i, (start, end) in enumerate(zip(starts, ends, strict=True)) if end - start > 1]
-    pdfs = _split(document, letters, starts)
-    if long:
-        retry = [letters[i] for i in long]
-        dense = _render(render_letter_html(retry, seal_image=seal_image, dense=True))
-        dense_starts = _first_pages(dense, len(retry))
-        dense_ends = [*dense_starts[1:], len(dense.pages)]
-        for i, start, end, pdf in zip(
-            long, dense_starts, dense_ends, _split(dense, retry, dense_starts), strict=True
-        ):
-            if end - start < ends[i] - starts[i]:
+    pdfs: list[bytes | None] = [None] * len(letters)
+    todo = list(range(len(letters)))
+    for density in DENSITIES:
+        batch = [letters[i] for i in todo]
+        document = _render(render_letter_html(batch, seal_image=seal_image, density=density))
+        starts = _first_pages(document, len(batch))
+        fits = _fitting(document, starts) if density != DENSITIES[-1] else [True] * len(batch)
+        for i, pdf, fit in zip(todo, _split(document, batch, starts, keep=fits), fits, strict=True):
+            if fit:
                 pdfs[i] = pdf
-    return pdfs
+        todo = [i for i, fit in zip(todo, fits, strict=True) if not fit]
+        if not todo:
+            break
+    return [pdf for pdf in pdfs if pdf is not None]
 
 
-def _split(document: Document, letters: Sequence[LetterContent], starts: list[int]) -> list[bytes]:
-    """Write the document once (one font subset) and cut it into one PDF per letter."""
+def _fitting(document: Document, starts: list[int]) -> list[bool]:
+    """Per letter: on one page, its QR block clear of the 版记 at the foot of the page."""
+    ends = [*starts[1:], len(document.pages)]
+    return [
+        end - start == 1 and _clear_of_record(document.pages[start]._page_box)
+        for start, end in zip(starts, ends, strict=True)
+    ]
+
+
+def _clear_of_record(page_box: Any) -> bool:
+    boxes: dict[str, Any] = {}
+    stack = [page_box]
+    while stack and len(boxes) < 2:
+        box = stack.pop()
+        element_class = box.element.get("class") if box.element is not None else None
+        if element_class in ("verify", "record") and box.element_tag == "div":
+            boxes.setdefault(element_class, box)
+        elif element_class is None or box.element_tag in ("html", "body", "section"):
+            stack.extend(getattr(box, "children", ()))
+    if len(boxes) < 2:
+        return False
+    verify_bottom = boxes["verify"].position_y + boxes["verify"].margin_height()
+    return verify_bottom <= boxes["record"].position_y
+
+
+def _split(
+    document: Document, letters: Sequence[LetterContent], starts: list[int], *, keep: list[bool]
+) -> list[bytes | None]:
+    """Write the document once (one font subset) and cut out one PDF per letter to keep."""
     batch = PdfReader(io.BytesIO(document.write_pdf()))
     if len(batch.pages) != len(document.pages):
         raise LetterRenderError("The batch PDF does not have the pages WeasyPrint laid out.")
     _compact_cid_fonts(batch)
     ends = [*starts[1:], len(batch.pages)]
     return [
-        _extract(batch, start, end, title=f"奖励资金核定通知书 {letter.number}")
-        for letter, start, end in zip(letters, starts, ends, strict=True)
+        _extract(batch, start, end, title=f"奖励资金核定通知书 {letter.number}") if kept else None
+        for letter, start, end, kept in zip(letters, starts, ends, keep, strict=True)
     ]
 
 
