@@ -231,3 +231,43 @@ def test_missing_letters_are_visible_and_can_be_queued_again(
         client.post("/reviews/letters/regenerate/")
     assert Letter.objects.filter(application=application, state="current").count() == 1
     assert "missing-letters" not in client.get("/reviews/letters/").content.decode()
+
+
+def test_letters_task_goes_to_the_letters_queue():
+    from xianyang_portal.celery import app
+
+    route = app.amqp.router.route({}, "reviews.letters.tasks.letters_generate")
+    assert route["queue"].name == "letters"
+    assert app.amqp.router.route({}, "reviews.tasks.finish_due_notices")["queue"].name == "celery"
+
+
+def test_a_large_batch_is_split_into_chunk_tasks_with_gap_free_numbers(approved, settings):
+    from reviews.letters.tasks import letters_generate
+
+    settings.LETTER_CHUNK = 2
+    apps = [approved(f"{20000 + i}.00") for i in range(5)]
+    letters_generate.apply(args=[[a.pk for a in apps]]).get()
+    assert sorted(Letter.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5]
+    assert Letter.objects.values("application").distinct().count() == 5
+
+
+def test_a_failed_render_keeps_its_number_for_the_retry(approved, monkeypatch):
+    from reviews.letters import services
+    from reviews.models import LetterReservation
+
+    first, second = approved("1000.00"), approved("2000.00")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(services, "render_letter_pdfs", broken)
+    with pytest.raises(RuntimeError):
+        letters_issue(application_ids=[first.pk])
+    reserved = LetterReservation.objects.get(application=first)
+    assert reserved.sequence == 1 and not Letter.objects.exists()
+    monkeypatch.undo()
+    [later] = letters_issue(application_ids=[second.pk])  # another application: the next number
+    [retried] = letters_issue(application_ids=[first.pk])  # the retry: its reserved number
+    assert (retried.sequence, later.sequence) == (1, 2)
+    assert retried.verification_code == reserved.verification_code
+    assert not LetterReservation.objects.exists()
