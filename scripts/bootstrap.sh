@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 # WeasyPrint
-  fonts-noto-cjk                                        # CJK fonts for letters
+  fonts-noto-cjk fonts-lxgw-wenkai                       # CJK fonts for letters (WenKai: body)
   gettext                                               # compilemessages
 )
 if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" >/dev/null 2>&1; then

@@ -96,6 +96,7 @@ def celery_worker_process(transactional_db, settings):
             f"{connection.settings_dict['NAME']}"
         ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_LETTERS_QUEUE": queue,  # the letters route too goes to this worker's queue
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     proc = subprocess.Popen(
@@ -122,9 +123,10 @@ def celery_worker_process(transactional_db, settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    old = (app.conf.task_always_eager, app.conf.task_default_queue)
+    old = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
+    app.conf.task_routes = {name: {"queue": queue} for name in settings.CELERY_TASK_ROUTES}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         deadline = time.monotonic() + 60
@@ -140,7 +142,7 @@ def celery_worker_process(transactional_db, settings):
             raise RuntimeError("celery worker did not answer within 60 s")
         yield proc
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = old
+        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
         proc.terminate()
         try:
             output, _ = proc.communicate(timeout=20)

@@ -147,6 +147,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Letters render on their own queue, so a large batch never holds up other tasks. Its worker
+# runs one process per core (docker-compose `letters`, scripts/run.sh); a batch is split into
+# chunks of LETTER_CHUNK letters, one task each, so the processes share it.
+CELERY_LETTERS_QUEUE = env("CELERY_LETTERS_QUEUE", default="letters")
+CELERY_TASK_ROUTES = {
+    "reviews.letters.tasks.letters_generate": {"queue": CELERY_LETTERS_QUEUE},
+}
+LETTER_CHUNK = env.int("LETTER_CHUNK", default=100)
+
+# Approval letters (GB/T 9704-2012): the bureau's seal image (PNG or SVG, transparent
+# background); when empty the letter shows a marked placeholder in the seal area. 版记 lines.
+LETTER_SEAL_IMAGE = env("LETTER_SEAL_IMAGE", default="")
+LETTER_COPY_TO = env("LETTER_COPY_TO", default="市财政局")
+LETTER_PRINTED_BY = env("LETTER_PRINTED_BY", default="咸阳市工业和信息化局办公室")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
