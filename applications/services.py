@@ -21,6 +21,7 @@ from measures.services import clause_evaluate
 from reviews.services import TransitionRequest, application_transition
 from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.storage import storage_errors, storage_unavailable
 
 from . import duplicates
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
@@ -194,7 +195,11 @@ def application_attach_upload(
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
     )
-    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    try:
+        evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    except storage_errors() as exc:
+        # Nothing is recorded: the row is never saved and the transaction rolls back.
+        raise storage_unavailable() from exc
     evidence.save()
     return _attach(application, material_code, evidence)
 

@@ -122,9 +122,11 @@ def celery_worker_process(transactional_db, settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    old = (app.conf.task_always_eager, app.conf.task_default_queue)
+    old = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
+    # Every task (whatever queue it is routed to in production) goes to this worker.
+    app.conf.task_routes = {"*": {"queue": queue}}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         deadline = time.monotonic() + 60
@@ -140,7 +142,7 @@ def celery_worker_process(transactional_db, settings):
             raise RuntimeError("celery worker did not answer within 60 s")
         yield proc
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = old
+        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
         proc.terminate()
         try:
             output, _ = proc.communicate(timeout=20)
