@@ -122,6 +122,7 @@ def test_task_routes_send_each_task_to_its_queue():
         "jobs.tasks.orphan_files_delete": "default",
     }
     app.loader.import_default_modules()
+    app.amqp.flush_routes()
     router = app.amqp.Router()
     for task, queue in expected.items():
         assert task in app.tasks, task
