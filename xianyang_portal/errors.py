@@ -33,6 +33,13 @@ class Conflict(DomainError):
         super().__init__(message, code=code, detail=detail)
 
 
+class NotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, message: str, *, code: str = "not_found", detail: Any = None) -> None:
+        super().__init__(message, code=code, detail=detail)
+
+
 class StorageUnavailable(DomainError):
     """The file store cannot be reached: downloads answer 503, uploads are refused."""
 
