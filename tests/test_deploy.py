@@ -31,10 +31,8 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_secret():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
-    result = subprocess.run(
+def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
@@ -42,8 +40,29 @@ def test_production_refuses_to_start_without_secret():
         text=True,
         check=False,
     )
+
+
+def test_production_refuses_to_start_without_secret():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
+    result = _manage_check(env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_process_refuses_to_start_with_a_half_s3_configuration():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
+            "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
+            "S3_BUCKET": "portal-files",
+            "S3_ACCESS_KEY_ID": "key-only",
+        }
+    )
+    result = _manage_check(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: S3_SECRET_ACCESS_KEY: is required" in result.stderr
 
 
 QUEUES = ["default", "letters", "batches", "emails"]  # the issue's four queues

@@ -131,3 +131,38 @@ def test_private_file_through_nginx_internal_location(application_factory, demo,
     client.force_login(demo["weicheng_corp"])
     denied = client.get(f"/applications/files/{evidence.pk}/")
     assert denied.status_code == 404 and "X-Accel-Redirect" not in denied
+
+
+def _modules_loaded_with(extra_env: dict[str, str]) -> set[str]:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, django; django.setup(); "
+        "print(' '.join(m for m in ('sentry_sdk', 'opentelemetry.sdk.trace') if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.test", **extra_env}
+    for key in ("SENTRY_DSN", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        env.setdefault(key, "")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(result.stdout.split())
+
+
+def test_sentry_and_opentelemetry_are_imported_only_when_configured():
+    assert _modules_loaded_with({}) == set()
+    configured = _modules_loaded_with(
+        {
+            "SENTRY_DSN": "http://public@127.0.0.1:9/1",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+        }
+    )
+    assert configured == {"sentry_sdk", "opentelemetry.sdk.trace"}
