@@ -209,3 +209,25 @@ def test_ci_runs_the_readme_test_command():
     assert "bash scripts/test.sh" in ci
     assert "bash scripts/test.sh" in readme
     assert "bash scripts/run.sh" in readme
+
+
+def test_lock_files_cover_every_dependency_of_pyproject():
+    """A dependency added to pyproject.toml without `bash scripts/lock.sh` fails here."""
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.sub(r"[-_.]+", "-", Requirement(r).name).lower() for r in requirements}
+
+    def locked(file: str) -> set[str]:
+        text = (ROOT / "requirements" / file).read_text()
+        return set(re.findall(r"^([a-z0-9][a-z0-9-]*)(?:\[[^\]]*\])?==", text, flags=re.M))
+
+    app = names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert app | names(extras["test"]) | names(extras["observability"]) <= locked("lock.txt")
+    assert app | names(extras["observability"]) <= locked("prod.txt")
