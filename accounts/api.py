@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,7 +74,8 @@ def _check_broker() -> str:
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
-def health(request: Request) -> Response:
+def health_ready(request: Request) -> Response:
+    """Readiness: the database and the broker answer (503 otherwise: take the pod out)."""
     result = {"status": "ok"}
     for name, check in (("database", _check_database), ("broker", _check_broker)):
         try:
@@ -83,6 +84,15 @@ def health(request: Request) -> Response:
             result[name] = f"error: {exc.__class__.__name__}"
             result["status"] = "error"
     return Response(result, status=200 if result["status"] == "ok" else 503)
+
+
+@extend_schema(responses=inline_serializer("Liveness", {"status": serializers.CharField()}))
+@api_view(["GET"])
+@permission_classes([AllowAny])
+@authentication_classes([])
+def health_live(request: Request) -> Response:
+    """Liveness: the process answers. Touches no service, so a Redis blip restarts nothing."""
+    return Response({"status": "ok"})
 
 
 class TokenRequestSerializer(serializers.Serializer):

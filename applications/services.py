@@ -22,6 +22,7 @@ from measures.models import Clause
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.storage import storage_errors, storage_unavailable
 
 from . import duplicates
 from .ledger import (
@@ -306,7 +307,11 @@ def application_attach_upload(
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
     )
-    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    try:
+        evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    except storage_errors() as exc:
+        # Nothing is recorded: the row is never saved and the transaction rolls back.
+        raise storage_unavailable() from exc
     evidence.save()
     return _attach(application, material_code, evidence)
 

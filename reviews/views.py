@@ -21,6 +21,7 @@ from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
 from jobs.services import job_create
 from measures.rules.describe import fact_rows
+from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
@@ -271,7 +272,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     rows = audit_filter.qs if audit_filter.is_bound else events
     if request.GET.get("export") == "xlsx":
-        return audit_events_xlsx(rows)
+        with replica_reads():
+            return audit_events_xlsx(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -79,6 +79,12 @@ def api_client():
 # --- a real Celery worker against Redis -------------------------------------------------
 
 
+def _reset_router(app) -> None:
+    """Celery builds its router once; rebuild it after changing task_routes."""
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, settings):
     """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
@@ -126,7 +132,9 @@ def celery_worker_process(transactional_db, settings):
     old = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
-    app.conf.task_routes = {name: {"queue": queue} for name in settings.CELERY_TASK_ROUTES}
+    # Every task (whatever queue it is routed to in production) goes to this worker.
+    app.conf.task_routes = {"*": {"queue": queue}}
+    _reset_router(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         deadline = time.monotonic() + 60
@@ -143,6 +151,7 @@ def celery_worker_process(transactional_db, settings):
         yield proc
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
+        _reset_router(app)
         proc.terminate()
         try:
             output, _ = proc.communicate(timeout=20)

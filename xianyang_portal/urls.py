@@ -11,13 +11,17 @@ from measures import api as measures_api
 from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import views as reviews_views
+from xianyang_portal import metrics
 
 public = login_not_required
 
 api_v1 = [
     path("token/", accounts_api.token, name="token"),
     path("me/", accounts_api.me, name="me"),
-    path("health/", accounts_api.health, name="health"),
+    # Readiness (database and broker); health/ is kept as its alias.
+    path("health/", accounts_api.health_ready, name="health"),
+    path("health/ready/", accounts_api.health_ready, name="health-ready"),
+    path("health/live/", accounts_api.health_live, name="health-live"),
     path("measures/", measures_api.measure_list, name="measure-list"),
     path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
     path("rounds/", measures_api.round_list, name="round-list"),
@@ -143,6 +147,7 @@ urlpatterns = [
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("metrics", public(metrics.metrics), name="metrics"),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -238,7 +238,7 @@ def test_letters_task_goes_to_the_letters_queue():
 
     route = app.amqp.router.route({}, "reviews.letters.tasks.letters_generate")
     assert route["queue"].name == "letters"
-    assert app.amqp.router.route({}, "reviews.tasks.finish_due_notices")["queue"].name == "celery"
+    assert app.amqp.router.route({}, "reviews.tasks.finish_due_notices")["queue"].name == "default"
 
 
 def test_a_large_batch_is_split_into_chunk_tasks_with_gap_free_numbers(approved, settings):
