@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from measures.selectors import open_round_for_clause
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
-from .ledger import EVALUATION_FIELDS, application_evaluate
+from .ledger import EVALUATION_FIELDS, AwardContext, application_evaluate
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action
@@ -82,14 +84,67 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     )
 
 
+@dataclass(frozen=True)
+class ListDraft:
+    """One organisation found on an official recognition list, with the facts the list gives."""
+
+    organisation: Organisation
+    facts: dict[str, Any]
+
+
+def applications_start_from_list(
+    *, actor: User, clause: Clause, drafts: list[ListDraft], source: str
+) -> list[Application]:
+    """免申即享: pre-filled drafts for every listed organisation, in bulk (one insert).
+
+    The list proves the clause's required documents; the ledger, eligibility and duplicate
+    checks run when the enterprise confirms and submits, as for any application.
+    """
+    round_ = open_round_for_clause(clause)
+    if round_ is None:
+        raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    version = clause.current_version
+    rule = version.rule
+    proven = [m.code for m in rule.materials if m.required and m.code != PLEDGE_MATERIAL]
+    applications = []
+    for draft in drafts:
+        application = Application(
+            reference=Application.new_reference(),
+            organisation=draft.organisation,
+            round=round_,
+            clause=clause,
+            rule_version=version,
+            created_by=actor,
+            facts=draft.facts,
+            exempt_source=source[:300],
+            exempt_materials=proven,
+        )
+        # Facts the list does not give are completed by the enterprise, as in any draft.
+        with contextlib.suppress(DomainError):
+            _evaluate(application, draft.facts, with_ledger=False)
+        applications.append(application)
+    return Application.objects.bulk_create(applications, batch_size=2000)
+
+
 def _applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
-def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
-    """Run the engine on the facts (current rule version, the organisation's ledger)."""
+def _evaluate(
+    application: Application, raw_facts: dict[str, Any], *, with_ledger: bool = True
+) -> None:
+    """Run the engine on the facts (current rule version, the organisation's ledger).
+
+    Without the ledger (pre-filled drafts made in bulk) only the profile is consulted; the
+    ledger is read when the draft is submitted.
+    """
     application.facts = raw_facts
-    application_evaluate(application, version=application.clause.current_version)
+    context = (
+        None
+        if with_ledger
+        else AwardContext(prior_awards=(), profile=application.organisation.profile_facts())
+    )
+    application_evaluate(application, version=application.clause.current_version, context=context)
 
 
 @transaction.atomic
@@ -200,6 +255,7 @@ def _submission_problems(application: Application) -> dict[str, list[str]]:
             "material_code", flat=True
         )
     )
+    present |= set(application.exempt_materials)
     for material in rule.materials:
         if material.required and material.code != PLEDGE_MATERIAL and material.code not in present:
             problems.setdefault(f"material:{material.code}", []).append(

@@ -93,6 +93,7 @@ def _edit_context(request, application, facts, declaration, pledge, material_err
             "versions": materials.get(m.code, []),
             "errors": material_errors.get(m.code, []),
             "is_pledge": m.code == PLEDGE_MATERIAL,
+            "proven_by_list": m.code in application.exempt_materials,
         }
         for m in rule.materials
     ]

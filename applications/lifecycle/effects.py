@@ -37,6 +37,7 @@ Guard = Callable[[EffectContext], None]
 After = Callable[[list[EffectContext]], None]
 _GUARDS: dict[str, Guard] = {}
 _AFTER: dict[str, After] = {}
+_OBSERVERS: list[After] = []
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -53,6 +54,12 @@ def after(name: str) -> Callable[[After], After]:
         return handler
 
     return register
+
+
+def observe_moves(handler: After) -> After:
+    """Run `handler` after every move, whatever the transition (webhooks, summaries)."""
+    _OBSERVERS.append(handler)
+    return handler
 
 
 def unregistered(names: set[str]) -> set[str]:
@@ -79,6 +86,9 @@ def run_after(contexts: list[EffectContext]) -> None:
                 by_effect.setdefault(name, []).append(ctx)
     for name, items in by_effect.items():
         _AFTER[name](items)
+    if contexts:
+        for observer in _OBSERVERS:
+            observer(contexts)
 
 
 # --- amounts and budget ------------------------------------------------------------------
