@@ -155,12 +155,7 @@ def evaluation_apply(
     application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
 
 
-def application_evaluate(
-    application: Application,
-    *,
-    version: ClauseVersion | None = None,
-    context: AwardContext | None = None,
-):
+def application_evaluate(application: Application, *, version: ClauseVersion | None = None):
     """Evaluate the application's facts against the ledger without itself (not saved)."""
     version = version or application.rule_version
     facts, result = clause_evaluate_for(
@@ -168,7 +163,6 @@ def application_evaluate(
         raw_facts=application.facts,
         organisation=application.organisation,
         exclude_application_id=application.pk,
-        context=context,
     )
     evaluation_apply(application, version, facts, result)
     return facts, result

@@ -22,7 +22,13 @@ from measures.selectors import open_round_for_clause
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
-from .ledger import EVALUATION_FIELDS, AwardContext, application_evaluate
+from .ledger import (
+    EVALUATION_FIELDS,
+    AwardContext,
+    application_evaluate,
+    clause_evaluate_for,
+    evaluation_apply,
+)
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action
@@ -119,9 +125,16 @@ def applications_start_from_list(
             exempt_source=source[:300],
             exempt_materials=proven,
         )
-        # Facts the list does not give are completed by the enterprise, as in any draft.
+        # An estimate from the list alone (no ledger queries per row): submit applies the
+        # ledger as for any application. Facts the list lacks are completed by the enterprise.
         with contextlib.suppress(DomainError):
-            _evaluate(application, draft.facts, with_ledger=False)
+            facts, result = clause_evaluate_for(
+                version=version,
+                raw_facts=draft.facts,
+                organisation=draft.organisation,
+                context=AwardContext(prior_awards=(), profile=draft.organisation.profile_facts()),
+            )
+            evaluation_apply(application, version, facts, result)
         applications.append(application)
     return Application.objects.bulk_create(applications, batch_size=2000)
 
@@ -130,21 +143,10 @@ def _applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
-def _evaluate(
-    application: Application, raw_facts: dict[str, Any], *, with_ledger: bool = True
-) -> None:
-    """Run the engine on the facts (current rule version, the organisation's ledger).
-
-    Without the ledger (pre-filled drafts made in bulk) only the profile is consulted; the
-    ledger is read when the draft is submitted.
-    """
+def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
+    """Run the engine on the facts (current rule version, the organisation's ledger)."""
     application.facts = raw_facts
-    context = (
-        None
-        if with_ledger
-        else AwardContext(prior_awards=(), profile=application.organisation.profile_facts())
-    )
-    application_evaluate(application, version=application.clause.current_version, context=context)
+    application_evaluate(application, version=application.clause.current_version)
 
 
 @transaction.atomic

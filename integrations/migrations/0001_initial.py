@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_notification'),
-        ('applications', '0004_exempt_from_list'),
+        ('applications', '0005_exempt_from_list'),
         ('measures', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

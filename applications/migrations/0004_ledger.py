@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_notification'),
-        ('applications', '0004_exempt_from_list'),
+        ('applications', '0003_decisions'),
     ]
 
     operations = [
