@@ -48,7 +48,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "payments:dashboard",
         frozenset({Role.FINANCE, Role.POLICY_ADMIN, Role.APPROVER, Role.AUDITOR}),
     ),
-    NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR, Role.POLICY_ADMIN})),
+    NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR})),
     NavItem(_("账户管理"), "accounts:staff_list", frozenset({Role.SECURITY_ADMIN, Role.AUDITOR})),
     NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})),
 )

@@ -9,16 +9,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from .models import User
+from .models import Role, User
+from .selectors import user_scopes
 from .twofactor import has_second_factor, is_staff_account
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 LOGIN_AT = "portal_login_at"
 LAST_SEEN = "portal_last_seen"
 # Writing the session on every request is not needed for a 30-minute idle limit.
@@ -41,6 +43,14 @@ def session_started(*, request: HttpRequest, user: User) -> None:
         session.__class__(session_key=previous).delete()
     User.objects.filter(pk=user.pk).update(last_session_key=session.session_key)
     user.last_session_key = session.session_key
+
+
+def auditor_write_refused(request: HttpRequest) -> HttpResponse:
+    """The auditor reads everything and changes nothing: every write is refused up front."""
+    message = _("审计员为只读账户，不能进行任何修改操作。")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "read_only", "message": message, "detail": {}}, status=403)
+    return HttpResponseForbidden(message)
 
 
 def password_expired(user: User) -> bool:
@@ -108,6 +118,8 @@ class StaffSessionMiddleware:
             session[LOGIN_AT] = now
         if _exempt(request.path):
             return None
+        if request.method not in SAFE_METHODS and user_scopes(user).has(Role.AUDITOR):
+            return auditor_write_refused(request)
         if not user.is_verified():
             if has_second_factor(user):
                 return _signed_out(request, _("工作人员账户须使用动态验证码登录。"), "otp_required")

@@ -173,6 +173,8 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 
 def otp_qr(request: HttpRequest) -> HttpResponse:
     """The enrolling device's otpauth:// URI as an SVG QR code (never for a confirmed device)."""
+    if has_second_factor(request.user) and request.user.is_verified():
+        raise Http404
     device = enrolment_device(request.user)
     svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     response = HttpResponse(svg, content_type="image/svg+xml")

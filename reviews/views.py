@@ -266,7 +266,7 @@ def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_events_visible_to(user=request.user)
-    if not user_scopes(request.user).roles & {Role.AUDITOR, Role.POLICY_ADMIN}:
+    if not user_scopes(request.user).has(Role.AUDITOR):
         raise PermissionDenied
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     rows = audit_filter.qs if audit_filter.is_bound else events

@@ -153,9 +153,9 @@ def test_auditor_changes_nothing_in_staff_pages(demo, client):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     response = client.post(f"/accounts/staff/{demo['approver'].pk}/otp-reset/")
-    assert response.status_code == 302
+    assert response.status_code == 403
+    assert "审计员为只读账户" in response.content.decode()
     assert TOTPDevice.objects.filter(user=demo["approver"]).exists()
-    assert AuditEvent.objects.filter(action="security.refused", actor=demo["auditor"]).exists()
     assert User.objects.count() == before
 
 
@@ -202,6 +202,13 @@ def test_demo_totp_secrets_are_fixed_and_printed(db, capsys):
     assert device.key == first
     assert totp_base32(device) in out
     assert "security_admin" in out
+    # The README's table gives a newcomer the same secrets.
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for user in User.objects.filter(role_assignments__isnull=False):
+        secret = totp_base32(TOTPDevice.objects.get(user=user, confirmed=True))
+        assert f"| {user.username} | `{secret}` |" in readme
 
 
 def test_enrolment_with_qr_code_and_backup_codes(demo, client, settings):
@@ -477,3 +484,91 @@ def test_token_endpoint_lockout_says_when(demo, api_client):
     )
     assert response.status_code == 429
     assert response.json()["code"] in ("locked_out", "throttled")
+
+
+# --- rate limits (each endpoint: the rate from settings, then 429 with a clear message) -----
+
+
+def _hammer(send, limit):
+    return [send().status_code for _ in range(limit + 1)]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path", "data"),
+    [
+        ("register", "post", "/accounts/register/", {"legal_name": ""}),
+        ("password_reset", "post", "/accounts/password-reset/", {"email": "x@example.com"}),
+        ("verify", "get", "/verify/NOPE/", None),
+    ],
+)
+def test_page_rate_limits(demo, client, settings, name, method, path, data):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, name: "3/m"}
+    send = lambda: getattr(client, method)(path, data or {})  # noqa: E731
+    codes = _hammer(send, 3)
+    assert 429 not in codes[:3]
+    assert codes[3] == 429
+    assert "请求过于频繁" in send().content.decode() or name == "verify"
+
+
+def test_login_rate_limit_per_address(demo, client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": "3/m"}
+    codes = [
+        _login(client, f"user{n}", password="x", REMOTE_ADDR="10.7.7.7").status_code
+        for n in range(4)
+    ]
+    assert codes[:3] == [200, 200, 200]
+    assert codes[3] == 429
+    # Another address is not limited.
+    assert _login(client, "qindu_corp", REMOTE_ADDR="10.7.7.8").status_code == 302
+
+
+def test_objection_form_rate_limit(demo, client, settings):
+    from datetime import timedelta
+
+    from reviews.models import Notice
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "objection": "2/h"}
+    today = timezone.localdate()
+    notice = Notice.objects.create(
+        title="公示",
+        starts_on=today,
+        ends_on=today + timedelta(days=5),
+        working_days=5,
+        created_by=demo["approver"],
+    )
+    codes = [
+        client.post(f"/notices/{notice.pk}/", {"entry": "0", "name": "", "contact": ""}).status_code
+        for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    assert client.get(f"/notices/{notice.pk}/").status_code == 200  # reading is not limited
+
+
+def test_calculator_page_rate_limit(demo, client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "calculator": "2/m"}
+    client.force_login(demo["qindu_corp"])
+    codes = [client.get("/measures/calculator/").status_code for _ in range(3)]
+    assert codes[2] == 429
+
+
+@pytest.mark.parametrize(
+    ("scope", "path", "body"),
+    [
+        ("token", "/api/v1/token/", {"username": "nobody", "password": "x"}),
+        ("calculator", "/api/v1/calculator/", {"clause": "NOPE", "facts": {}}),
+    ],
+)
+def test_api_throttles(demo, api_client, settings, scope, path, body):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, scope: "2/minute"},
+    }
+    if scope == "calculator":
+        api_client.force_authenticate(demo["qindu_corp"])
+    codes = [api_client.post(path, body, format="json").status_code for _ in range(3)]
+    assert 429 not in codes[:2]
+    assert codes[2] == 429
+    answer = api_client.post(path, body, format="json").json()
+    assert answer["code"] == "throttled"
+    assert answer["detail"]["retry_after_seconds"] > 0
