@@ -87,7 +87,8 @@ def _check_broker() -> str:
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
-def health(request: Request) -> Response:
+def health_ready(request: Request) -> Response:
+    """Readiness: the database and the broker answer (503 otherwise: take the pod out)."""
     result = {"status": "ok"}
     for name, check in (("database", _check_database), ("broker", _check_broker)):
         try:
@@ -96,6 +97,15 @@ def health(request: Request) -> Response:
             result[name] = f"error: {exc.__class__.__name__}"
             result["status"] = "error"
     return Response(result, status=200 if result["status"] == "ok" else 503)
+
+
+@extend_schema(responses=inline_serializer("Liveness", {"status": serializers.CharField()}))
+@api_view(["GET"])
+@permission_classes([AllowAny])
+@authentication_classes([])
+def health_live(request: Request) -> Response:
+    """Liveness: the process answers. Touches no service, so a Redis blip restarts nothing."""
+    return Response({"status": "ok"})
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Role, User
 from accounts.selectors import user_scopes
-from measures.rules.types import PriorAward
 
-from .models import AWARDED_STATUSES, Application, EvidenceFile, Status
+from .models import Application, Decision, EvidenceFile, Status
 
 
 def applications_visible_to(*, user: User) -> QuerySet[Application]:
@@ -56,39 +53,9 @@ def evidence_visible_to(*, user: User) -> QuerySet[EvidenceFile]:
     ).distinct()
 
 
-def prior_awards_for(
-    *, organisation: Organisation, exclude_application_id: int | None = None
-) -> tuple[PriorAward, ...]:
-    """Earlier approved awards of the organisation, for caps and first-time/one-time rules."""
-    rows = (
-        Application.objects.filter(organisation=organisation, status__in=AWARDED_STATUSES)
-        .exclude(pk=exclude_application_id)
-        .values_list("clause__code", "award_group", "tier", "approved_amount", "basis")
-    )
-    return tuple(
-        PriorAward(
-            clause_code=code,
-            group=group or None,
-            tier=tier or None,
-            amount=amount if amount is not None else Decimal("0.00"),
-            basis=basis or None,
-        )
-        for code, group, tier, amount, basis in rows
-    )
-
-
-def application_timeline(application: Application) -> list:
-    """Every recorded step of the case, oldest first (from the append-only audit log)."""
-    from audit.services import audit_events_for
-    from reviews.workflow import ACTION_LABELS
-
-    events = list(audit_events_for(application).order_by("occurred_at", "id"))
-    for event in events:
-        action = event.action.removeprefix("application.")
-        event.action_label = str(ACTION_LABELS.get(action, action))
-        status = (event.after or {}).get("status")
-        event.status_label = str(Status(status).label) if status in Status.values else ""
-    return events
+def application_timeline(application: Application) -> QuerySet[Decision]:
+    """Every decision on the case, oldest first (typed decision rows)."""
+    return application.decisions.select_related("actor").order_by("created_at", "id")
 
 
 def current_materials(application: Application) -> dict[str, list]:

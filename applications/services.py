@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -16,24 +19,31 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from measures.models import Clause
+from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
-from measures.services import clause_evaluate
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.storage import storage_errors, storage_unavailable
 
 from . import duplicates
-from .models import Application, ApplicationMaterial, EvidenceFile, Status
-from .selectors import prior_awards_for
+from .ledger import (
+    EVALUATION_FIELDS,
+    AwardContext,
+    application_evaluate,
+    clause_evaluate_for,
+    evaluation_apply,
+)
+from .lifecycle.engine import TransitionRequest, application_transition
+from .lifecycle.statuses import MEANING
+from .lifecycle.transitions import Action
+from .models import Application, ApplicationMaterial, Credential, EvidenceFile, Status
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
-EDITABLE = (Status.DRAFT, Status.RETURNED)
 
 
 def is_editable(application: Application) -> bool:
     """The applicant may change facts and files (draft, or returned for correction)."""
-    return application.status in EDITABLE
+    return MEANING[application.status].editable
 
 
 def _lock_own(actor: User, application_id: int) -> Application:
@@ -48,7 +58,7 @@ def _lock_own(actor: User, application_id: int) -> Application:
 
 
 def _require_editable(application: Application) -> None:
-    if application.status not in EDITABLE:
+    if not MEANING[application.status].editable:
         raise Conflict(
             _("申报当前状态为“%(status)s”，不能修改。")
             % {"status": application.get_status_display()},
@@ -73,6 +83,7 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     round_ = open_round_for_clause(clause)
     if round_ is None:
         raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    credential = organisation.credentials.filter(clause_code=clause.code).first()
     return Application.objects.create(
         reference=Application.new_reference(),
         organisation=organisation,
@@ -80,7 +91,135 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
         clause=clause,
         rule_version=clause.current_version,
         created_by=actor,
+        # 一企一档: what the organisation's profile already says is filled in for it.
+        facts=facts_from_record(
+            rule,
+            level=credential.level,
+            obtained_on=credential.obtained_on,
+            number=credential.number,
+        )
+        if credential
+        else {},
     )
+
+
+def facts_from_record(
+    rule: ClauseRule, *, level: str, obtained_on: date | None, number: str
+) -> dict[str, str]:
+    """The facts a recognition record gives a clause: its tier, its date, its document number."""
+    facts: dict[str, str] = {}
+    if isinstance(rule.reward, TieredReward) and level:
+        facts[rule.reward.tier_fact] = level
+    if rule.event_date_fact and obtained_on:
+        facts[rule.event_date_fact] = obtained_on.isoformat()
+    if rule.basis_fact and number:
+        facts[rule.basis_fact] = number
+    return facts
+
+
+def tier_value(rule: ClauseRule, text: str) -> str | None:
+    """A tier given as its value or its Chinese label ("国家级" → "national"); None if unknown."""
+    if not isinstance(rule.reward, TieredReward):
+        return ""
+    spec = rule.fact(rule.reward.tier_fact)
+    for choice in spec.choices if spec else ():
+        if text.strip() in (choice.value, choice.label):
+            return choice.value
+    return None
+
+
+@transaction.atomic
+def credential_add(
+    *,
+    actor: User,
+    organisation: Organisation,
+    clause: Clause,
+    title: str,
+    level: str,
+    obtained_on: date | None,
+    number: str,
+) -> Credential:
+    if organisation.pk not in user_scopes(actor).organisation_ids:
+        raise NotAllowed(_("您不是该单位的成员。"))
+    rule = clause.current_version.rule
+    value = tier_value(rule, level)
+    if value is None:
+        message = _("请选择级别：%(choices)s。") % {
+            "choices": "、".join(c.label for c in rule.fact(rule.reward.tier_fact).choices)
+        }
+        raise DomainError(message, code="invalid_level", detail={"level": [message]})
+    if not title.strip():
+        raise DomainError(
+            _("请填写认定或证书名称。"),
+            code="title_required",
+            detail={"title": [_("请填写认定或证书名称。")]},
+        )
+    return Credential.objects.create(
+        organisation=organisation,
+        clause_code=clause.code,
+        title=title.strip()[:200],
+        level=value,
+        obtained_on=obtained_on,
+        number=number.strip()[:100],
+    )
+
+
+@transaction.atomic
+def credential_remove(*, actor: User, credential_id: int) -> None:
+    deleted, _rows = Credential.objects.filter(
+        pk=credential_id, organisation_id__in=user_scopes(actor).organisation_ids
+    ).delete()
+    if not deleted:
+        raise NotAllowed(_("找不到该资质档案。"))
+
+
+@dataclass(frozen=True)
+class ListDraft:
+    """One organisation found on an official recognition list, with the facts the list gives."""
+
+    organisation: Organisation
+    facts: dict[str, Any]
+
+
+def applications_start_from_list(
+    *, actor: User, clause: Clause, drafts: list[ListDraft], source: str
+) -> list[Application]:
+    """免申即享: pre-filled drafts for every listed organisation, in bulk (one insert).
+
+    The list proves the clause's required documents; the ledger, eligibility and duplicate
+    checks run when the enterprise confirms and submits, as for any application.
+    """
+    round_ = open_round_for_clause(clause)
+    if round_ is None:
+        raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    version = clause.current_version
+    rule = version.rule
+    proven = [m.code for m in rule.materials if m.required and m.code != PLEDGE_MATERIAL]
+    applications = []
+    for draft in drafts:
+        application = Application(
+            reference=Application.new_reference(),
+            organisation=draft.organisation,
+            round=round_,
+            clause=clause,
+            rule_version=version,
+            created_by=actor,
+            facts=draft.facts,
+            exempt_source=source[:300],
+            exempt_materials=proven,
+        )
+        # An estimate from the list alone (no ledger queries per row): submit applies the
+        # ledger as for any application. Facts the list lacks are completed by the enterprise.
+        with contextlib.suppress(DomainError):
+            facts, result = clause_evaluate_for(
+                version=version,
+                raw_facts=draft.facts,
+                organisation=draft.organisation,
+                context=AwardContext(prior_awards=(), profile=draft.organisation.profile_facts()),
+            )
+            evaluation_apply(application, version, facts, result)
+        applications.append(application)
+    return Application.objects.bulk_create(applications, batch_size=2000)
 
 
 def _applicant_label(kind: str) -> str:
@@ -88,35 +227,9 @@ def _applicant_label(kind: str) -> str:
 
 
 def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
-    """Run the engine on the facts and keep the result with the rule version it used."""
-    version = application.clause.current_version
-    facts, result = clause_evaluate(
-        version=version,
-        raw_facts=raw_facts,
-        applicant_type=application.organisation.kind,
-        prior_awards=prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        ),
-    )
-    rule = version.rule
-    application.rule_version = version
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
-    application.tier = result.tier or ""
-    application.award_group = result.award_group or ""
-    application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
-
-
-EVALUATION_FIELDS = [
-    "rule_version",
-    "evaluation",
-    "computed_amount",
-    "amount_kind",
-    "tier",
-    "award_group",
-    "basis",
-]
+    """Run the engine on the facts (current rule version, the organisation's ledger)."""
+    application.facts = raw_facts
+    application_evaluate(application, version=application.clause.current_version)
 
 
 @transaction.atomic
@@ -194,7 +307,11 @@ def application_attach_upload(
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
     )
-    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    try:
+        evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    except storage_errors() as exc:
+        # Nothing is recorded: the row is never saved and the transaction rolls back.
+        raise storage_unavailable() from exc
     evidence.save()
     return _attach(application, material_code, evidence)
 
@@ -227,6 +344,7 @@ def _submission_problems(application: Application) -> dict[str, list[str]]:
             "material_code", flat=True
         )
     )
+    present |= set(application.exempt_materials)
     for material in rule.materials:
         if material.required and material.code != PLEDGE_MATERIAL and material.code not in present:
             problems.setdefault(f"material:{material.code}", []).append(
@@ -277,9 +395,9 @@ def application_submit(
             code="incomplete",
             detail=problems,
         )
-    duplicates.refuse_if_not_eligible(application)
     findings = duplicates.find_duplicates(application)
-    duplicates.refuse_hard_duplicates(findings)
+    duplicates.refuse_hard_duplicates(findings)  # "already applied" names the first case
+    duplicates.refuse_if_not_eligible(application)
     now = timezone.now()
     application.pledge_name = pledge_name.strip()
     application.pledged_at = now

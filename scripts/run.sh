@@ -11,7 +11,8 @@ $py manage.py migrate --noinput -v 0
 $py manage.py seed_demo
 if [ -n "${CELERY_BROKER_URL:-}" ]; then
   echo "==> starting Celery worker and beat against $CELERY_BROKER_URL"
-  .venv/bin/celery -A xianyang_portal worker --loglevel=INFO --concurrency=2 &
+  .venv/bin/celery -A xianyang_portal worker -Q default,batches,emails --loglevel=INFO --concurrency=2 &
+  .venv/bin/celery -A xianyang_portal worker -Q letters --concurrency="$(nproc)" -n letters@%h --loglevel=INFO &
   .venv/bin/celery -A xianyang_portal beat --loglevel=INFO &
   trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 fi

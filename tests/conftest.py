@@ -109,6 +109,12 @@ def api_client():
 # --- a real Celery worker against Redis -------------------------------------------------
 
 
+def _reset_router(app) -> None:
+    """Celery builds its router once; rebuild it after changing task_routes."""
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, settings):
     """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
@@ -126,6 +132,7 @@ def celery_worker_process(transactional_db, settings):
             f"{connection.settings_dict['NAME']}"
         ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_LETTERS_QUEUE": queue,  # the letters route too goes to this worker's queue
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     proc = subprocess.Popen(
@@ -152,9 +159,12 @@ def celery_worker_process(transactional_db, settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    old = (app.conf.task_always_eager, app.conf.task_default_queue)
+    old = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
+    # Every task (whatever queue it is routed to in production) goes to this worker.
+    app.conf.task_routes = {"*": {"queue": queue}}
+    _reset_router(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         deadline = time.monotonic() + 60
@@ -170,7 +180,8 @@ def celery_worker_process(transactional_db, settings):
             raise RuntimeError("celery worker did not answer within 60 s")
         yield proc
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = old
+        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
+        _reset_router(app)
         proc.terminate()
         try:
             output, _ = proc.communicate(timeout=20)

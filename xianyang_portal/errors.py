@@ -31,3 +31,21 @@ class Conflict(DomainError):
 
     def __init__(self, message: str, *, code: str = "conflict", detail: Any = None) -> None:
         super().__init__(message, code=code, detail=detail)
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, message: str, *, code: str = "not_found", detail: Any = None) -> None:
+        super().__init__(message, code=code, detail=detail)
+
+
+class StorageUnavailable(DomainError):
+    """The file store cannot be reached: downloads answer 503, uploads are refused."""
+
+    status_code = 503
+
+    def __init__(
+        self, message: str, *, code: str = "storage_unavailable", detail: Any = None
+    ) -> None:
+        super().__init__(message, code=code, detail=detail)

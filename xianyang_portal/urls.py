@@ -6,10 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from applications import api as applications_api
+from integrations import api as integrations_api
 from measures import api as measures_api
 from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import views as reviews_views
+from xianyang_portal import metrics
 
 public = login_not_required
 
@@ -17,7 +19,10 @@ api_v1 = [
     path("token/", accounts_api.token, name="token"),
     path("token/revoke/", accounts_api.token_revoke, name="token-revoke"),
     path("me/", accounts_api.me, name="me"),
-    path("health/", accounts_api.health, name="health"),
+    # Readiness (database and broker); health/ is kept as its alias.
+    path("health/", accounts_api.health_ready, name="health"),
+    path("health/ready/", accounts_api.health_ready, name="health-ready"),
+    path("health/live/", accounts_api.health_live, name="health-live"),
     path("measures/", measures_api.measure_list, name="measure-list"),
     path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
     path("rounds/", measures_api.round_list, name="round-list"),
@@ -94,6 +99,39 @@ api_v1 = [
         name="payment-batch-export",
     ),
     path("payments/dashboard/", payments_api.dashboard, name="payment-dashboard"),
+    path(
+        "recognition-lists/",
+        integrations_api.recognition_list_import,
+        name="recognition-list-import",
+    ),
+    path(
+        "recognition-lists/<int:list_id>/rows/",
+        integrations_api.recognition_list_rows,
+        name="recognition-list-rows",
+    ),
+    # For integrating platforms (Api-Key authentication, scopes, a rate per key).
+    path("integration/policy/", integrations_api.policy, name="integration-policy"),
+    path(
+        "integration/organisations/<str:uscc>/applications/",
+        integrations_api.organisation_statuses,
+        name="integration-statuses",
+    ),
+    path(
+        "integration/recognition-lists/",
+        integrations_api.push_recognition_list,
+        name="integration-recognition-lists",
+    ),
+    path("integration/webhooks/", integrations_api.webhooks, name="integration-webhooks"),
+    path(
+        "integration/webhooks/<int:subscription_id>/",
+        integrations_api.webhook_delete,
+        name="integration-webhook-delete",
+    ),
+    path(
+        "integration/webhooks/deliveries/",
+        integrations_api.webhook_deliveries,
+        name="integration-webhook-deliveries",
+    ),
 ]
 
 urlpatterns = [
@@ -104,6 +142,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("jobs/", include("jobs.urls")),
     path("payments/", include("payments.urls")),
+    path("integrations/", include("integrations.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),
@@ -114,6 +153,7 @@ urlpatterns = [
         public(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     ),
     path("admin/", admin.site.urls),
+    path("metrics", public(metrics.metrics), name="metrics"),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

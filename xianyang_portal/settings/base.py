@@ -5,6 +5,10 @@ from pathlib import Path
 import environ
 import xstatic.pkg.bootstrap as xstatic_bootstrap
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+from xianyang_portal.observability import logging_config, otel_init, sentry_init
+from xianyang_portal.storage import s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -38,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "django_celery_beat",
+    "django_prometheus",
     "accounts",
     "audit",
     "measures",
@@ -45,9 +50,12 @@ INSTALLED_APPS = [
     "reviews",
     "payments",
     "jobs",
+    "integrations",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "xianyang_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,8 +70,10 @@ MIDDLEWARE = [
     "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
-    # Last, so that it sees the final login outcome.
+    "xianyang_portal.middleware.StorageUnavailableMiddleware",
+    # Last, so that it sees the final login outcome (the metrics one only counts).
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "xianyang_portal.urls"
@@ -89,6 +99,22 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Through pgbouncer in transaction mode a server-side cursor (.iterator()) would outlive
+# its transaction's server connection: turn them off there (exports then fetch in chunks).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
+# Optional read replica: dashboards and exports read from it (xianyang_portal.db).
+READ_REPLICA_ALIAS = None
+if env("DATABASE_REPLICA_URL", default=""):
+    READ_REPLICA_ALIAS = "replica"
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
+    }
+DATABASE_ROUTERS = ["xianyang_portal.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -166,17 +192,26 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Bootstrap comes from the XStatic-Bootstrap package, never from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic_bootstrap.BASE_DIR)]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Evidence and letters are private: they are never served from MEDIA_URL, only through
 # views that apply the visibility selectors.
 MEDIA_URL = "/_private_media_not_served/"
+# S3_BUCKET (with S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, optional S3_ENDPOINT_URL for MinIO,
+# S3_REGION, S3_PRESIGNED_SECONDS) puts them in an S3-compatible store; a missing or
+# invalid value stops the process here, naming the setting.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage_options(env.ENVIRON)
+    or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Filesystem storage behind nginx: Django answers with X-Accel-Redirect to this internal
+# location instead of streaming the file (empty: Django streams it, development only).
+PRIVATE_FILES_ACCEL_PREFIX = env("PRIVATE_FILES_ACCEL_PREFIX", default="")
+# Folders of the default storage swept for orphans (files no row refers to).
+STORAGE_ORPHAN_FOLDERS = ["evidence", "letters", "jobs"]
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@xianyang-portal.local")
@@ -196,6 +231,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One queue per kind of work, each with its own workers (docker-compose.yml, deploy/k8s/):
+# a deadline burst of letters never delays batch builds or emails.
+CELERY_LETTERS_QUEUE = env("CELERY_LETTERS_QUEUE", default="letters")  # benches use their own
+CELERY_QUEUE_NAMES = ["default", CELERY_LETTERS_QUEUE, "batches", "emails"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "reviews.letters.tasks.*": {"queue": CELERY_LETTERS_QUEUE},
+    "payments.tasks.*": {"queue": "batches"},
+    "accounts.tasks.notification_email*": {"queue": "emails"},
+    # everything else (beat's notice check, orphan sweep, outbox relay): default
+}
+# A batch of letters is split into chunks of LETTER_CHUNK, one task each, so the letters
+# worker's processes (one per core) share it.
+LETTER_CHUNK = env.int("LETTER_CHUNK", default=100)
+
+# Approval letters (GB/T 9704-2012): the bureau's seal image (PNG or SVG, transparent
+# background); when empty the letter shows a marked placeholder in the seal area. 版记 lines.
+LETTER_SEAL_IMAGE = env("LETTER_SEAL_IMAGE", default="")
+LETTER_COPY_TO = env("LETTER_COPY_TO", default="市财政局")
+LETTER_PRINTED_BY = env("LETTER_PRINTED_BY", default="咸阳市工业和信息化局办公室")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -215,6 +271,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "token": env("RATE_LIMIT_TOKEN", default="10/minute"),
         "calculator": env("RATE_LIMIT_CALCULATOR_API", default="60/minute"),
+        "integration": env("INTEGRATION_RATE", default="600/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -236,20 +293,37 @@ EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes logs every successful login at INFO; keep lockouts (WARNING) only.
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# Logs carry the request id (also in Celery tasks); LOG_FORMAT=json for one object a line.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
 
+# Prometheus scrapes /metrics on each pod (not routed by nginx); a bearer token if set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Optional error tracking and tracing: the packages are imported only when configured.
+sentry_init(
+    env("SENTRY_DSN", default=""),
+    environment=env("SENTRY_ENVIRONMENT", default="production"),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+otel_init(env("OTEL_EXPORTER_OTLP_ENDPOINT", default=""))
+
+# Webhook receivers the tests run on loopback (plain http); never set in production.
+WEBHOOK_TRUSTED_TEST_HOSTS: list[str] = []
 CELERY_BEAT_SCHEDULE = {
+    "push-opened-rounds": {
+        "task": "integrations.tasks.push_opened_rounds",
+        "schedule": env.int("PUSH_CHECK_SECONDS", default=3600),
+    },
+    "webhooks-deliver-due": {
+        "task": "integrations.tasks.webhooks_deliver_due",
+        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=60),
+    },
     "finish-due-notices": {
         "task": "reviews.tasks.finish_due_notices",
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
     },
+    "delete-orphan-files": {"task": "jobs.tasks.orphan_files_delete", "schedule": 24 * 3600},
 }
 AXES_VERBOSE = False
