@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
@@ -17,6 +17,7 @@ public = login_not_required
 
 api_v1 = [
     path("token/", accounts_api.token, name="token"),
+    path("token/revoke/", accounts_api.token_revoke, name="token-revoke"),
     path("me/", accounts_api.me, name="me"),
     # Readiness (database and broker); health/ is kept as its alias.
     path("health/", accounts_api.health_ready, name="health"),
@@ -146,6 +147,11 @@ urlpatterns = [
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through the portal's login (password and second factor).
+    path(
+        "admin/login/",
+        public(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
     path("metrics", public(metrics.metrics), name="metrics"),
     path("api/v1/", include((api_v1, "api"))),

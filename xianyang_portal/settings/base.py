@@ -31,7 +31,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_password_validators",
+    "django_password_validators.password_history",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -58,9 +63,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it explains why a session ended) and django-otp (it reads is_verified).
+    "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "xianyang_portal.middleware.StorageUnavailableMiddleware",
     # Last, so that it sees the final login outcome (the metrics one only counts).
     "axes.middleware.AxesMiddleware",
@@ -119,20 +128,61 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    # Django's list of 20,000 common passwords, plus pinyin, keyboard and year patterns.
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.LocalPatternValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "django_password_validators.password_history.password_validation."
+        "UniquePasswordsValidator",
+        "OPTIONS": {"last_passwords": 5},
+    },
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Login throttling (django-axes): lock a username+IP pair after repeated failures.
+# Staff sessions (every role assignment, and the admin): idle timeout and absolute end.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
+STAFF_PASSWORD_MAX_AGE_DAYS = env.int("STAFF_PASSWORD_MAX_AGE_DAYS", default=90)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+OTP_TOTP_ISSUER = "咸阳惠企平台"
+# API tokens (django-rest-knox: stored as a SHA-512 digest, expiring, revocable).
+API_TOKEN_TTL_STAFF_HOURS = env.int("API_TOKEN_TTL_STAFF_HOURS", default=8)
+API_TOKEN_TTL_ENTERPRISE_DAYS = env.int("API_TOKEN_TTL_ENTERPRISE_DAYS", default=30)
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
+
+# The client address: REMOTE_ADDR, or the Nth address from the right of the header a
+# trusted reverse proxy sets (e.g. TRUSTED_PROXY_HEADER=HTTP_X_FORWARDED_FOR, COUNT=1 behind
+# one nginx). Lockout, rate limits and the audit log all read accounts.network.client_ip.
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# Login lockout (django-axes): per account whatever the address, and per address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
 AXES_RESET_ON_SUCCESS = True
+
+# Rate limits (django-ratelimit on pages, DRF throttles on the API), per client address.
+RATELIMIT_IP_META_KEY = "accounts.network.client_ip"
+RATELIMIT_VIEW = "accounts.lockout.ratelimited"
+RATE_LIMITS = {
+    "login": env("RATE_LIMIT_LOGIN", default="20/m"),
+    "register": env("RATE_LIMIT_REGISTER", default="10/h"),
+    "password_reset": env("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
+    "objection": env("RATE_LIMIT_OBJECTION", default="10/h"),
+    "verify": env("RATE_LIMIT_VERIFY", default="30/m"),
+    "calculator": env("RATE_LIMIT_CALCULATOR", default="60/m"),
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -205,17 +255,22 @@ LETTER_PRINTED_BY = env("LETTER_PRINTED_BY", default="咸阳市工业和信息�
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated request gets 401 with WWW-Authenticate.
+        "accounts.tokens.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.AuditorReadOnly",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "xianyang_portal.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "verify": "30/minute",
+        "token": env("RATE_LIMIT_TOKEN", default="10/minute"),
+        "calculator": env("RATE_LIMIT_CALCULATOR_API", default="60/minute"),
         "integration": env("INTEGRATION_RATE", default="600/minute"),
     },
 }

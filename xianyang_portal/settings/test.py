@@ -36,3 +36,5 @@ AXES_FAILURE_LIMIT = 5
 # No collectstatic in tests: serve from the finders.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# The password history (last 5) hashes with 200,000 PBKDF2 rounds; tests need not.
+DPV_DEFAULT_HISTORY_HASHER = "tests.hashers.FastHistoryHasher"

@@ -17,5 +17,9 @@ class Command(BaseCommand):
         seed_applications()
         self.stdout.write(self.style.SUCCESS("演示数据已就绪 / demo data ready"))
         self.stdout.write(f"所有演示账户的密码 / password for every demo account: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "工作人员登录另需动态验证码：把 TOTP 密钥（base32）加入身份验证器App / staff also "
+            "need the current code of the TOTP secret shown (base32, fixed demo secrets):"
+        )
         for username, label in accounts:
             self.stdout.write(f"  {username:<16} {label}")
