@@ -16,10 +16,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import Role
+from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
 from measures.api import MeasureSerializer
 from measures.selectors import current_policy, measures_of
-from xianyang_portal.errors import DomainError, NotFound
+from xianyang_portal.errors import DomainError, NotAllowed, NotFound
 
 from . import selectors, services
 from .auth import ServiceAccountAuthentication, ServiceAccountThrottle, has_scope
@@ -135,6 +137,8 @@ def push_recognition_list(request: Request) -> Response:
 @parser_classes([MultiPartParser])
 def recognition_list_import(request: Request) -> Response:
     """The policy administrator's import (the same service as the page)."""
+    if not user_scopes(request.user).has(Role.POLICY_ADMIN):
+        raise NotAllowed(_("只有政策管理员可以导入认定名单。"))
     return _import(request, actor=request.user, via=None)
 
 

@@ -161,6 +161,20 @@ GET_POLICY: dict[str, object] = {
     "api:payment-dashboard": api(403, approver=200, finance=200, policy_admin=200, auditor=200),
     "schema": PUBLIC,
     "swagger-ui": PUBLIC,
+    "api:health-live": PUBLIC,
+    "api:health-ready": PUBLIC,
+    "metrics": PUBLIC,  # no METRICS_TOKEN in tests; nginx and the ingress never route it
+    # Integrations: keys are the security administrator's; lists the policy administrator's.
+    "integrations:service_accounts": only({"security_admin"}),
+    "integrations:recognition_lists": only({"policy_admin"}),
+    "integrations:recognition_list": page(404),  # (no such list)
+    "integrations:profile": page(403, qindu_corp=200),
+    "api:recognition-list-rows": api(404),  # (no such list)
+    # Platform operations take an integration key: no session or user token is enough.
+    "api:integration-policy": api(403),
+    "api:integration-statuses": api(403),
+    "api:integration-webhooks": api(403),
+    "api:integration-webhook-deliveries": api(403),
 }
 
 # Writes: the roles that may act (anything they send is judged by the service, so a refusal
@@ -200,6 +214,15 @@ WRITE_POLICY: dict[str, set[str]] = {
     "api:payment-lines-confirm-bank": {"finance"},
     "api:payment-lines-mark": {"finance"},
     "api:payment-results-import": {"finance"},
+    "integrations:service_accounts": {"security_admin"},
+    "integrations:rotate": {"security_admin"},
+    "integrations:revoke": {"security_admin"},
+    "integrations:recognition_lists": {"policy_admin"},
+    "integrations:profile": {"qindu_corp"},
+    "api:recognition-list-import": {"policy_admin"},
+    "api:integration-recognition-lists": set(),
+    "api:integration-webhooks": set(),
+    "api:integration-webhook-delete": set(),
 }
 # Roles whose request reaches the service, which refuses it with a message (wrong stage, not a
 # member of the organisation…): a page redraw, a redirect with the message, or a 400/409.
@@ -320,7 +343,10 @@ def _kwargs(name, pattern, world, key):
             values[param] = world["staff_user"].pk
         elif param == "action":
             values[param] = "unlock"
-        elif param in ("flag_id", "objection_id", "notice_id"):
+        elif param == "uscc":
+            values[param] = obj.organisation.uscc
+        elif param in ("flag_id", "objection_id", "notice_id", "account_id", "list_id",
+                       "subscription_id"):  # fmt: skip
             values[param] = 999999  # none exists: the check before the lookup decides
         elif param == "uidb64":
             values[param] = "MQ"
