@@ -7,8 +7,6 @@ database in chunks and openpyxl writes in write-only mode, so 10,000 lines stay 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from xianyang_portal.exports import new_workbook, write_sheet
+from xianyang_portal.exports import csv_rows, new_workbook, write_sheet
 from xianyang_portal.money import amount_in_capitals, format_yuan
 
 from .models import LISTED_LINE_STATES, LineState, PaymentBatch, PaymentLine
@@ -62,12 +60,6 @@ _FIELDS = (
     "state",
 )
 _STATE_LABELS = dict(LineState.choices)
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet will not run: payee names come from users (CSV/formula injection)."""
-    return "'" + value if value and value.startswith(FORMULA_PREFIXES) else value
 
 
 @lru_cache(maxsize=4096)
@@ -100,9 +92,9 @@ def _list_rows(batch: PaymentBatch) -> Iterator[list[Any]]:
         yield [
             number,
             reference,
-            safe_text(payee),
+            payee,
             uscc,
-            safe_text(bank),
+            bank,
             account,
             amount,
             capitals(amount),
@@ -180,18 +172,13 @@ def payment_list_workbook(batch: PaymentBatch, totals: BatchTotals | None = None
 
 def payment_list_csv(batch: PaymentBatch) -> Iterator[str]:
     """The payment list as CSV for machines and Excel: UTF-8 with BOM, no totals row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(LIST_HEADERS)
-    for index, row in enumerate(_list_rows(batch), start=1):
-        row[AMOUNT_COLUMN] = f"{row[AMOUNT_COLUMN]:.2f}"
-        writer.writerow(row)
-        if index % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+
+    def rows() -> Iterator[list[Any]]:
+        for row in _list_rows(batch):
+            row[AMOUNT_COLUMN] = f"{row[AMOUNT_COLUMN]:.2f}"
+            yield row
+
+    return csv_rows(LIST_HEADERS, rows())
 
 
 def batch_summary_pdf(batch: PaymentBatch) -> bytes:

@@ -356,10 +356,19 @@ def payment_lines_confirm_bank(*, actor: User, batch_id: int, line_ids: Iterable
 
 @transaction.atomic
 def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
-    """Freeze the list: nothing is added or removed after this; exports become available."""
+    """复核: a second finance officer checks and freezes the list; nothing is added or removed
+    after this and exports become available. The officer who built the batch cannot."""
     _require_finance(actor)
     batch = _lock_batch(batch_id)
     _require_state(batch, BatchState.DRAFT)
+    if batch.created_by_id == actor.pk:
+        raise DomainError(
+            _(
+                "复核须由另一名财政人员完成：您生成了该批次（经办），不能自己复核锁定。"
+                "请由其他财政拨付人员复核。"
+            ),
+            code="maker_is_checker",
+        )
     pending = batch.lines.filter(state=LineState.PENDING)
     if not pending.exists():
         raise DomainError(

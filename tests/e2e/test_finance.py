@@ -1,5 +1,5 @@
-"""Browser: finance builds a batch and watches its progress, confirms a changed bank account,
-locks it, downloads the xlsx, imports the bank's result; the enterprise sees 已拨付 / 拨付失败."""
+"""Browser: finance builds a batch and watches its progress, confirms a changed bank account;
+another finance officer checks and locks it (the maker cannot), downloads the xlsx, imports the bank's result; the enterprise sees 已拨付 / 拨付失败."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -35,7 +35,7 @@ def test_finance_pays_a_batch_and_the_enterprise_sees_it(page, demo, payable, tm
     page.wait_for_function(
         "document.querySelector('[data-testid=progress-bar]').textContent.trim() === '100%'"
     )
-    assert bar.get_attribute("style").replace(" ", "") == "width:100%"
+    assert bar.get_attribute("style").replace(" ", "").rstrip(";") == "width:100%"
     assert "已生成 3 笔拨付明细" in page.inner_text("[data-testid=job-message]")
     page.click("#job-continue")
     page.wait_for_url("**/payments/batches/*/")
@@ -45,6 +45,12 @@ def test_finance_pays_a_batch_and_the_enterprise_sees_it(page, demo, payable, tm
     assert "¥430,000.50" in page.inner_text("[data-testid=grand-figures]")
     assert page.inner_text("[data-testid=grand-capitals]") == "人民币肆拾叁万元伍角"
 
+    # 复核: the officer who built the batch cannot lock it; a second finance officer does.
+    page.click("[data-testid=lock]")
+    assert "不能自己复核锁定" in page.inner_text(".alert-danger")
+    logout(page)
+    login(page, "finance_checker")
+    page.goto(f"/payments/batches/{reference}/")
     # Locking waits for the changed account to be confirmed.
     page.click("[data-testid=lock]")
     assert "收款账户在批准后变更过" in page.inner_text(".alert-danger")
