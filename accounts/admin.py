@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.errors import DomainError
+from xianyang_portal.forms import MaskedPersonalDataMixin
 
 from . import services
 from .models import Department, Membership, Organisation, Place, Role, RoleAssignment, User
@@ -47,7 +48,9 @@ class UserAdmin(PolicyAdminOnly, DjangoUserAdmin):
     list_display = ("username", "full_name", "email", "is_active")
 
 
-class OrganisationAdminForm(forms.ModelForm):
+class OrganisationAdminForm(MaskedPersonalDataMixin, forms.ModelForm):
+    masked_fields = ("contact_phone", "bank_account")
+
     override_reason = forms.CharField(
         label=_("校验位人工确认理由"),
         required=False,

@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from xianyang_portal.forms import PortalForm, PortalModelForm
+from xianyang_portal.forms import MaskedPersonalDataMixin, PortalForm, PortalModelForm
 
 from .models import Department, Organisation, Place, Role
 from .uscc import validate_uscc
@@ -63,7 +63,9 @@ class RegistrationForm(PortalForm):
         return cleaned
 
 
-class OrganisationProfileForm(PortalModelForm):
+class OrganisationProfileForm(MaskedPersonalDataMixin, PortalModelForm):
+    masked_fields = ("contact_phone", "bank_account")
+
     class Meta:
         model = Organisation
         fields = [

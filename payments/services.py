@@ -26,6 +26,7 @@ from jobs.services import job_create, job_finish, job_progress
 from reviews.services import applications_bulk_move
 from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.fields import lookup_key
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
 from . import bankfile
@@ -392,10 +393,15 @@ def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
     # The payee changed bank details after the snapshot: pay neither the old nor an unchecked
     # new account. Removing the line and building again snapshots (and flags) the new one.
     stale = list(
-        pending.filter(
-            ~Q(bank_account=F("application__organisation__bank_account"))
+        pending.annotate(
+            line_account=lookup_key("bank_account"),
+            payee_account=lookup_key("application__organisation__bank_account"),
+        )
+        .filter(
+            ~Q(line_account=F("payee_account"))
             | ~Q(bank_name=F("application__organisation__bank_name"))
-        ).values_list("reference", flat=True)
+        )
+        .values_list("reference", flat=True)
     )
     if stale:
         raise DomainError(
@@ -422,15 +428,29 @@ def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
 
 
 @transaction.atomic
-def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> PaymentBatch:
-    """Exports leave the building with bank data: only from a locked batch, and audited."""
+@dataclass(frozen=True)
+class ExportGrant:
+    batch: PaymentBatch
+    # Full account numbers: finance's payment list only; everyone else gets them masked.
+    full_accounts: bool
+
+
+def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> ExportGrant:
+    """Exports leave the building with bank data: only from a checked and locked batch, and
+    audited (with whether the accounts were in full)."""
     batch = _lock_batch(batch_id)
     if batch.state != BatchState.LOCKED:
         raise DomainError(
             _("批次锁定后才能导出拨付清单。请先复核明细并锁定批次。"), code="batch_not_locked"
         )
-    audit_record(actor=actor, obj=batch, action="payment_batch.export", after={"format": fmt})
-    return batch
+    full_accounts = fmt in ("xlsx", "csv") and can_manage_payments(actor)
+    audit_record(
+        actor=actor,
+        obj=batch,
+        action="payment_batch.export",
+        after={"format": fmt, "full_accounts": full_accounts},
+    )
+    return ExportGrant(batch, full_accounts)
 
 
 # --- results -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from accounts.notifications import Message, notify_many
 from accounts.selectors import user_scopes
 from applications.models import Application, Status
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_append, audit_record
 from measures.services import budget_commit, budget_release
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
@@ -466,7 +466,7 @@ def applications_bulk_move(
         Application.objects.filter(pk__in=ids).update(
             status=target, revision=models.F("revision") + 1, stage_entered_at=now, updated_at=now
         )
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    audit_append(events)
     if notify_applicants:
         notify_many(
             _status_message(a, a.status, transition_for(a.status, action).target)

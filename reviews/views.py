@@ -16,6 +16,7 @@ from accounts.models import Role
 from accounts.selectors import user_scopes
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
+from audit.services import audit_security_event
 from jobs.services import job_create
 from measures.rules.describe import fact_rows
 from xianyang_portal.errors import DomainError
@@ -271,6 +272,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     rows = audit_filter.qs if audit_filter.is_bound else events
     if request.GET.get("export") == "xlsx":
+        audit_security_event(
+            actor=request.user,
+            action="security.export",
+            request=request,
+            detail={"export": "audit_log", "filters": request.GET.urlencode()[:500]},
+        )
         return audit_events_xlsx(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -323,7 +330,11 @@ def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
 def letter_download(request: HttpRequest, letter_id: int):
     letter = get_object_or_404(selectors.letters_visible_to(user=request.user), pk=letter_id)
     return private_file_response(
-        letter.pdf, filename=f"{letter.number}.pdf", content_type="application/pdf"
+        letter.pdf,
+        request=request,
+        obj=letter,
+        filename=f"{letter.number}.pdf",
+        content_type="application/pdf",
     )
 
 

@@ -5,9 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+PRODUCTION_KEYS = {
+    "FIELD_ENCRYPTION_KEYS": "k2026a:" + "7" * 32,
+    "FIELD_HASH_KEY": "8" * 32,
+    "AUDIT_CHAIN_KEY": "9" * 32,
+}
 
 
 def test_check_deploy_is_clean_with_production_settings():
@@ -18,6 +26,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
         "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
         "DJANGO_ALLOWED_HOSTS": "portal.xianyang.gov.cn",
+        **PRODUCTION_KEYS,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -44,6 +53,25 @@ def test_production_refuses_to_start_without_secret():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_KEYS))
+def test_production_refuses_to_start_without_its_keys(missing):
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_KEYS}
+    env.update(PRODUCTION_KEYS)
+    del env[missing]
+    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
+    env["DJANGO_SECRET_KEY"] = "a-production-secret-" + "x" * 50
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert missing in result.stderr
 
 
 def test_docker_compose_services_share_image_and_settings():

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from audit.services import audit_security_event
+
 from .errors import DomainError
 
 
@@ -30,19 +32,42 @@ def apply_error_to_form(form: forms.Form, exc: ValidationError | DomainError) ->
         form.add_error(None, exc)
 
 
+# Types a browser may show inline; anything else (OFD, ...) is always a download.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# A file shown inline runs in a sandbox with no script, form, plugin or network access of its
+# own (served with this policy instead of the pages' one).
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+
+
 def private_file_response(
-    field_file, *, filename: str, content_type: str | None = None, inline: bool = False
+    field_file,
+    *,
+    request: HttpRequest,
+    obj,
+    filename: str,
+    content_type: str | None = None,
+    inline: bool = False,
 ) -> FileResponse:
-    """Serve a stored private file after the caller's selector allowed it; 404 if it is gone."""
+    """Serve a stored private file after the caller's selector allowed it; 404 if it is gone.
+    Every download is a security event in the audit trail."""
+    inline = inline and content_type in INLINE_TYPES
     try:
         handle = field_file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404(_("文件暂不可用，请联系管理员。")) from exc
+    audit_security_event(
+        actor=request.user,
+        action="security.download",
+        request=request,
+        target=obj,
+        detail={"file": filename, "inline": inline},
+    )
     response = FileResponse(
         handle, content_type=content_type, as_attachment=not inline, filename=filename
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = SANDBOX_CSP
     return response
 
 

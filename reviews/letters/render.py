@@ -30,6 +30,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObjec
 from weasyprint import HTML, Document
 
 from xianyang_portal.money import amount_in_capitals, format_yuan, quantize
+from xianyang_portal.pdf import pdf_stylesheet
 
 logger = logging.getLogger(__name__)
 # fontTools' subsetter logs every glyph name at INFO level; that is noise for each batch.
@@ -93,6 +94,10 @@ def _context(letter: LetterContent, index: int) -> dict[str, Any]:
     }
 
 
+def _stylesheet():
+    return pdf_stylesheet("portal/pdf/letter.css")
+
+
 def render_letter_html(letters: Sequence[LetterContent]) -> str:
     """One HTML document, one <section> per letter, each starting on a new page."""
     if not letters:
@@ -108,14 +113,14 @@ def render_letter_pdf(letter: LetterContent) -> bytes:
     Kept as the benchmark baseline. Its PDF is WeasyPrint's own output (fonts not compacted,
     ≈300 KiB); production code should call ``render_letter_pdfs``, even for a single letter.
     """
-    return HTML(string=render_letter_html([letter])).write_pdf()
+    return HTML(string=render_letter_html([letter])).write_pdf(stylesheets=[_stylesheet()])
 
 
 def render_letter_pdfs(letters: Sequence[LetterContent]) -> list[bytes]:
     """The production path: one WeasyPrint render and write for the batch, split per letter."""
     if not letters:
         return []
-    document = HTML(string=render_letter_html(letters)).render()
+    document = HTML(string=render_letter_html(letters)).render(stylesheets=[_stylesheet()])
     starts = _first_pages(document, len(letters))
     batch = PdfReader(io.BytesIO(document.write_pdf()))
     if len(batch.pages) != len(document.pages):

@@ -9,6 +9,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/xianyang_portal")
 }
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", default="test_xianyang_portal")}
+# The test runner empties tables with TRUNCATE between transactional tests; the audit trigger
+# refuses TRUNCATE unless this session setting is on (never set outside tests).
+DATABASES["default"]["OPTIONS"] = {"options": "-c audit.allow_truncate=on"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
