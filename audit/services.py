@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
@@ -132,6 +132,34 @@ def audit_record(
             )
         ]
     )[0]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    obj: models.Model
+    action: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    comment: str = ""
+
+
+def audit_record_many(*, actor: Any, entries: list[AuditEntry]) -> None:
+    """Append many events of one actor at once (bulk status moves), chained in order."""
+    audit_append(
+        [
+            AuditEvent(
+                actor=actor if getattr(actor, "pk", None) else None,
+                object_type=e.obj._meta.label_lower,
+                object_id=str(e.obj.pk),
+                object_repr=str(e.obj)[:200],
+                action=e.action,
+                before=e.before,
+                after=e.after,
+                comment=e.comment,
+            )
+            for e in entries
+        ]
+    )
 
 
 def client_ip(request: Any) -> str | None:
