@@ -43,26 +43,13 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_production_refuses_to_start_without_secret():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _manage_check(env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-@pytest.mark.parametrize("missing", sorted(PRODUCTION_KEYS))
-def test_production_refuses_to_start_without_its_keys(missing):
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_KEYS}
-    env.update(PRODUCTION_KEYS)
-    del env[missing]
-    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
-    env["DJANGO_SECRET_KEY"] = "a-production-secret-" + "x" * 50
-    result = subprocess.run(
+def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
@@ -70,6 +57,15 @@ def test_production_refuses_to_start_without_its_keys(missing):
         text=True,
         check=False,
     )
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_KEYS))
+def test_production_refuses_to_start_without_its_keys(missing):
+    env = {**os.environ, **PRODUCTION_KEYS}
+    del env[missing]
+    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
+    env["DJANGO_SECRET_KEY"] = "a-production-secret-" + "x" * 50
+    result = _manage_check(env)
     assert result.returncode != 0
     assert missing in result.stderr
 
