@@ -440,7 +440,6 @@ def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
     return batch
 
 
-@transaction.atomic
 @dataclass(frozen=True)
 class ExportGrant:
     batch: PaymentBatch
@@ -448,6 +447,7 @@ class ExportGrant:
     full_accounts: bool
 
 
+@transaction.atomic
 def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> ExportGrant:
     """Exports leave the building with bank data: only from a checked and locked batch, and
     audited (with whether the accounts were in full)."""
