@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.errors import DomainError
+from xianyang_portal.forms import MaskedPersonalDataMixin
 
 from . import services
 from .models import Department, Membership, Organisation, Place, Role, RoleAssignment, User
@@ -164,7 +165,9 @@ class RoleAssignmentAdmin(SecurityAdminOnly, admin.ModelAdmin):
             services.role_remove(actor=request.user, assignment=assignment)
 
 
-class OrganisationAdminForm(forms.ModelForm):
+class OrganisationAdminForm(MaskedPersonalDataMixin, forms.ModelForm):
+    masked_fields = ("contact_phone", "bank_account")
+
     override_reason = forms.CharField(
         label=_("校验位人工确认理由"),
         required=False,

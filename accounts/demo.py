@@ -75,6 +75,7 @@ DEMO_STAFF = (
     ("dept_sci", "市科技局 陈复审", Role.DEPARTMENT_REVIEWER, None, "sci"),
     ("approver", "市工信局 刘审定", Role.APPROVER, None, None),
     ("finance", "市财政局 孙拨付", Role.FINANCE, None, None),
+    ("finance_checker", "市财政局 郑复核", Role.FINANCE, None, None),
     ("policy_admin", "市工信局政策科 周管理", Role.POLICY_ADMIN, None, None),
     ("auditor", "市审计局 吴审计", Role.AUDITOR, None, None),
     ("security_admin", "市工信局信息中心 郑安全", Role.SECURITY_ADMIN, None, None),

@@ -6,12 +6,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xianyang_portal.crypto import mask_account, mask_phone
+from xianyang_portal.fields import EncryptedCharField
+
 
 class User(AbstractUser):
     """Custom user from the first migration; roles live in RoleAssignment."""
 
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone = EncryptedCharField(_("手机号"), max_length=20, blank=True)
     password_changed_at = models.DateTimeField(_("密码最近修改"), null=True, blank=True)
     # The session of the latest staff login; an older one is ended when a new login starts.
     last_session_key = models.CharField(max_length=40, blank=True, editable=False)
@@ -95,11 +98,11 @@ class Organisation(models.Model):
         help_text=_("在本市持有药品生产许可证的药品生产企业（措施3仿制药一致性评价奖励要求）。"),
     )
     contact_name = models.CharField(_("联系人"), max_length=60)
-    contact_phone = models.CharField(_("联系电话"), max_length=20)
+    contact_phone = EncryptedCharField(_("联系电话"), max_length=20)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
     payee_name = models.CharField(_("收款户名"), max_length=120, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=120, blank=True)
-    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
+    bank_account = EncryptedCharField(_("银行账号"), max_length=40, blank=True)
     bank_account_updated_at = models.DateTimeField(_("银行账户最近变更"), null=True, blank=True)
     members = models.ManyToManyField(
         "User", through="Membership", related_name="organisations", verbose_name=_("成员")
@@ -126,6 +129,14 @@ class Organisation(models.Model):
             "industrial": self.is_industrial,
             "local_drug_manufacturer": self.is_local_drug_manufacturer,
         }
+
+    @property
+    def bank_account_masked(self) -> str:
+        return mask_account(self.bank_account)
+
+    @property
+    def contact_phone_masked(self) -> str:
+        return mask_phone(self.contact_phone)
 
 
 class Membership(models.Model):

@@ -109,8 +109,17 @@ def evidence_upload_to(instance: EvidenceFile, filename: str) -> str:
     return f"evidence/{instance.organisation_id}/{uuid.uuid4().hex}{instance.extension}"
 
 
+class ScanStatus(models.TextChoices):
+    NOT_SCANNED = "not_scanned", _("未扫描")
+    PENDING = "pending", _("病毒扫描中")
+    CLEAN = "clean", _("未发现病毒")
+    INFECTED = "infected", _("发现病毒")
+
+
 class EvidenceFile(models.Model):
     """An uploaded document of an organisation (一企一档): reusable across its applications."""
+
+    ScanStatus = ScanStatus
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="evidence"
@@ -125,6 +134,11 @@ class EvidenceFile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # With ClamAV configured, a file opens only once clamd has found it clean.
+    scan_status = models.CharField(
+        _("病毒扫描"), max_length=12, choices=ScanStatus.choices, default=ScanStatus.NOT_SCANNED
+    )
+    scan_signature = models.CharField(_("病毒特征"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("材料文件")

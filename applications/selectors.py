@@ -72,3 +72,13 @@ def reusable_evidence(*, organisation_id: int):
     return EvidenceFile.objects.filter(organisation_id=organisation_id).order_by("-uploaded_at")[
         :50
     ]
+
+
+def evidence_is_openable(evidence: EvidenceFile) -> bool:
+    """With ClamAV configured a file opens only once it has been scanned clean; never if
+    infected."""
+    from .scanning import scanning_enabled
+
+    if evidence.scan_status == EvidenceFile.ScanStatus.INFECTED:
+        return False
+    return evidence.scan_status == EvidenceFile.ScanStatus.CLEAN or not scanning_enabled()

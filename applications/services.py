@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
+from audit.services import audit_record
 from measures.models import Clause
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
@@ -35,7 +36,15 @@ from .ledger import (
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action
-from .models import Application, ApplicationMaterial, Credential, EvidenceFile, Status
+from .models import (
+    Application,
+    ApplicationMaterial,
+    Credential,
+    EvidenceFile,
+    ScanStatus,
+    Status,
+)
+from .scanning import scan_bytes, scanning_enabled
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
@@ -298,6 +307,7 @@ def application_attach_upload(
     _require_editable(application)
     checked, data = check_upload(upload)
     _check_limits(application, checked.size)
+    status = _scan_upload(data)
     evidence = EvidenceFile(
         organisation=application.organisation,
         original_name=checked.original_name,
@@ -306,6 +316,7 @@ def application_attach_upload(
         size=checked.size,
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
+        scan_status=status,
     )
     try:
         evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
@@ -313,7 +324,50 @@ def application_attach_upload(
         # Nothing is recorded: the row is never saved and the transaction rolls back.
         raise storage_unavailable() from exc
     evidence.save()
+    if status == ScanStatus.PENDING:
+        from .tasks import evidence_scan
+
+        transaction.on_commit(lambda: evidence_scan.delay(evidence.pk))
     return _attach(application, material_code, evidence)
+
+
+def _scan_upload(data: bytes) -> str:
+    """Scan now when clamd answers; refuse an infected file; queue a rescan if clamd is down."""
+    if not scanning_enabled():
+        return ScanStatus.NOT_SCANNED
+    outcome = scan_bytes(data)
+    if outcome.state == "infected":
+        raise _virus_found(outcome.signature)
+    return ScanStatus.CLEAN if outcome.state == "clean" else ScanStatus.PENDING
+
+
+def _virus_found(signature: str) -> DomainError:
+    message = _("文件中发现病毒或恶意代码（%(sig)s），已拒收。请查杀后重新上传。") % {
+        "sig": signature or "ClamAV"
+    }
+    return DomainError(message, code="virus_found", detail={"file": [message]})
+
+
+@transaction.atomic
+def evidence_scan_record(*, evidence_id: int) -> str:
+    """Scan a stored file again (queued when clamd was unreachable at upload); idempotent."""
+    evidence = EvidenceFile.objects.select_for_update().get(pk=evidence_id)
+    if evidence.scan_status in (ScanStatus.CLEAN, ScanStatus.INFECTED) or not scanning_enabled():
+        return evidence.scan_status
+    with evidence.file.open("rb") as handle:
+        outcome = scan_bytes(handle.read())
+    if outcome.state == "error":
+        return evidence.scan_status  # still pending; the task retries
+    evidence.scan_status = ScanStatus.CLEAN if outcome.state == "clean" else ScanStatus.INFECTED
+    evidence.scan_signature = outcome.signature[:200]
+    evidence.save(update_fields=["scan_status", "scan_signature"])
+    audit_record(
+        actor=None,
+        obj=evidence,
+        action="evidence.scan",
+        after={"status": evidence.scan_status, "signature": evidence.scan_signature},
+    )
+    return evidence.scan_status
 
 
 @transaction.atomic

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from xianyang_portal.errors import DomainError
 
@@ -30,6 +33,23 @@ EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xb
 OFD_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 OFD_MAX_RATIO = 100
 OFD_MAX_ENTRIES = 2000
+# A scan of an A4 page at 600 dpi is about 35 megapixels; more is a decompression bomb.
+IMAGE_MAX_PIXELS = 60_000_000
+PDF_MAX_OBJECTS = 200_000
+# Active PDF content: what each name means, for the message.
+PDF_ACTIVE_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/Launch": "Launch",
+    "/EmbeddedFiles": "EmbeddedFile",
+    "/EmbeddedFile": "EmbeddedFile",
+    "/FileAttachment": "EmbeddedFile",
+    "/RichMedia": "RichMedia",
+    "/XFA": "XFA",
+}
+OFD_ACTIVE_SUFFIXES = (".js", ".html", ".htm", ".xhtml", ".svg", ".swf", ".exe", ".dll")
+OFD_ACTIVE_CONTENT = re.compile(rb"<\s*script|javascript:|<\s*html|<\s*iframe", re.IGNORECASE)
+MARKUP = re.compile(rb"<\s*(script|html|svg|iframe)|<\?php", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,36 @@ def _check_ofd(data: bytes) -> None:
         raise _refuse(_("文件解压后体积异常，疑似压缩炸弹，已拒收。"), "archive_bomb")
     if not any(PurePath(entry.filename).name.upper() == "OFD.XML" for entry in entries):
         raise _refuse(_("不接受压缩包，请上传 PDF、JPG、PNG 或 OFD 文件。"), "archive")
+    _check_zip_bounds(data, entries)
+    for entry in entries:
+        name = entry.filename.lower()
+        if name.endswith(OFD_ACTIVE_SUFFIXES) or (
+            name.endswith(".xml") and OFD_ACTIVE_CONTENT.search(archive.read(entry))
+        ):
+            raise _refuse(
+                _("OFD 文件内含脚本或网页内容（%(name)s），已拒收。请从开票或签章系统重新导出。")
+                % {"name": PurePath(entry.filename).name[:60]},
+                "ofd_active_content",
+            )
+
+
+def _polyglot() -> DomainError:
+    return _refuse(
+        _(
+            "文件结尾之后或内部夹带了其他格式的数据（多格式混合文件），已拒收。请重新导出或扫描后上传。"
+        ),
+        "polyglot",
+    )
+
+
+def _check_zip_bounds(data: bytes, entries: list[zipfile.ZipInfo]) -> None:
+    """Nothing before the first entry, nothing after the end-of-archive record."""
+    if min(entry.header_offset for entry in entries) != 0:
+        raise _polyglot()
+    end = data.rfind(b"PK\x05\x06")
+    comment_length = int.from_bytes(data[end + 20 : end + 22], "little") if end >= 0 else 0
+    if end < 0 or end + 22 + comment_length != len(data):
+        raise _polyglot()
 
 
 def _check_pdf(data: bytes) -> None:
@@ -79,6 +129,7 @@ def _check_pdf(data: bytes) -> None:
         if len(reader.pages) == 0:
             raise _refuse(_("PDF 文件没有页面，可能已损坏。"), "corrupt")
         reader.pages[0].mediabox  # noqa: B018 - touching the first page parses it
+        found = _pdf_active_content(reader)
     except DomainError:
         raise
     except (
@@ -91,14 +142,90 @@ def _check_pdf(data: bytes) -> None:
         OSError,
     ) as exc:
         raise _refuse(_("PDF 文件已损坏，无法打开。"), "corrupt") from exc
+    if found:
+        raise _refuse(
+            _(
+                "PDF 文件含有可执行的活动内容（%(what)s），已拒收。"
+                "请用“打印为 PDF”或扫描方式生成不含脚本、附件和交互表单的文件后重新上传。"
+            )
+            % {"what": "、".join(sorted(found))},
+            "pdf_active_content",
+        )
+    tail = data[data.rfind(b"%%EOF") + 5 :] if b"%%EOF" in data else b"x"
+    if tail.strip(b"\r\n\t \x00") or zipfile.is_zipfile(io.BytesIO(data)):
+        raise _polyglot()
 
 
-def _check_image(data: bytes) -> None:
+def _pdf_active_content(reader: PdfReader) -> set[str]:
+    """Names of active features anywhere in the document's object graph, object streams
+    included (names decoded by pypdf, so an obfuscated `/J#53` is found too)."""
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack = [reader.trailer]
+    while stack and len(seen) < PDF_MAX_OBJECTS:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            for name, value in item.items():
+                if name in PDF_ACTIVE_KEYS:
+                    found.add(PDF_ACTIVE_KEYS[name])
+                if isinstance(value, NameObject) and value in PDF_ACTIVE_KEYS:
+                    found.add(PDF_ACTIVE_KEYS[value])
+                if name != "/Parent":
+                    stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return found
+
+
+def _check_image(data: bytes, content_type: str) -> None:
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > IMAGE_MAX_PIXELS:
+                    raise _bomb(width, height)
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _refuse(
+            _("图片像素数量异常（疑似解压炸弹），已拒收。请上传正常分辨率的扫描件或照片。"),
+            "image_bomb",
+        ) from exc
+    except DomainError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse(_("图片文件已损坏，无法打开。"), "corrupt") from exc
+    # Polyglots: data after the image's end marker, or another format hidden inside.
+    if content_type == "image/png":
+        end = data.rfind(b"IEND")
+        trailing = data[end + 8 :] if end >= 0 else b"x"
+    else:
+        trailing = b"" if data.rstrip(b"\x00").endswith(b"\xff\xd9") else b"x"
+    if (
+        trailing
+        or b"%PDF-" in data[:1024]
+        or zipfile.is_zipfile(io.BytesIO(data))
+        or MARKUP.search(data[:4096])
+        or MARKUP.search(data[-4096:])
+    ):
+        raise _polyglot()
+
+
+def _bomb(width: int, height: int) -> DomainError:
+    return _refuse(
+        _(
+            "图片尺寸 %(w)d×%(h)d 像素过大（疑似解压炸弹），已拒收。"
+            "请上传不超过 6000 万像素的扫描件或照片。"
+        )
+        % {"w": width, "h": height},
+        "image_bomb",
+    )
 
 
 def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
@@ -151,5 +278,5 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
     if detected == "application/pdf":
         _check_pdf(data)
     elif detected.startswith("image/"):
-        _check_image(data)
+        _check_image(data, detected)
     return CheckedUpload(name, extension, detected, size), data

@@ -324,8 +324,20 @@ def delete_draft(request: HttpRequest, reference: str) -> HttpResponse:
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """The only way to a stored file: the visibility selector decides, 404 otherwise."""
     evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
+    if not selectors.evidence_is_openable(evidence):
+        infected = evidence.scan_status == evidence.ScanStatus.INFECTED
+        message = (
+            _("该文件发现病毒，不能打开。请联系申报单位重新上传。")
+            if infected
+            else _("该文件正在进行病毒扫描，扫描通过后才能打开，请稍后再试。")
+        )
+        return render(
+            request, "applications/file_unavailable.html", {"message": message}, status=409
+        )
     return private_file_response(
         evidence.file,
+        request=request,
+        obj=evidence,
         filename=evidence.original_name,
         content_type=evidence.content_type,
         inline=request.GET.get("inline") == "1",

@@ -1,26 +1,109 @@
-"""The one place that writes audit events."""
+"""The one place that writes audit events, and the chain that makes them tamper-evident."""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
-from .models import AuditEvent
+from xianyang_portal.crypto import hmac_sm3, mask_personal
+
+from .models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
 
 
-def _jsonable(values: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        key: (
-            None
-            if value is None
-            else str(value)
-            if not isinstance(value, bool | int | list | dict)
-            else value
-        )
-        for key, value in (values or {}).items()
+def _jsonable(value: Any) -> Any:
+    """JSON that survives a jsonb round trip unchanged (so the hash can be recomputed)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return str(value)
+
+
+def _key() -> bytes:
+    return bytes.fromhex(settings.AUDIT_CHAIN_KEY)
+
+
+def event_digest(event: AuditEvent) -> str:
+    """HMAC-SM3 over the event's content, its position and the previous event's hash."""
+    content = {
+        "sequence": event.sequence,
+        "prev": event.prev_hash,
+        "at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_id,
+        "type": event.object_type,
+        "id": event.object_id,
+        "repr": event.object_repr,
+        "action": event.action,
+        "before": event.before,
+        "after": event.after,
+        "comment": event.comment,
+        "ip": event.ip_address,
     }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac_sm3(_key(), text.encode())
+
+
+def head_mac(head: AuditChainHead) -> str:
+    text = f"{head.head_sequence}|{head.head_hash}|{head.base_sequence}|{head.base_prev_hash}"
+    return hmac_sm3(_key(), text.encode())
+
+
+def _ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+def audit_chain_head_lock() -> AuditChainHead:
+    """The chain head, row-locked until the caller's transaction ends: appends queue here."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=1, base_prev_hash=GENESIS, head_hash=GENESIS)
+    except IntegrityError:
+        pass  # another transaction created it first
+    return AuditChainHead.objects.select_for_update().get(pk=1)
+
+
+@transaction.atomic
+def audit_append(events: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """Chain and insert unsaved events, in order, inside the caller's transaction."""
+    if not events:
+        return []
+    head = audit_chain_head_lock()
+    previous, sequence = head.head_hash, head.head_sequence
+    now = timezone.now()
+    for event in events:
+        sequence += 1
+        event.occurred_at = event.occurred_at or now
+        # Personal data never reaches the audit JSON in clear (masked, whoever calls).
+        event.before = _jsonable(mask_personal(event.before or {}))
+        event.after = _jsonable(mask_personal(event.after or {}))
+        event.ip_address = _ip(event.ip_address)
+        event.sequence = sequence
+        event.prev_hash = previous
+        event.hash = event_digest(event)
+        previous = event.hash
+    created = AuditEvent.objects.bulk_create(events, batch_size=2000)
+    head.head_sequence, head.head_hash = sequence, previous
+    head.mac = head_mac(head)
+    head.save(update_fields=["head_sequence", "head_hash", "mac"])
+    return created
 
 
 def audit_record(
@@ -31,18 +114,24 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     comment: str = "",
+    ip_address: str | None = None,
 ) -> AuditEvent:
     """Append an event; call it inside the transaction that made the change."""
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        action=action,
-        before=_jsonable(before),
-        after=_jsonable(after),
-        comment=comment,
-    )
+    return audit_append(
+        [
+            AuditEvent(
+                actor=actor if getattr(actor, "pk", None) else None,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                action=action,
+                before=before or {},
+                after=after or {},
+                comment=comment,
+                ip_address=ip_address,
+            )
+        ]
+    )[0]
 
 
 @dataclass(frozen=True)
@@ -55,8 +144,8 @@ class AuditEntry:
 
 
 def audit_record_many(*, actor: Any, entries: list[AuditEntry]) -> None:
-    """Append many events of one actor at once (bulk status moves); same rows as audit_record."""
-    AuditEvent.objects.bulk_create(
+    """Append many events of one actor at once (bulk status moves), chained in order."""
+    audit_append(
         [
             AuditEvent(
                 actor=actor if getattr(actor, "pk", None) else None,
@@ -64,17 +153,125 @@ def audit_record_many(*, actor: Any, entries: list[AuditEntry]) -> None:
                 object_id=str(e.obj.pk),
                 object_repr=str(e.obj)[:200],
                 action=e.action,
-                before=_jsonable(e.before),
-                after=_jsonable(e.after),
+                before=e.before,
+                after=e.after,
                 comment=e.comment,
             )
             for e in entries
-        ],
-        batch_size=2000,
+        ]
     )
+
+
+def client_ip(request: Any) -> str | None:
+    """The client address as the login throttling sees it (trusted-proxy rules included)."""
+    if request is None:
+        return None
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or None
+
+
+def audit_security_event(
+    *,
+    actor: Any,
+    action: str,
+    request: Any = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    detail: dict[str, Any] | None = None,
+    comment: str = "",
+) -> AuditEvent:
+    """A security event (`security.login`, `security.2fa_reset`, `security.export`, ...).
+
+    `target` is the record concerned (the user whose role changed, the file downloaded);
+    without one the event is filed under the actor, or under `target_label` (e.g. the
+    username of a failed login). Never pass secrets in `detail`.
+    """
+    if target is not None:
+        object_type, object_id, label = target._meta.label_lower, str(target.pk), str(target)
+    elif getattr(actor, "pk", None):
+        object_type, object_id, label = actor._meta.label_lower, str(actor.pk), str(actor)
+    else:
+        object_type, object_id, label = "security", target_label[:40], target_label
+    return audit_append(
+        [
+            AuditEvent(
+                actor=actor if getattr(actor, "pk", None) else None,
+                object_type=object_type,
+                object_id=object_id,
+                object_repr=(label or target_label or action)[:200],
+                action=action,
+                after=detail or {},
+                comment=comment,
+                ip_address=client_ip(request),
+            )
+        ]
+    )[0]
 
 
 def audit_events_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).select_related("actor")
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    sequence: int | None
+    event_id: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"event #{self.sequence}" if self.sequence is not None else "chain"
+        if self.event_id is not None:
+            where += f" (id {self.event_id})"
+        return f"{where}: {self.message}"
+
+
+def audit_chain_problems(*, limit: int = 20) -> list[ChainProblem]:
+    """Walk the chain in order; the first problem is the first bad event."""
+    problems: list[ChainProblem] = []
+    head = AuditChainHead.objects.filter(pk=1).first()
+    events = AuditEvent.objects.filter(sequence__isnull=False).order_by("sequence")
+    if head is None:
+        if events.exists():
+            problems.append(ChainProblem(None, None, "the chain head is missing"))
+        return problems
+    if head.mac != head_mac(head):
+        problems.append(ChainProblem(None, None, "the chain head was altered"))
+    expected, previous = head.base_sequence, head.base_prev_hash
+    for event in _iter(events):
+        if event.sequence != expected:
+            problems.append(
+                ChainProblem(
+                    expected,
+                    None,
+                    f"missing (removed); the chain continues at #{event.sequence} (id {event.pk})",
+                )
+            )
+        elif event.prev_hash != previous:
+            problems.append(
+                ChainProblem(event.sequence, event.pk, "chain cut: previous hash does not match")
+            )
+        if event_digest(event) != event.hash:
+            problems.append(ChainProblem(event.sequence, event.pk, "content altered"))
+        if len(problems) >= limit:
+            return problems
+        expected, previous = event.sequence + 1, event.hash
+    if expected - 1 != head.head_sequence or previous != head.head_hash:
+        problems.append(
+            ChainProblem(
+                expected,
+                None,
+                f"missing (truncated): the chain ends at #{expected - 1} "
+                f"but its head records #{head.head_sequence}",
+            )
+        )
+    return problems
+
+
+def _iter(events: models.QuerySet[AuditEvent]) -> Iterable[AuditEvent]:
+    return events.iterator(chunk_size=5000)

@@ -220,6 +220,7 @@ def run(n: int) -> None:
 
 def one_run(finance, n: int):
     """Build, review and export one batch of every payable application (timed parts only)."""
+    from accounts.models import Role, RoleAssignment, User
     from payments.models import BatchState
     from payments.selectors import BuildFilters, batch_totals
     from payments.services import (
@@ -248,7 +249,11 @@ def one_run(finance, n: int):
     started = time.perf_counter()
     flagged = list(batch.lines.filter(bank_changed=True).values_list("pk", flat=True))
     payment_lines_confirm_bank(actor=finance, batch_id=batch.pk, line_ids=flagged)
-    payment_batch_lock(actor=finance, batch_id=batch.pk)
+    checker, _created = User.objects.get_or_create(
+        username="bench_checker", defaults={"full_name": "市财政局 复核"}
+    )
+    RoleAssignment.objects.get_or_create(user=checker, role=Role.FINANCE)
+    payment_batch_lock(actor=checker, batch_id=batch.pk)  # 复核: not the maker
     print(
         f"review: confirmed {len(flagged)} flagged bank changes and locked in "
         f"{time.perf_counter() - started:.2f} s (not part of build_s/export_s)"
@@ -256,8 +261,8 @@ def one_run(finance, n: int):
 
     rss_before = rss_mb()
     started = time.perf_counter()
-    batch = payment_batch_export_record(actor=finance, batch_id=batch.pk, fmt="xlsx")
-    response = export_response(batch, "xlsx")
+    grant = payment_batch_export_record(actor=finance, batch_id=batch.pk, fmt="xlsx")
+    response = export_response(grant, "xlsx")
     content = response.content
     export_s = time.perf_counter() - started
     print(
@@ -265,7 +270,7 @@ def one_run(finance, n: int):
         f"{export_s:.2f} s; RSS {rss_before:.0f} → {rss_mb():.0f} MB"
     )
 
-    return batch, build_s, export_s, content
+    return grant.batch, build_s, export_s, content
 
 
 if __name__ == "__main__":

@@ -30,4 +30,6 @@ def job_download(request: HttpRequest, job_id: int):
     job = _own_job(request, job_id)
     if not job.result:
         raise Http404
-    return private_file_response(job.result, filename=job.result_name or job.result.name)
+    return private_file_response(
+        job.result, request=request, obj=job, filename=job.result_name or job.result.name
+    )

@@ -55,6 +55,9 @@ class BatchSerializer(serializers.ModelSerializer):
 class LineSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display")
     needs_bank_confirmation = serializers.BooleanField()
+    bank_account = serializers.CharField(
+        source="bank_account_masked", help_text="Masked: 6222 **** **** 3333"
+    )
 
     class Meta:
         model = PaymentLine
@@ -317,8 +320,8 @@ def batch_export(request: Request, reference: str, fmt: str):
     batch = _batch(request, reference)
     if fmt not in EXPORT_FORMATS:
         raise NotFound
-    batch = services.payment_batch_export_record(actor=request.user, batch_id=batch.pk, fmt=fmt)
-    return export_response(batch, fmt)
+    grant = services.payment_batch_export_record(actor=request.user, batch_id=batch.pk, fmt=fmt)
+    return export_response(grant, fmt)
 
 
 @extend_schema(parameters=[OpenApiParameter("round", int)], responses=DashboardSerializer)

@@ -7,8 +7,6 @@ database in chunks and openpyxl writes in write-only mode, so 10,000 lines stay 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
@@ -20,8 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from xianyang_portal.exports import new_workbook, write_sheet
+from xianyang_portal.crypto import mask_account
+from xianyang_portal.exports import csv_rows, new_workbook, write_sheet
 from xianyang_portal.money import amount_in_capitals, format_yuan
+from xianyang_portal.pdf import pdf_stylesheet
 
 from .models import LISTED_LINE_STATES, LineState, PaymentBatch, PaymentLine
 from .selectors import BatchTotals, Dashboard, batch_totals
@@ -62,12 +62,6 @@ _FIELDS = (
     "state",
 )
 _STATE_LABELS = dict(LineState.choices)
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet will not run: payee names come from users (CSV/formula injection)."""
-    return "'" + value if value and value.startswith(FORMULA_PREFIXES) else value
 
 
 @lru_cache(maxsize=4096)
@@ -75,7 +69,7 @@ def capitals(amount: Decimal) -> str:
     return amount_in_capitals(amount)
 
 
-def _list_rows(batch: PaymentBatch) -> Iterator[list[Any]]:
+def _list_rows(batch: PaymentBatch, *, full_accounts: bool) -> Iterator[list[Any]]:
     lines = (
         PaymentLine.objects.filter(batch=batch, state__in=LISTED_LINE_STATES)
         .order_by("number")
@@ -100,10 +94,10 @@ def _list_rows(batch: PaymentBatch) -> Iterator[list[Any]]:
         yield [
             number,
             reference,
-            safe_text(payee),
+            payee,
             uscc,
-            safe_text(bank),
-            account,
+            bank,
+            account if full_accounts else mask_account(account),
             amount,
             capitals(amount),
             f"第{measure_number}条 {measure_title}",
@@ -119,7 +113,9 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def payment_list_workbook(batch: PaymentBatch, totals: BatchTotals | None = None) -> Workbook:
+def payment_list_workbook(
+    batch: PaymentBatch, totals: BatchTotals | None = None, *, full_accounts: bool = False
+) -> Workbook:
     """拨付明细表: a header block with the grand total, the lines, a total row; a totals sheet."""
     totals = totals or batch_totals(batch)
     workbook = new_workbook()
@@ -155,7 +151,7 @@ def payment_list_workbook(batch: PaymentBatch, totals: BatchTotals | None = None
         workbook,
         title=_("拨付明细"),
         headers=LIST_HEADERS,
-        rows=_list_rows(batch),
+        rows=_list_rows(batch, full_accounts=full_accounts),
         widths=LIST_WIDTHS,
         preamble=preamble,
         number_format={AMOUNT_COLUMN: AMOUNT_FORMAT},
@@ -178,20 +174,15 @@ def payment_list_workbook(batch: PaymentBatch, totals: BatchTotals | None = None
     return workbook
 
 
-def payment_list_csv(batch: PaymentBatch) -> Iterator[str]:
+def payment_list_csv(batch: PaymentBatch, *, full_accounts: bool = False) -> Iterator[str]:
     """The payment list as CSV for machines and Excel: UTF-8 with BOM, no totals row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(LIST_HEADERS)
-    for index, row in enumerate(_list_rows(batch), start=1):
-        row[AMOUNT_COLUMN] = f"{row[AMOUNT_COLUMN]:.2f}"
-        writer.writerow(row)
-        if index % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+
+    def rows() -> Iterator[list[Any]]:
+        for row in _list_rows(batch, full_accounts=full_accounts):
+            row[AMOUNT_COLUMN] = f"{row[AMOUNT_COLUMN]:.2f}"
+            yield row
+
+    return csv_rows(LIST_HEADERS, rows())
 
 
 def batch_summary_pdf(batch: PaymentBatch) -> bytes:
@@ -210,7 +201,7 @@ def batch_summary_pdf(batch: PaymentBatch) -> bytes:
             "locked_at": _when(batch.locked_at),
         },
     )
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).write_pdf(stylesheets=[pdf_stylesheet("portal/pdf/batch-summary.css")])
 
 
 def batches_workbook(batches) -> Workbook:

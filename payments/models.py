@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
+from xianyang_portal.crypto import mask_account
+from xianyang_portal.fields import EncryptedCharField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -113,7 +115,7 @@ class PaymentLine(models.Model):
     payee_name = models.CharField(_("收款户名"), max_length=120)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18)
     bank_name = models.CharField(_("开户银行"), max_length=120)
-    bank_account = models.CharField(_("银行账号"), max_length=40)
+    bank_account = EncryptedCharField(_("银行账号"), max_length=40)
     letter_number = models.CharField(_("核定通知书文号"), max_length=40)
     application_reference = models.CharField(_("申报编号"), max_length=24)
     measure_number = models.PositiveSmallIntegerField(_("措施序号"))
@@ -157,6 +159,10 @@ class PaymentLine(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def bank_account_masked(self) -> str:
+        return mask_account(self.bank_account)
 
     @property
     def needs_bank_confirmation(self) -> bool:

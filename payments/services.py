@@ -30,6 +30,7 @@ from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.fields import lookup_key
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
 from . import bankfile
@@ -369,10 +370,19 @@ def payment_lines_confirm_bank(*, actor: User, batch_id: int, line_ids: Iterable
 
 @transaction.atomic
 def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
-    """Freeze the list: nothing is added or removed after this; exports become available."""
+    """复核: a second finance officer checks and freezes the list; nothing is added or removed
+    after this and exports become available. The officer who built the batch cannot."""
     _require_finance(actor)
     batch = _lock_batch(batch_id)
     _require_state(batch, BatchState.DRAFT)
+    if batch.created_by_id == actor.pk:
+        raise DomainError(
+            _(
+                "复核须由另一名财政人员完成：您生成了该批次（经办），不能自己复核锁定。"
+                "请由其他财政拨付人员复核。"
+            ),
+            code="maker_is_checker",
+        )
     pending = batch.lines.filter(state=LineState.PENDING)
     if not pending.exists():
         raise DomainError(
@@ -396,10 +406,15 @@ def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
     # The payee changed bank details after the snapshot: pay neither the old nor an unchecked
     # new account. Removing the line and building again snapshots (and flags) the new one.
     stale = list(
-        pending.filter(
-            ~Q(bank_account=F("application__organisation__bank_account"))
+        pending.annotate(
+            line_account=lookup_key("bank_account"),
+            payee_account=lookup_key("application__organisation__bank_account"),
+        )
+        .filter(
+            ~Q(line_account=F("payee_account"))
             | ~Q(bank_name=F("application__organisation__bank_name"))
-        ).values_list("reference", flat=True)
+        )
+        .values_list("reference", flat=True)
     )
     if stale:
         raise DomainError(
@@ -425,16 +440,30 @@ def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
     return batch
 
 
+@dataclass(frozen=True)
+class ExportGrant:
+    batch: PaymentBatch
+    # Full account numbers: finance's payment list only; everyone else gets them masked.
+    full_accounts: bool
+
+
 @transaction.atomic
-def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> PaymentBatch:
-    """Exports leave the building with bank data: only from a locked batch, and audited."""
+def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> ExportGrant:
+    """Exports leave the building with bank data: only from a checked and locked batch, and
+    audited (with whether the accounts were in full)."""
     batch = _lock_batch(batch_id)
     if batch.state != BatchState.LOCKED:
         raise DomainError(
             _("批次锁定后才能导出拨付清单。请先复核明细并锁定批次。"), code="batch_not_locked"
         )
-    audit_record(actor=actor, obj=batch, action="payment_batch.export", after={"format": fmt})
-    return batch
+    full_accounts = fmt in ("xlsx", "csv") and can_manage_payments(actor)
+    audit_record(
+        actor=actor,
+        obj=batch,
+        action="payment_batch.export",
+        after={"format": fmt, "full_accounts": full_accounts},
+    )
+    return ExportGrant(batch, full_accounts)
 
 
 # --- results -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.services import audit_security_event
 from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.exports import workbook_response
@@ -52,6 +53,12 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     if state in BatchState.values:
         batches = batches.filter(state=state)
     if request.GET.get("export") == "xlsx":
+        audit_security_event(
+            actor=request.user,
+            action="security.export",
+            request=request,
+            detail={"export": "payment_batches"},
+        )
         with replica_reads():
             return workbook_response(exports.batches_workbook(batches), _("拨付批次.xlsx"))
     counts = {
@@ -241,17 +248,21 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
     return response
 
 
-def export_response(batch: PaymentBatch, fmt: str) -> HttpResponse:
+def export_response(grant: services.ExportGrant, fmt: str) -> HttpResponse:
     """The file itself; callers have checked visibility and recorded the export."""
+    batch, full = grant.batch, grant.full_accounts
     name = f"拨付明细-{batch.reference}"
     if fmt == "xlsx":
-        response = workbook_response(exports.payment_list_workbook(batch), f"{name}.xlsx")
+        response = workbook_response(
+            exports.payment_list_workbook(batch, full_accounts=full), f"{name}.xlsx"
+        )
         response["Cache-Control"] = "private, no-store"
         return response
     if fmt == "csv":
         return _attachment(
             StreamingHttpResponse(
-                exports.payment_list_csv(batch), content_type="text/csv; charset=utf-8"
+                exports.payment_list_csv(batch, full_accounts=full),
+                content_type="text/csv; charset=utf-8",
             ),
             f"{name}.csv",
         )
@@ -266,11 +277,11 @@ def batch_export(request: HttpRequest, reference: str, fmt: str) -> HttpResponse
     if fmt not in EXPORT_FORMATS:
         raise Http404
     try:
-        batch = services.payment_batch_export_record(actor=request.user, batch_id=batch.pk, fmt=fmt)
+        grant = services.payment_batch_export_record(actor=request.user, batch_id=batch.pk, fmt=fmt)
     except DomainError as exc:
         flash_error(request, exc)
         return redirect("payments:batch_detail", batch.reference)
-    return export_response(batch, fmt)
+    return export_response(grant, fmt)
 
 
 # --- dashboard ------------------------------------------------------------------------------
@@ -319,6 +330,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "xlsx":
         table = request.GET.get("table")
         tables = [table] if table in exports.DASHBOARD_TABLES else None
+        audit_security_event(
+            actor=request.user,
+            action="security.export",
+            request=request,
+            detail={"export": "dashboard", "tables": tables or "all"},
+        )
         return workbook_response(exports.dashboard_workbook(figures, tables), _("数据看板.xlsx"))
     params = request.GET.copy()
     params.pop("export", None)

@@ -24,6 +24,7 @@ from applications.selectors import (
     current_materials,
     organisation_other_cases,
 )
+from audit.services import audit_security_event
 from jobs.services import job_create
 from measures.rules.describe import fact_rows
 from xianyang_portal.db import replica_reads
@@ -272,6 +273,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     rows = audit_filter.qs if audit_filter.is_bound else events
     if request.GET.get("export") == "xlsx":
+        audit_security_event(
+            actor=request.user,
+            action="security.export",
+            request=request,
+            detail={"export": "audit_log", "filters": request.GET.urlencode()[:500]},
+        )
         with replica_reads():
             return audit_events_xlsx(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
@@ -319,7 +326,11 @@ def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
 def letter_download(request: HttpRequest, letter_id: int):
     letter = get_object_or_404(selectors.letters_visible_to(user=request.user), pk=letter_id)
     return private_file_response(
-        letter.pdf, filename=f"{letter.number}.pdf", content_type="application/pdf"
+        letter.pdf,
+        request=request,
+        obj=letter,
+        filename=f"{letter.number}.pdf",
+        content_type="application/pdf",
     )
 
 

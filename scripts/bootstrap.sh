@@ -18,7 +18,7 @@ if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" >
   apt_packages+=(python3-venv)
 fi
 if [ "$mode" = test ]; then
-  apt_packages+=(chromium poppler-utils)
+  apt_packages+=(chromium poppler-utils clamav-daemon)  # clamd: the upload-scan tests
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 fi

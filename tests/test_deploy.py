@@ -5,9 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+PRODUCTION_KEYS = {
+    "FIELD_ENCRYPTION_KEYS": "k2026a:" + "7" * 32,
+    "FIELD_HASH_KEY": "8" * 32,
+    "AUDIT_CHAIN_KEY": "9" * 32,
+}
 
 
 def test_check_deploy_is_clean_with_production_settings():
@@ -18,6 +26,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
         "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
         "DJANGO_ALLOWED_HOSTS": "portal.xianyang.gov.cn",
+        **PRODUCTION_KEYS,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -42,12 +51,15 @@ def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_refuses_to_start_without_secret():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_KEYS))
+def test_production_refuses_to_start_without_its_keys(missing):
+    env = {**os.environ, **PRODUCTION_KEYS}
+    del env[missing]
     env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
+    env["DJANGO_SECRET_KEY"] = "a-production-secret-" + "x" * 50
     result = _manage_check(env)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert missing in result.stderr
 
 
 def test_process_refuses_to_start_with_a_half_s3_configuration():
@@ -58,6 +70,7 @@ def test_process_refuses_to_start_with_a_half_s3_configuration():
             "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
             "S3_BUCKET": "portal-files",
             "S3_ACCESS_KEY_ID": "key-only",
+            **PRODUCTION_KEYS,
         }
     )
     result = _manage_check(env)

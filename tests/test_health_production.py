@@ -40,6 +40,10 @@ def _production_env(broker: str) -> dict[str, str]:
         {
             "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
             "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
+            # Personal-data and audit-chain keys production refuses to start without.
+            "FIELD_ENCRYPTION_KEYS": "k2026a:" + "7" * 32,
+            "FIELD_HASH_KEY": "8" * 32,
+            "AUDIT_CHAIN_KEY": "9" * 32,
             "DJANGO_ALLOWED_HOSTS": HOST,
             # Readiness runs SELECT 1: the server's maintenance database is enough.
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from .crypto import PERSONAL_MASKS
+
 
 class PortalFormMixin:
     def __init__(self, *args, **kwargs) -> None:
@@ -36,3 +38,24 @@ class PortalForm(PortalFormMixin, forms.Form):
 
 class PortalModelForm(PortalFormMixin, forms.ModelForm):
     pass
+
+
+class MaskedPersonalDataMixin:
+    """Bank accounts and phone numbers are shown masked in forms too; a masked value sent back
+    unchanged keeps the stored one, so editing another field never needs the full number."""
+
+    masked_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        for name in self.masked_fields:
+            stored = getattr(instance, name, "") if instance is not None else ""
+            if not stored:
+                continue
+            masked = PERSONAL_MASKS[name](stored)
+            self.initial[name] = masked
+            key = self.add_prefix(name)
+            if self.is_bound and self.data.get(key) == masked:
+                self.data = self.data.copy()
+                self.data[key] = stored

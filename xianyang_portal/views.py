@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
+from audit.services import audit_security_event
+
 from .errors import DomainError
 from .storage import (
     content_disposition,
@@ -40,16 +42,31 @@ def apply_error_to_form(form: forms.Form, exc: ValidationError | DomainError) ->
         form.add_error(None, exc)
 
 
+# Types a browser may show inline; anything else (OFD, ...) is always a download.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# A file shown inline runs in a sandbox with no script, form, plugin or network access of its
+# own (served with this policy instead of the pages' one).
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+
+
 def private_file_response(
-    field_file, *, filename: str, content_type: str | None = None, inline: bool = False
+    field_file,
+    *,
+    request: HttpRequest,
+    obj,
+    filename: str,
+    content_type: str | None = None,
+    inline: bool = False,
 ) -> HttpResponse:
-    """Hand over a private file after the caller's selector allowed it.
+    """Hand over a private file after the caller's selector allowed it; every download is a
+    security event in the audit trail.
 
     S3: a redirect to a presigned URL valid for ``S3_PRESIGNED_SECONDS``. Filesystem behind
     nginx (``PRIVATE_FILES_ACCEL_PREFIX`` set): an empty response whose ``X-Accel-Redirect``
     makes nginx send the file from its internal location. Otherwise (development, tests)
     Django streams it. 404 if the file is gone; 503 if the store cannot be reached.
     """
+    inline = inline and content_type in INLINE_TYPES
     if not field_file:
         raise Http404(_("文件暂不可用，请联系管理员。"))
     storage, name = field_file.storage, field_file.name
@@ -77,8 +94,18 @@ def private_file_response(
         if is_missing(exc):
             raise Http404(_("文件暂不可用，请联系管理员。")) from exc
         raise storage_unavailable() from exc
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404(_("文件暂不可用，请联系管理员。")) from exc
+    audit_security_event(
+        actor=request.user,
+        action="security.download",
+        request=request,
+        target=obj,
+        detail={"file": filename, "inline": inline},
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = SANDBOX_CSP
     return response
 
 

@@ -103,7 +103,7 @@ def test_bank_account_change_is_recorded(demo, client):
     org.refresh_from_db()
     assert org.bank_account_updated_at is not None
     event = AuditEvent.objects.get(action="organisation.bank_account_change")
-    assert event.after["bank_account"] == "6216612345678901"
+    assert event.after["bank_account"] == "6216 **** **** 8901"  # masked in the audit JSON
     assert event.before["bank_name"] == "中国工商银行咸阳分行"
 
 

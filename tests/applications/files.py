@@ -71,3 +71,110 @@ def upload(
     name: str, content: bytes, content_type: str = "application/octet-stream"
 ) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+# --- hostile files (issue 11 §9) -------------------------------------------------------
+
+
+def png_bomb_bytes(width: int = 20000, height: int = 20000) -> bytes:
+    """A tiny PNG whose header claims width×height pixels (119 bytes for 20000×20000)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", pixels)
+        + chunk(b"tEXt", b"Comment\x00" + b"." * 30)
+        + chunk(b"IEND", b"")
+    )
+
+
+def active_pdf_bytes(kind: str) -> bytes:
+    """A one-page PDF carrying one kind of active content."""
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    root = writer._root_object
+    if kind == "javascript":  # a document-level script in the /Names /JavaScript tree
+        script = writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/S"): NameObject("/JavaScript"),
+                    NameObject("/JS"): TextStringObject("app.alert('hi');"),
+                }
+            )
+        )
+        root[NameObject("/Names")] = DictionaryObject(
+            {
+                NameObject("/JavaScript"): DictionaryObject(
+                    {NameObject("/Names"): ArrayObject([TextStringObject("hi"), script])}
+                )
+            }
+        )
+    elif kind == "openaction":
+        root[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("this.exportDataObject({cName:'a'})"),
+            }
+        )
+    elif kind == "launch":
+        root[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/Launch"),
+                NameObject("/F"): TextStringObject("calc.exe"),
+            }
+        )
+    elif kind == "embedded":
+        writer.add_attachment("invoice.exe", b"MZ payload")
+    elif kind == "richmedia":
+        annotation = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/RichMedia"),
+                NameObject("/Rect"): ArrayObject([FloatObject(0)] * 4),
+            }
+        )
+        page[NameObject("/Annots")] = ArrayObject([writer._add_object(annotation)])
+    elif kind == "xfa":
+        root[NameObject("/AcroForm")] = DictionaryObject(
+            {
+                NameObject("/Fields"): ArrayObject(),
+                NameObject("/XFA"): TextStringObject("<xdp:xdp/>"),
+            }
+        )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def ofd_with(name: str, content: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("OFD.xml", "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'/>")
+        archive.writestr("Doc_0/Document.xml", "<doc/>")
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def eicar_pdf_bytes() -> bytes:
+    """A valid PDF with the EICAR test string in a comment line."""
+    pdf = pdf_bytes()
+    return pdf[:9] + b"%" + EICAR + b"\n" + pdf[9:]

@@ -1,6 +1,7 @@
 """Browser: register, calculator, open an application, upload PDF+PNG, draft, resume, submit."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.applications.files import image_bytes, pdf_bytes
 from tests.helpers import fill_registration
@@ -43,9 +44,8 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     page.fill("#id_fact_product_count", "3")
     page.fill("#id_fact_product_names", "节能电机、变频器、水泵")
     page.fill("#id_fact_recognised_on", "2025-09-15")
-    page.wait_for_function(
-        "document.querySelector('#live-evaluation').innerText.includes('150000.00')"
-    )
+    # A locator expectation, not wait_for_function: the CSP forbids evaluating strings.
+    expect(page.locator("#live-evaluation")).to_contain_text("150000.00")
     page.set_input_files("#file_CERTIFICATE", str(pdf))
     page.set_input_files("#file_PRODUCT-LIST", str(png))
     page.click("button[value=save]")

@@ -1,5 +1,5 @@
-"""Browser: finance builds a batch and watches its progress, confirms a changed bank account,
-locks it, downloads the xlsx, imports the bank's result; the enterprise sees 已拨付 / 拨付失败."""
+"""Browser: finance builds a batch and watches its progress, confirms a changed bank account;
+another finance officer checks and locks it (the maker cannot), downloads the xlsx, imports the bank's result; the enterprise sees 已拨付 / 拨付失败."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from accounts.models import Organisation
 from tests.helpers import login, logout
@@ -32,10 +33,9 @@ def test_finance_pays_a_batch_and_the_enterprise_sees_it(page, demo, payable, tm
     page.click("button:has-text('生成拨付批次')")
     page.wait_for_url("**/jobs/*/")
     bar = page.locator("[data-testid=progress-bar]")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=progress-bar]').textContent.trim() === '100%'"
-    )
-    assert bar.get_attribute("style").replace(" ", "") == "width:100%"
+    # A locator expectation, not wait_for_function: the CSP forbids evaluating strings.
+    expect(bar).to_have_text("100%")
+    assert bar.get_attribute("style").replace(" ", "").rstrip(";") == "width:100%"
     assert "已生成 3 笔拨付明细" in page.inner_text("[data-testid=job-message]")
     page.click("#job-continue")
     page.wait_for_url("**/payments/batches/*/")
@@ -45,6 +45,12 @@ def test_finance_pays_a_batch_and_the_enterprise_sees_it(page, demo, payable, tm
     assert "¥430,000.50" in page.inner_text("[data-testid=grand-figures]")
     assert page.inner_text("[data-testid=grand-capitals]") == "人民币肆拾叁万元伍角"
 
+    # 复核: the officer who built the batch cannot lock it; a second finance officer does.
+    page.click("[data-testid=lock]")
+    assert "不能自己复核锁定" in page.inner_text(".alert-danger")
+    logout(page)
+    login(page, "finance_checker")
+    page.goto(f"/payments/batches/{reference}/")
     # Locking waits for the changed account to be confirmed.
     page.click("[data-testid=lock]")
     assert "收款账户在批准后变更过" in page.inner_text(".alert-danger")

@@ -19,9 +19,9 @@ OTHERS = ("approver", "policy_admin", "county_qindu", "dept_miit", "qindu_corp")
 def batches(payable, build, demo):
     payable()
     locked = build()
-    payment_batch_lock(actor=demo["finance"], batch_id=locked.pk)
+    payment_batch_lock(actor=demo["finance_checker"], batch_id=locked.pk)
     payable()
-    draft = build()
+    draft = build(actor=demo["finance_checker"])  # so that `finance` may check and lock it
     return locked, draft
 
 
@@ -134,7 +134,8 @@ def test_api_round_trip(payable, demo, django_capture_on_commit_callbacks):
     export = client.get(f"{base}/export/xlsx/")
     assert export.status_code == 400 and export.json()["message"].startswith("批次锁定后才能导出")
 
-    locked = client.post(f"{base}/lock/")
+    assert client.post(f"{base}/lock/").json()["code"] == "maker_is_checker"
+    locked = api_as(demo["finance_checker"]).post(f"{base}/lock/")
     assert locked.status_code == 200 and locked.json()["state"] == BatchState.LOCKED
     workbook = load_workbook(io.BytesIO(client.get(f"{base}/export/xlsx/").content))
     assert workbook.sheetnames == ["拨付明细", "汇总"]

@@ -19,7 +19,7 @@ def test_dashboard_figures_and_exports(payable, build, demo, client, open_round_
     payable("7000.00", status=Status.COUNTY_REVIEW, letter=False)  # not awarded
     payable("1.00", status=Status.DRAFT, letter=False)  # drafts are not counted
     batch = build()
-    payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+    payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     payment_lines_mark(
         actor=demo["finance"],
         batch_id=batch.pk,

@@ -23,7 +23,7 @@ def locked(payable, build, demo):
         for i in range(n):
             payable(f"{10000 * (i + 1)}.00", username=("qindu_corp", "weicheng_corp")[i % 2])
         batch = build()
-        payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
         batch.refresh_from_db()
         return batch, list(batch.lines.order_by("number"))
 

@@ -52,7 +52,7 @@ def test_locking_an_empty_batch_is_refused(build, demo, payable):
     batch = build()
     assert batch.state == BatchState.DRAFT and batch.line_count == 0
     with pytest.raises(DomainError) as info:
-        payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     assert info.value.code == "empty_batch" and "没有待拨付明细" in info.value.message
     application = payable()
     batch = build()
@@ -63,21 +63,21 @@ def test_locking_an_empty_batch_is_refused(build, demo, payable):
         reason="核实中",
     )
     with pytest.raises(DomainError, match="没有待拨付明细"):
-        payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
 
 
 def test_lock_freezes_the_list(payable, build, demo):
     payable()
     batch = build()
-    locked = payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
-    assert locked.state == BatchState.LOCKED and locked.locked_by == demo["finance"]
+    locked = payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
+    assert locked.state == BatchState.LOCKED and locked.locked_by == demo["finance_checker"]
     line = batch.lines.get()
     with pytest.raises(DomainError, match="已锁定"):
         payment_lines_remove(
             actor=demo["finance"], batch_id=batch.pk, line_ids=[line.pk], reason="x"
         )
     with pytest.raises(DomainError, match="已锁定"):
-        payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     # And results only after locking.
     draft_app = payable()
     draft = build()
@@ -109,7 +109,7 @@ def test_bank_account_changed_after_approval_is_flagged(payable, build, demo):
     assert not batch.lines.get(application=unchanged).bank_changed
 
     with pytest.raises(DomainError) as info:
-        payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     assert info.value.code == "bank_change_unconfirmed"
     assert flagged.reference in info.value.message
 
@@ -118,7 +118,10 @@ def test_bank_account_changed_after_approval_is_flagged(payable, build, demo):
     payment_lines_confirm_bank(actor=demo["finance"], batch_id=batch.pk, line_ids=[flagged.pk])
     flagged.refresh_from_db()
     assert flagged.bank_confirmed_by == demo["finance"] and not flagged.needs_bank_confirmation
-    assert payment_batch_lock(actor=demo["finance"], batch_id=batch.pk).state == BatchState.LOCKED
+    assert (
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk).state
+        == BatchState.LOCKED
+    )
 
 
 def test_without_an_approval_event_the_letter_time_counts(payable, build):
@@ -137,7 +140,7 @@ def test_bank_details_changed_after_the_build_block_the_lock(payable, build, dem
         bank_account="6222999999999999999", bank_account_updated_at=timezone.now()
     )
     with pytest.raises(DomainError) as info:
-        payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     assert info.value.code == "bank_changed_since_build"
 
 
@@ -188,7 +191,7 @@ def test_constraint_refuses_a_second_live_line(payable, build, demo):
 def test_failed_lines_are_rebatched_and_paid_ones_never(payable, build, demo):
     paid_app, failed_app = payable("3000.00"), payable("4000.00", username="weicheng_corp")
     first = build()
-    payment_batch_lock(actor=demo["finance"], batch_id=first.pk)
+    payment_batch_lock(actor=demo["finance_checker"], batch_id=first.pk)
     paid_line = first.lines.get(application=paid_app)
     failed_line = first.lines.get(application=failed_app)
     payment_lines_mark(

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "django_celery_beat",
     "django_prometheus",
     "accounts",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "xianyang_portal.middleware.StorageUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, so that it sees the final login outcome (the metrics one only counts).
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -143,6 +145,24 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"last_passwords": 5},
     },
 ]
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Files shown
+# inline (evidence previews) carry their own `sandbox` policy (xianyang_portal.views).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "home"
@@ -292,6 +312,25 @@ EVIDENCE_MAX_APPLICATION_BYTES = env.int(
 EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Personal data at rest: SM4-GCM with HMAC-SM3 lookups (xianyang_portal.crypto). Keys are
+# `kid:32-hex-digits` pairs; FIELD_ENCRYPTION_KEY_ID (default: the first) encrypts new values,
+# the others still decrypt until `manage.py rotate_field_keys` has re-encrypted everything.
+# These defaults are fixed development keys; production.py has no defaults.
+FIELD_ENCRYPTION_KEYS = env(
+    "FIELD_ENCRYPTION_KEYS", default="dev2025:00112233445566778899aabbccddeeff"
+)
+FIELD_ENCRYPTION_KEY_ID = env("FIELD_ENCRYPTION_KEY_ID", default="")
+FIELD_HASH_KEY = env("FIELD_HASH_KEY", default="0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+# The audit chain's HMAC-SM3 key: without it an event cannot be re-hashed unnoticed.
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="a0b1c2d3e4f5a6b7c8d9eaf0b1c2d3e4")
+# Events younger than this are never deleted (the database trigger enforces 180 at least).
+AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=180))
+# ClamAV: a unix socket, or host and port; unset = no virus scan (local demo).
+CLAMD_SOCKET = env("CLAMD_SOCKET", default="")
+CLAMD_HOST = env("CLAMD_HOST", default="")
+CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
 
 # Logs carry the request id (also in Celery tasks); LOG_FORMAT=json for one object a line.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")

@@ -4,6 +4,11 @@ from .base import *  # noqa: F403
 from .base import env, logging_config
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# No development keys in production: refuse to start without real ones.
+FIELD_ENCRYPTION_KEYS = env("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_KEY_ID = env("FIELD_ENCRYPTION_KEY_ID", default="")
+FIELD_HASH_KEY = env("FIELD_HASH_KEY")
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY")
 DEBUG = False
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -17,6 +17,9 @@ DATABASES["replica"] = {
     "TEST": {"NAME": DATABASES["default"]["TEST"]["NAME"] + "_replica"},
 }
 READ_REPLICA_ALIAS = None
+# The test runner empties tables with TRUNCATE between transactional tests; the audit trigger
+# refuses TRUNCATE unless this session setting is on (never set outside tests).
+DATABASES["default"]["OPTIONS"] = {"options": "-c audit.allow_truncate=on"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
