@@ -207,9 +207,6 @@ WRITE_POLICY: dict[str, set[str]] = {
     "payments:lines_confirm_bank": {"finance"},
     "payments:lines_mark": {"finance"},
     "payments:results_import": {"finance"},
-    "integrations:rotate": {"security_admin"},
-    "integrations:revoke": {"security_admin"},
-    "api:recognition-list-import": {"policy_admin"},
     "api:application-list": {"qindu_corp"},
     "api:application-evidence": {"qindu_corp"},
     "api:application-submit": {"qindu_corp"},
@@ -240,7 +237,6 @@ JUDGED: dict[str, set[str]] = {
     "reviews:resolve_flag": {"dept_miit", "approver"},
     "reviews:bulk": {"county_qindu", "dept_miit", "dept_sci", "approver"},
     "api:application-list": set(STAFF) - {"auditor"},
-    "api:recognition-list-import": set(ROLES) - {"anon", "auditor", "policy_admin"},
 }
 ADMIN_POLICY = {
     "/admin/": only({"policy_admin", "security_admin"}, refused=302),
