@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 
@@ -18,6 +19,8 @@ from .calendar import working_period
 from .models import Notice, NoticeEntry, Objection
 from .services import TransitionRequest, application_transition
 from .workflow import Action
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_NOTICE_WORKING_DAYS = 5
 
@@ -139,25 +142,32 @@ def objection_resolve(
 
 
 def notices_finish_due(*, today: date | None = None) -> list[int]:
-    """Approve every unobjected application whose notice has ended (run by Celery beat)."""
+    """Approve every unobjected application whose notice has ended (run by Celery beat).
+
+    Each application commits on its own with its letter recorded in the same transaction:
+    one that cannot be approved is logged and left for the next run; the others go on.
+    """
+    from .letters.tasks import queue_letters
+
     today = today or timezone.localdate()
     approved: list[int] = []
     due = NoticeEntry.objects.filter(
         notice__ends_on__lt=today, application__status=Status.PUBLIC_NOTICE
     )
     for application_id in due.values_list("application_id", flat=True).distinct():
-        with transaction.atomic():
-            application_transition(
-                actor=None,
-                application_id=application_id,
-                request=TransitionRequest(Action.FINISH_NOTICE),
-                system=True,
-            )
+        try:
+            with transaction.atomic():
+                application_transition(
+                    actor=None,
+                    application_id=application_id,
+                    request=TransitionRequest(Action.FINISH_NOTICE),
+                    system=True,
+                )
+                queue_letters([application_id])
+        except Exception:
+            logger.exception("Notice end: application %s was not approved", application_id)
+            continue
         approved.append(application_id)
-    if approved:
-        from .letters.tasks import queue_letters
-
-        queue_letters(approved)  # one batch: letters for a whole notice render together
     Notice.objects.filter(ends_on__lt=today, finished_at__isnull=True).exclude(
         entries__application__status__in=(Status.PUBLIC_NOTICE, Status.OBJECTION)
     ).update(finished_at=timezone.now())
