@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,6 +62,15 @@ def _check_broker() -> str:
     return "ok"
 
 
+@extend_schema(responses=inline_serializer("Liveness", {"status": serializers.CharField()}))
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health_live(request: Request) -> Response:
+    """Liveness: the process answers; touches neither the database nor the broker."""
+    return Response({"status": "ok"})
+
+
 @extend_schema(
     responses=inline_serializer(
         "Health",
@@ -73,6 +82,7 @@ def _check_broker() -> str:
     )
 )
 @api_view(["GET"])
+@authentication_classes([])
 @permission_classes([AllowAny])
 def health(request: Request) -> Response:
     result = {"status": "ok"}

@@ -17,6 +17,8 @@ api_v1 = [
     path("token/", accounts_api.token, name="token"),
     path("me/", accounts_api.me, name="me"),
     path("health/", accounts_api.health, name="health"),
+    path("health/live/", accounts_api.health_live, name="health-live"),
+    path("health/ready/", accounts_api.health, name="health-ready"),
     path("measures/", measures_api.measure_list, name="measure-list"),
     path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
     path("rounds/", measures_api.round_list, name="round-list"),
@@ -112,6 +114,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+handler403 = "xianyang_portal.errorpages.permission_denied"
+handler404 = "xianyang_portal.errorpages.page_not_found"
+handler500 = "xianyang_portal.errorpages.server_error"
 
 admin.site.site_header = "咸阳市惠企政策申报平台 · 规则配置"
 admin.site.site_title = "咸阳市惠企政策申报平台"
