@@ -14,6 +14,12 @@ LETTERS_ZIP_KIND = "letters_zip"
 LETTER_CHUNK = 50
 
 
+def _chunk() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "LETTER_CHUNK", LETTER_CHUNK)
+
+
 def queue_letters(application_ids: Sequence[int]) -> None:
     """Record the letters to make in the caller's transaction (made once it commits)."""
     ids = sorted(set(application_ids))
@@ -36,8 +42,9 @@ def letters_make(payload: dict) -> list[str]:
 
     application_ids = payload["application_ids"]
     numbers: list[str] = []
-    for start in range(0, len(application_ids), LETTER_CHUNK):
-        chunk = application_ids[start : start + LETTER_CHUNK]
+    size = _chunk()
+    for start in range(0, len(application_ids), size):
+        chunk = application_ids[start : start + size]
         numbers += [letter.number for letter in letters_issue(application_ids=chunk)]
     return numbers
 
