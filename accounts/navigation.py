@@ -51,6 +51,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR, Role.POLICY_ADMIN})),
     NavItem(_("账户管理"), "accounts:staff_list", frozenset({Role.POLICY_ADMIN})),
     NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN})),
+    NavItem(_("运行监控"), "outbox:operations", frozenset({Role.POLICY_ADMIN})),
 )
 
 

@@ -104,6 +104,7 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("reviews/", include("reviews.urls")),
     path("jobs/", include("jobs.urls")),
+    path("operations/", include("outbox.urls")),
     path("payments/", include("payments.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),

@@ -48,9 +48,9 @@ def test_killed_worker_mid_batch_new_worker_finishes_each_letter_once(
 
     second = worker_start(env, celery_queue)
     try:
-        while Letter.objects.count() < LETTERS or OutboxMessage.objects.exclude(
-            state="done"
-        ).exists():
+        while (
+            Letter.objects.count() < LETTERS or OutboxMessage.objects.exclude(state="done").exists()
+        ):
             assert time.monotonic() - started < 120, (Letter.objects.count(), made_by_first)
             outbox_sweep()  # beat
             time.sleep(1)
