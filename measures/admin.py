@@ -22,7 +22,7 @@ from .models import (
     RoundBudget,
     Section,
 )
-from .rules.types import ClauseRule, RuleDefinitionError
+from .rules.catalogue import CatalogueError, parse_rule_text
 
 
 @admin.register(Policy)
@@ -73,19 +73,11 @@ class ClauseAdminForm(forms.ModelForm):
             )
 
     def clean_rule_yaml(self) -> dict:
+        # The catalogue file's checks: line numbers, no aliases, no absurd numbers.
         try:
-            data = yaml.safe_load(self.cleaned_data["rule_yaml"])
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f"第{mark.line + 1}行：" if mark else ""
-            raise forms.ValidationError(f"{line}YAML 格式错误：{exc}") from exc
-        if not isinstance(data, dict):
-            raise forms.ValidationError(_("规则必须是一个映射（键: 值）。"))
-        try:
-            ClauseRule.from_dict(data)
-        except RuleDefinitionError as exc:
+            return parse_rule_text(self.cleaned_data["rule_yaml"])
+        except CatalogueError as exc:
             raise forms.ValidationError(exc.errors) from exc
-        return data
 
 
 @admin.register(Clause)

@@ -183,6 +183,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "xianyang_portal.api.exception_handler",
+    # JSON nesting depth is limited before parsing (xianyang_portal.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "xianyang_portal.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"verify": "30/minute"},
 }
 SPECTACULAR_SETTINGS = {
