@@ -88,8 +88,11 @@ def _target(transition: Transition, application: Application) -> str:
     return transition.target
 
 
+_STATUS_LABELS = dict(Status.choices)  # lazy labels: translated when shown
+
+
 def _status_label(value: str) -> str:
-    return Status(value).label if value in Status.values else value
+    return str(_STATUS_LABELS.get(value, value))
 
 
 def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
@@ -341,6 +344,11 @@ def _commit_budget(application: Application, delta: Decimal) -> None:
         )
 
 
+def _detail_link(reference: str) -> str:
+    # One reverse for many messages (payment results notify thousands of applicants).
+    return reverse("applications:detail", args=["REF"]).replace("REF", reference)
+
+
 def _status_message(application: Application, source: str, target: str) -> Message:
     return Message(
         users=list(application.organisation.members.all()),
@@ -352,7 +360,7 @@ def _status_message(application: Application, source: str, target: str) -> Messa
             "source": _status_label(source),
             "target": _status_label(target),
         },
-        link=reverse("applications:detail", args=[application.reference]),
+        link=_detail_link(application.reference),
     )
 
 
