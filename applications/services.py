@@ -21,6 +21,7 @@ from measures.services import clause_evaluate
 from reviews.services import TransitionRequest, application_transition
 from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.files import files_follow_transaction
 
 from . import duplicates
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
@@ -177,26 +178,29 @@ def _attach(
     )
 
 
-@transaction.atomic
 def application_attach_upload(
     *, actor: User, application_id: int, material_code: str, upload: UploadedFile
 ) -> ApplicationMaterial:
-    application = _lock_own(actor, application_id)
-    _require_editable(application)
+    """Store one evidence file; if the transaction does not commit, the file is removed."""
     checked, data = check_upload(upload)
-    _check_limits(application, checked.size)
-    evidence = EvidenceFile(
-        organisation=application.organisation,
-        original_name=checked.original_name,
-        content_type=checked.content_type,
-        extension=checked.extension,
-        size=checked.size,
-        sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=actor,
-    )
-    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
-    evidence.save()
-    return _attach(application, material_code, evidence)
+    with files_follow_transaction() as track, transaction.atomic():
+        application = _lock_own(actor, application_id)
+        _require_editable(application)
+        _check_limits(application, checked.size)
+        evidence = EvidenceFile(
+            organisation=application.organisation,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            extension=checked.extension,
+            size=checked.size,
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=actor,
+        )
+        evidence.save()  # the row first, then the file it names
+        evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+        track(evidence.file)
+        evidence.save(update_fields=["file"])
+        return _attach(application, material_code, evidence)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.utils import timezone
 from applications.models import AWARDED_STATUSES, Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
+from xianyang_portal.files import files_follow_transaction
 
 from ..models import Letter, LetterSequence
 from .render import LetterContent, render_letter_pdfs
@@ -58,13 +59,18 @@ def _content(application: Application, number: str, code: str, issued_on: date) 
     )
 
 
-@transaction.atomic
 def letters_issue(*, application_ids: Sequence[int], today: date | None = None) -> list[Letter]:
     """Make the missing or outdated letters for these applications; safe to run again.
 
     The year's counter row stays locked until the letters are stored, so numbers are
-    sequential without gaps or duplicates even when several workers run at once.
+    sequential without gaps or duplicates even when several workers run at once. PDFs
+    written by a transaction that does not commit are removed again.
     """
+    with files_follow_transaction() as track, transaction.atomic():
+        return _issue(application_ids, today, track)
+
+
+def _issue(application_ids: Sequence[int], today: date | None, track) -> list[Letter]:
     issued_on = today or timezone.localdate()
     LetterSequence.objects.get_or_create(prefix=LETTER_PREFIX, year=issued_on.year)
     counter = LetterSequence.objects.select_for_update().get(
@@ -121,6 +127,7 @@ def letters_issue(*, application_ids: Sequence[int], today: date | None = None) 
             clause_title=content.clause_title,
         )
         letter.pdf.save(f"{code}.pdf", ContentFile(pdf), save=False)
+        track(letter.pdf)
         letter.save()
         if previous is not None:
             previous.superseded_by = letter

@@ -225,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.finish_due_notices",
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
     },
+    "files-sweep": {
+        "task": "outbox.tasks.files_sweep",
+        "schedule": env.int("FILES_SWEEP_SECONDS", default=6 * 3600),
+    },
     "outbox-sweep": {
         "task": "outbox.tasks.outbox_sweep",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=60),
