@@ -35,14 +35,20 @@ def outbox_healer(func: Callable[[], int]) -> Callable[[], int]:
     return func
 
 
+_discovered = False
+
+
 def discover() -> None:
-    """Web processes and commands: the apps' tasks modules register handlers and healers."""
-    if not HANDLERS:
+    """Import every app's tasks module once: they register the handlers and healers."""
+    global _discovered
+    if not _discovered:
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("tasks")
+        _discovered = True
 
 
 def handler_for(kind: str) -> Handler:
-    discover()
+    if kind not in HANDLERS:
+        discover()
     return HANDLERS[kind]
