@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from outbox.registry import outbox_handler
-from outbox.tasks import AT_LEAST_ONCE
 
 from .models import Notification
 from .notifications import EMAIL_KIND
@@ -43,30 +41,3 @@ def notification_emails_deliver(payload: dict) -> dict[str, int]:
         result = _deliver(notification_id)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
-
-
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    **AT_LEAST_ONCE,
-    soft_time_limit=50,
-    time_limit=60,
-)
-def notification_email(self, notification_id: int) -> str:
-    return _deliver(notification_id)
-
-
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    **AT_LEAST_ONCE,
-    soft_time_limit=540,
-    time_limit=600,
-)
-def notification_email_many(self, notification_ids: list[int]) -> dict[str, int]:
-    """Email many notifications; a retry skips those already sent."""
-    return notification_emails_deliver({"notification_ids": notification_ids})
