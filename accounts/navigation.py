@@ -54,6 +54,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("免申即享名单"), "integrations:recognition_lists", frozenset({Role.POLICY_ADMIN})),
     NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})),
     NavItem(_("对接账号"), "integrations:service_accounts", frozenset({Role.SECURITY_ADMIN})),
+    NavItem(
+        _("运行监控"), "outbox:operations", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})
+    ),
 )
 
 

@@ -1,13 +1,20 @@
-"""Notify users: stored at once, emailed by a Celery task queued only if the transaction commits."""
+"""Notify users: stored at once (in-portal), emailed through the outbox.
+
+The notification rows and the outbox row of their email are written in the caller's
+transaction, so a rolled-back decision notifies nobody and a committed one is emailed
+even if the broker is away at that moment (the sweeper delivers it later).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from outbox.services import outbox_enqueue
 
 from .models import Notification, User
+
+EMAIL_KIND = "notification_email"
 
 
 @dataclass(frozen=True)
@@ -23,9 +30,7 @@ def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") ->
 
 
 def notify_many(messages: Iterable[Message]) -> list[Notification]:
-    """Store many notifications in one insert and email them from one task (payment results)."""
-    from .tasks import notification_email_many
-
+    """Store many notifications in one insert and email them from one outbox row."""
     rows = [
         Notification(user=user, subject=m.subject, body=m.body, link=m.link)
         for m in messages
@@ -34,5 +39,5 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
     created = Notification.objects.bulk_create(rows, batch_size=2000)
     ids = [n.pk for n in created]
     if ids:
-        transaction.on_commit(lambda: notification_email_many.delay(ids))
+        outbox_enqueue(kind=EMAIL_KIND, payload={"notification_ids": ids})
     return created

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from outbox.registry import outbox_handler
+
 from .models import Notification
+from .notifications import EMAIL_KIND
 
 
 def _deliver(notification_id: int) -> str:
@@ -31,16 +33,11 @@ def _deliver(notification_id: int) -> str:
     return "sent"
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def notification_email(self, notification_id: int) -> str:
-    return _deliver(notification_id)
-
-
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def notification_email_many(self, notification_ids: list[int]) -> dict[str, int]:
-    """Email many notifications; a retry skips those already sent."""
+@outbox_handler(EMAIL_KIND)
+def notification_emails_deliver(payload: dict) -> dict[str, int]:
+    """The outbox consumer: email each notification once (those already sent are skipped)."""
     outcome: dict[str, int] = {}
-    for notification_id in notification_ids:
+    for notification_id in payload["notification_ids"]:
         result = _deliver(notification_id)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome

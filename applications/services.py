@@ -23,6 +23,7 @@ from measures.models import Clause
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.files import files_follow_transaction
 from xianyang_portal.storage import storage_errors, storage_unavailable
 
 from . import duplicates
@@ -299,36 +300,39 @@ def _attach(
     )
 
 
-@transaction.atomic
 def application_attach_upload(
     *, actor: User, application_id: int, material_code: str, upload: UploadedFile
 ) -> ApplicationMaterial:
-    application = _lock_own(actor, application_id)
-    _require_editable(application)
+    """Store one evidence file; if the transaction does not commit, the file is removed."""
     checked, data = check_upload(upload)
-    _check_limits(application, checked.size)
-    status = _scan_upload(data)
-    evidence = EvidenceFile(
-        organisation=application.organisation,
-        original_name=checked.original_name,
-        content_type=checked.content_type,
-        extension=checked.extension,
-        size=checked.size,
-        sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=actor,
-        scan_status=status,
-    )
-    try:
-        evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
-    except storage_errors() as exc:
-        # Nothing is recorded: the row is never saved and the transaction rolls back.
-        raise storage_unavailable() from exc
-    evidence.save()
-    if status == ScanStatus.PENDING:
-        from .tasks import evidence_scan
+    with files_follow_transaction() as track, transaction.atomic():
+        application = _lock_own(actor, application_id)
+        _require_editable(application)
+        _check_limits(application, checked.size)
+        status = _scan_upload(data)
+        evidence = EvidenceFile(
+            organisation=application.organisation,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            extension=checked.extension,
+            size=checked.size,
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=actor,
+            scan_status=status,
+        )
+        evidence.save()  # the row first, then the file it names
+        try:
+            evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+        except storage_errors() as exc:
+            # Nothing is recorded: the transaction rolls back and takes the row with it.
+            raise storage_unavailable() from exc
+        track(evidence.file)
+        evidence.save(update_fields=["file"])
+        if status == ScanStatus.PENDING:
+            from .tasks import evidence_scan
 
-        transaction.on_commit(lambda: evidence_scan.delay(evidence.pk))
-    return _attach(application, material_code, evidence)
+            transaction.on_commit(lambda: evidence_scan.delay(evidence.pk))
+        return _attach(application, material_code, evidence)
 
 
 def _scan_upload(data: bytes) -> str:

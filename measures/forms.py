@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from xianyang_portal.forms import PortalForm
 
 from .rules.engine import clean_facts
+from .rules.procurement import BUDGET_MAX, BUDGET_MIN
 from .rules.types import ClauseRule, FactsError, FactSpec
 
 FACT_PREFIX = "fact_"
@@ -83,6 +84,15 @@ class ProcurementForm(PortalForm):
         label=_("采购类型"),
         choices=[("goods", _("货物")), ("services", _("服务")), ("works", _("工程"))],
     )
+    # The rule's own bounds: more than 0, at most 1000亿元.
     budget = forms.DecimalField(
-        label=_("采购预算（元）"), min_value=0, max_digits=14, decimal_places=2
+        label=_("采购预算（元）"),
+        min_value=BUDGET_MIN,
+        max_value=BUDGET_MAX,
+        max_digits=14,
+        decimal_places=2,
+        error_messages={
+            "min_value": _("采购预算必须大于0。"),
+            "max_value": _("采购预算不能超过1000亿元，请核对单位（元）。"),
+        },
     )

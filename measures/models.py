@@ -228,3 +228,46 @@ class RoundBudget(models.Model):
     @property
     def remaining(self) -> Decimal:
         return self.amount - self.committed
+
+
+class HolidaySchedule(models.Model):
+    """One year's official schedule (国务院办公厅 holiday notice), entered when the library lags.
+
+    A year entered here wins over chinese-calendar's data for that year: it is only entered
+    because the library does not know the year yet, or a newer notice changed it.
+    """
+
+    year = models.PositiveIntegerField(_("年度"), unique=True)
+    notice = models.CharField(_("依据通知"), max_length=200, blank=True)
+    published_on = models.DateField(_("通知发布日期"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+
+    def __str__(self) -> str:
+        return f"{self.year}"
+
+
+class OfficialDay(models.Model):
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("法定节假日（休息）")
+        WORKDAY = "workday", _("调休上班")
+
+    schedule = models.ForeignKey(HolidaySchedule, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("节假日/调休日")
+        verbose_name_plural = _("节假日/调休日")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_kind_display()}"

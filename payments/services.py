@@ -567,7 +567,15 @@ def _account_key(value: str) -> str:
 def _check_rows(
     batch: PaymentBatch, rows: list[bankfile.BankRow]
 ) -> tuple[list[RowProblem], list[PaymentLine], list[tuple[PaymentLine, str]]]:
-    lines = {line.reference.upper(): line for line in batch.lines.select_for_update()}
+    """Every row against the batch's lines, read once (the references of other batches too)."""
+    lines = {line.reference.upper(): line for line in batch.lines.all()}
+    unknown = {r.reference.strip().upper() for r in rows} - set(lines) - {""}
+    elsewhere = {
+        reference.upper()
+        for reference in PaymentLine.objects.filter(reference__in=unknown).values_list(
+            "reference", flat=True
+        )
+    }
     problems: list[RowProblem] = []
     paid: list[PaymentLine] = []
     failed: list[tuple[PaymentLine, str]] = []
@@ -581,8 +589,9 @@ def _check_rows(
         elif reference in seen:
             issues.append(_("明细编号重复（与第 %(row)d 行相同）") % {"row": seen[reference]})
         elif line is None:
-            other = PaymentLine.objects.filter(reference__iexact=reference).exists()
-            issues.append(_("该明细不属于本批次") if other else _("找不到该明细编号"))
+            issues.append(
+                _("该明细不属于本批次") if reference in elsewhere else _("找不到该明细编号")
+            )
         elif line.state == LineState.REMOVED:
             issues.append(_("该明细已移出本批次"))
         elif line.state != LineState.PENDING:
@@ -620,25 +629,40 @@ def _check_rows(
     return problems, paid, failed
 
 
+def _require_results_state(batch: PaymentBatch) -> None:
+    if batch.state != BatchState.LOCKED:
+        raise DomainError(_("批次锁定后才能导入银行结果。"), code=f"batch_{batch.state}")
+
+
 def payment_results_import(
     *, actor: User, batch_id: int, file_name: str, data: bytes
 ) -> ImportOutcome:
     """Apply the bank's result file: every row is checked first; one bad row applies nothing."""
     _require_finance(actor)
     rows = bankfile.read_bank_file(name=file_name, data=data)
+    # Check every row without holding the batch lock; it is taken only to apply.
+    batch = PaymentBatch.objects.get(pk=batch_id)
+    _require_results_state(batch)
+    problems, paid, failed = _check_rows(batch, rows)
+    if problems:
+        raise DomainError(
+            _(
+                "银行结果文件中有 %(bad)d 行有误（共 %(total)d 行），未导入任何结果。请修改后重新导入。"
+            )
+            % {"bad": len(problems), "total": len(rows)},
+            code="import_rejected",
+            detail={"rows": [asdict(problem) for problem in problems]},
+        )
     with transaction.atomic():
         batch = _lock_batch(batch_id)
-        if batch.state != BatchState.LOCKED:
-            raise DomainError(_("批次锁定后才能导入银行结果。"), code=f"batch_{batch.state}")
-        problems, paid, failed = _check_rows(batch, rows)
-        if problems:
-            raise DomainError(
-                _(
-                    "银行结果文件中有 %(bad)d 行有误（共 %(total)d 行），未导入任何结果。请修改后重新导入。"
-                )
-                % {"bad": len(problems), "total": len(rows)},
-                code="import_rejected",
-                detail={"rows": [asdict(problem) for problem in problems]},
+        _require_results_state(batch)
+        line_ids = [line.pk for line in paid] + [line.pk for line, _reason in failed]
+        still_pending = PaymentLine.objects.filter(
+            pk__in=line_ids, batch=batch, state=LineState.PENDING
+        ).count()
+        if still_pending != len(line_ids):  # someone recorded results meanwhile
+            raise Conflict(
+                _("导入期间本批次的部分明细已被登记，请刷新后重新导入。"), code="batch_changed"
             )
         _record_results(
             actor=actor,

@@ -1,55 +1,71 @@
-"""Celery tasks of payments: they take ids and call the services; running twice is harmless."""
+"""Payments' outbox consumers: they take ids and call the services; running twice is harmless."""
 
 from __future__ import annotations
 
 import logging
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError, transaction
-from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
+from outbox.registry import outbox_handler, outbox_healer
+from outbox.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
+BUILD_KIND = "payment_batch_fill"
+
 
 def queue_batch_build(batch_id: int, job_id: int) -> None:
-    """Queue the build once the batch row is committed (a rolled-back request queues nothing)."""
-
-    def send() -> None:
-        try:
-            payment_batch_fill.delay(batch_id, job_id)
-        except BrokerError:
-            logger.exception("Could not queue the build of payment batch %s", batch_id)
-            from jobs.services import job_finish
-
-            job_finish(
-                job_id,
-                failed=True,
-                message=_("任务队列暂不可用，请稍后在批次页面点击“继续生成”。"),
-            )
-
-    transaction.on_commit(send)
+    """Record the build in the caller's transaction (a rolled-back request queues nothing)."""
+    outbox_enqueue(
+        kind=BUILD_KIND,
+        payload={"batch_id": batch_id, "job_id": job_id},
+        dedup_key=f"{BUILD_KIND}:{batch_id}:{job_id}",
+    )
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError, OperationalError, InterfaceError),
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=540,
-    time_limit=600,
-)
-def payment_batch_fill(self, batch_id: int, job_id: int | None = None) -> int:
+@outbox_handler(BUILD_KIND)
+def payment_batch_fill(payload: dict) -> int:
     """Fill a batch in the building state; returns the number of lines added by this run."""
     from jobs.services import job_finish
     from xianyang_portal.errors import DomainError
 
     from .services import payment_batch_fill as fill
 
+    job_id = payload.get("job_id")
     try:
-        return fill(batch_id=batch_id, job_id=job_id)
+        return fill(batch_id=payload["batch_id"], job_id=job_id)
     except DomainError as exc:
         # A refusal (e.g. the officer lost the finance role): say so on the progress page.
         if job_id:
             job_finish(job_id, failed=True, message=exc.message)
         return 0
+
+
+@outbox_healer
+def batch_builds_heal() -> int:
+    """A build that stalled (its worker died, its row failed) resumes by itself."""
+    from django.db import transaction
+
+    from outbox.models import OutboxMessage
+
+    from .models import BatchState, PaymentBatch
+    from .services import build_stalled
+
+    queued = 0
+    for batch in PaymentBatch.objects.filter(state=BatchState.BUILDING).select_related("job"):
+        if not build_stalled(batch) or batch.job_id is None:
+            continue
+        with transaction.atomic():
+            # The same job continues; a row already waiting for it is not doubled.
+            if OutboxMessage.objects.filter(
+                kind=BUILD_KIND,
+                state=OutboxMessage.State.PENDING,
+                payload__batch_id=batch.pk,
+            ).exists():
+                continue
+            outbox_enqueue(
+                kind=BUILD_KIND,
+                payload={"batch_id": batch.pk, "job_id": batch.job_id},
+                dedup_key=f"{BUILD_KIND}-heal:{batch.pk}:{batch.lines.count()}",
+            )
+            queued += 1
+            logger.info("Resuming the stalled build of payment batch %s", batch.reference)
+    return queued

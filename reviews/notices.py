@@ -158,7 +158,7 @@ def notices_finish_due(*, today: date | None = None) -> list[int]:
                 request=TransitionRequest(Action.FINISH_NOTICE),
                 system=True,
             )
-        except DomainError:
+        except Exception:  # one case that cannot be approved never stops the others
             logger.exception("notice end failed for application %s", application_id)
             continue
         approved.append(application_id)

@@ -34,7 +34,7 @@ from xianyang_portal.views import apply_error_to_form, flash_error, private_file
 from . import notices, selectors, services
 from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
-from .letters.tasks import letters_zip, queue_letters
+from .letters.tasks import queue_letters, queue_letters_zip
 from .models import Letter, Notice, NoticeEntry, Objection
 
 PAGE_SIZE = 25
@@ -347,10 +347,14 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         if not ids:
             messages.error(request, _("请至少勾选一份通知书。"))
             return redirect("reviews:letters")
-        job = job_create(
-            kind="letters_zip", requested_by=request.user, params={"letters": ids}, total=len(ids)
-        )
-        transaction.on_commit(lambda: letters_zip.delay(job.pk, ids))
+        with transaction.atomic():
+            job = job_create(
+                kind="letters_zip",
+                requested_by=request.user,
+                params={"letters": ids},
+                total=len(ids),
+            )
+            queue_letters_zip(job_id=job.pk, letter_ids=ids)
         return redirect("jobs:status", job.pk)
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
     missing = selectors.approved_without_letter(user=request.user)

@@ -115,16 +115,12 @@ def _reset_router(app) -> None:
     app.amqp.router = app.amqp.Router()
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, settings):
-    """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
+def worker_env(settings, **extra: str) -> dict[str, str]:
+    """The environment of a worker subprocess on this test's database and media."""
     from django.db import connection
 
-    from xianyang_portal.celery import app
-
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     db = settings.DATABASES["default"]
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.test",
         "DATABASE_URL": (
@@ -132,9 +128,17 @@ def celery_worker_process(transactional_db, settings):
             f"{connection.settings_dict['NAME']}"
         ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_LETTERS_QUEUE": queue,  # the letters route too goes to this worker's queue
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **extra,
     }
+
+
+def worker_start(env: dict[str, str], queue: str) -> subprocess.Popen:
+    """Start `celery worker` (solo pool) consuming `queue`; wait until it answers a ping."""
+    from xianyang_portal.celery import app
+
+    # Whatever the worker itself publishes (letter chunks, outbox deliveries) comes back to it.
+    env = {**env, "CELERY_SINGLE_QUEUE": queue}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -159,6 +163,36 @@ def celery_worker_process(transactional_db, settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1):
+            return proc
+        if proc.poll() is not None:
+            raise RuntimeError(
+                "celery worker exited:\n" + (proc.stdout.read() if proc.stdout else "")
+            )
+    proc.kill()
+    output = proc.communicate()[0] or ""
+    raise RuntimeError("celery worker did not answer within 60 s:\n" + output[-3000:])
+
+
+def worker_stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        output, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    # Shown by pytest only when the test fails: the worker's own log.
+    print("---- celery worker log ----\n" + (output or "")[-6000:])  # noqa: T201
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """Tasks published by this test go to a queue of its own, through a real broker."""
+    from xianyang_portal.celery import app
+
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     old = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
@@ -166,30 +200,19 @@ def celery_worker_process(transactional_db, settings):
     app.conf.task_routes = {"*": {"queue": queue}}
     _reset_router(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield queue
+    app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
+    _reset_router(app)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings, celery_queue):
+    """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
+    proc = worker_start(worker_env(settings), celery_queue)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            replies = app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1)
-            if replies:
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    "celery worker exited:\n" + (proc.stdout.read() if proc.stdout else "")
-                )
-        else:
-            raise RuntimeError("celery worker did not answer within 60 s")
         yield proc
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
-        _reset_router(app)
-        proc.terminate()
-        try:
-            output, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-        # Shown by pytest only when the test fails: the worker's own log.
-        print("---- celery worker log ----\n" + (output or "")[-6000:])  # noqa: T201
+        worker_stop(proc)
 
 
 # --- a headless Chromium driven by Playwright ---------------------------------------------

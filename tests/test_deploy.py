@@ -146,12 +146,9 @@ def test_task_routes_send_each_task_to_its_queue():
 
     expected = {  # task name → queue, written from the split
         "reviews.letters.tasks.letters_generate": "letters",
-        "reviews.letters.tasks.letters_zip": "letters",
-        "payments.tasks.payment_batch_fill": "batches",
-        "accounts.tasks.notification_email": "emails",
-        "accounts.tasks.notification_email_many": "emails",
         "reviews.tasks.finish_due_notices": "default",
         "jobs.tasks.orphan_files_delete": "default",
+        "outbox.tasks.outbox_sweep": "default",
     }
     app.loader.import_default_modules()
     app.amqp.flush_routes()
@@ -159,6 +156,25 @@ def test_task_routes_send_each_task_to_its_queue():
     for task, queue in expected.items():
         assert task in app.tasks, task
         assert router.route({}, task)["queue"].name == queue, task
+
+
+@pytest.mark.django_db
+def test_outbox_deliveries_run_on_the_queue_of_their_kind():
+    from outbox.models import OutboxMessage
+    from xianyang_portal.celery import app
+
+    expected = {  # kind → queue, from the split (letters, batches, default, emails)
+        "letters_zip": "letters",
+        "payment_batch_fill": "batches",
+        "notification_email": "emails",
+        "letters": "default",  # the fan-out itself is light; its chunks go to letters
+    }
+    app.amqp.flush_routes()
+    router = app.amqp.Router()
+    for kind, queue in expected.items():
+        message = OutboxMessage.objects.create(kind=kind, payload={}, dedup_key=f"t-{kind}")
+        route = router.route({}, "outbox.tasks.outbox_deliver", args=(message.pk,))
+        assert route["queue"].name == queue, kind
 
 
 def test_nginx_config_buffers_limits_and_hides_internal_paths():

@@ -141,6 +141,7 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("reviews/", include("reviews.urls")),
     path("jobs/", include("jobs.urls")),
+    path("operations/", include("outbox.urls")),
     path("payments/", include("payments.urls")),
     path("integrations/", include("integrations.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),
@@ -158,6 +159,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+handler403 = "xianyang_portal.errorpages.permission_denied"
+handler404 = "xianyang_portal.errorpages.page_not_found"
+handler500 = "xianyang_portal.errorpages.server_error"
 
 admin.site.site_header = "咸阳市惠企政策申报平台 · 规则配置"
 admin.site.site_title = "咸阳市惠企政策申报平台"

@@ -110,6 +110,7 @@ class _Seq(list[Any]):
 
 
 _constructor = SafeConstructor()
+MAX_YAML_CHARS = 5_000_000
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -142,7 +143,19 @@ def _scalar(node: ScalarNode, errors: list[str]) -> Any:
     return node.value
 
 
-def _plain(node: Node, errors: list[str]) -> Any:
+def _plain(node: Node, errors: list[str], seen: set[int] | None = None) -> Any:
+    """Python values with line numbers kept; a node met twice is a YAML alias: refused.
+
+    Refusing aliases while walking the composed graph (which shares aliased nodes) means an
+    alias bomb is refused at its first alias, before anything is expanded.
+    """
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        errors.append(
+            f"第{node.start_mark.line + 1}行：不支持 YAML 别名（&锚点 / *引用），请直接写出内容"
+        )
+        return None
+    seen.add(id(node))
     if isinstance(node, ScalarNode):
         return _scalar(node, errors)
     if isinstance(node, SequenceNode):
@@ -150,7 +163,7 @@ def _plain(node: Node, errors: list[str]) -> Any:
         seq.line = node.start_mark.line + 1
         seq.lines = []
         for item in node.value:
-            seq.append(_plain(item, errors))
+            seq.append(_plain(item, errors, seen))
             seq.lines.append(item.start_mark.line + 1)
         return seq
     if isinstance(node, MappingNode):
@@ -158,7 +171,7 @@ def _plain(node: Node, errors: list[str]) -> Any:
         mapping.line = node.start_mark.line + 1
         mapping.lines = {}
         for key_node, value_node in node.value:
-            key = _plain(key_node, errors)
+            key = _plain(key_node, errors, seen)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str | int):
                 errors.append(f"第{line}行：键必须是文本")
@@ -167,10 +180,42 @@ def _plain(node: Node, errors: list[str]) -> Any:
             if key in mapping:
                 errors.append(f"第{line}行：重复的键 '{key}'")
                 continue
-            mapping[key] = _plain(value_node, errors)
+            mapping[key] = _plain(value_node, errors, seen)
             mapping.lines[key] = value_node.start_mark.line + 1
         return mapping
     return None
+
+
+def compose_yaml(text: str) -> tuple[Any, list[str]]:
+    """Parse YAML text into plain values with line numbers; raise CatalogueError on syntax."""
+    if len(text) > MAX_YAML_CHARS:
+        raise CatalogueError([f"文件过大（超过 {MAX_YAML_CHARS // 1_000_000} MB 字符）"])
+    try:
+        root = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"第{mark.line + 1}行：" if mark is not None else ""
+        raise CatalogueError([f"{where}YAML语法错误：{exc.problem or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError([f"YAML语法错误：{exc}"]) from None
+    errors: list[str] = []
+    return (None if root is None else _plain(root, errors)), errors
+
+
+def parse_rule_text(text: str) -> dict[str, Any]:
+    """The admin's rule editor: the same checks as the catalogue file, with line numbers.
+
+    Returns the rule as plain JSON-able data (as `yaml.safe_load` gives it) for storage.
+    """
+    data, errors = compose_yaml(text)
+    if errors:
+        raise CatalogueError(errors)
+    if not isinstance(data, _Map):
+        raise CatalogueError(["第1行：规则必须是一个映射（键: 值）"])
+    build_clause(data, _Errors(errors))
+    if errors:
+        raise CatalogueError(errors)
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader; aliases refused above)
 
 
 def _line_of(where: object, key: object) -> int | None:
@@ -378,18 +423,9 @@ def _parse_measure(
 
 def parse_catalogue(text: str) -> Catalogue:
     """Parse and validate catalogue YAML; raise CatalogueError listing every problem."""
-    errors: list[str] = []
-    try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"第{mark.line + 1}行：" if mark is not None else ""
-        raise CatalogueError([f"{where}YAML语法错误：{exc.problem or exc}"]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError([f"YAML语法错误：{exc}"]) from None
-    if root is None:
+    data, errors = compose_yaml(text)
+    if data is None and not errors:
         raise CatalogueError(["目录文件为空"])
-    data = _plain(root, errors)
     report = _Errors(errors)
     if not isinstance(data, _Map):
         raise CatalogueError([*errors, "第1行：目录文件顶层必须是映射"])
@@ -451,6 +487,8 @@ __all__ = [
     "MeasureDef",
     "PolicyDef",
     "SectionDef",
+    "compose_yaml",
     "load_catalogue_file",
     "parse_catalogue",
+    "parse_rule_text",
 ]

@@ -28,6 +28,7 @@ SME_RESERVE_RATIO = Decimal("0.40")
 SMALL_MICRO_SHARE = Decimal("0.70")
 PREPAYMENT_RATIO = Decimal("0.40")
 BUDGET_MAX = Decimal("100000000000")
+BUDGET_MIN = Decimal("0.01")  # a budget must be more than 0 (forms use the same bounds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,12 @@ PROFILE_ATTRIBUTES: dict[str, str] = {
 }
 
 
+# The largest amount a money column holds (DecimalField(max_digits=14, decimal_places=2)).
+AMOUNT_MAX = Decimal("999999999999.99")
+# Beyond this no number in a rule or a fact means anything (and 1e30 would break quantize).
+NUMBER_LIMIT = Decimal("1e15")
+
+
 def quantize_money(value: Decimal) -> Decimal:
     """Money is yuan with two places, rounded half up."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -530,7 +536,7 @@ def to_decimal(value: object) -> Decimal | None:
             return None
     else:
         return None
-    if not result.is_finite():
+    if not result.is_finite() or abs(result) >= NUMBER_LIMIT:
         return None
     return result
 
@@ -582,6 +588,9 @@ class _Ctx:
             return ZERO
         if value < 0:
             self.error(f"的金额不能为负数：{data[key]}", data, key)
+            return ZERO
+        if value > AMOUNT_MAX:
+            self.error(f"的金额过大（最多 {AMOUNT_MAX} 元）：{data[key]}", data, key)
             return ZERO
         if value.as_tuple().exponent < -2:  # type: ignore[operator]
             self.error(f"的金额最多保留两位小数：{data[key]}", data, key)

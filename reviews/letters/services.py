@@ -16,6 +16,7 @@ from applications.lifecycle.statuses import AWARDED_STATUSES
 from applications.models import Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
+from xianyang_portal.files import files_follow_transaction
 
 from ..models import Letter, LetterReservation, LetterSequence
 from .render import LetterContent, render_letter_pdfs
@@ -71,6 +72,7 @@ def letters_issue(*, application_ids: Sequence[int], today: date | None = None) 
     3. letters are stored and their reservations consumed (a short transaction).
     A failed render keeps its reservations; the retry renders the same numbers. When another
     run stored one of ours first and the amount has changed since, one more round catches up.
+    PDFs written by a store that does not commit are removed again.
     """
     issued_on = today or timezone.localdate()
     letters: list[Letter] = []
@@ -141,13 +143,17 @@ def _letters_reserve(
     return [(application, existing[application.pk]) for application in todo]
 
 
-@transaction.atomic
 def _letters_store(
     reserved: list[tuple[Application, LetterReservation]],
     contents: list[LetterContent],
     pdfs: list[bytes],
 ) -> tuple[list[Letter], int]:
     """Store the rendered letters whose reservations are still open; count the others."""
+    with files_follow_transaction() as track, transaction.atomic():
+        return _letters_store_rows(reserved, contents, pdfs, track)
+
+
+def _letters_store_rows(reserved, contents, pdfs, track) -> tuple[list[Letter], int]:
     open_ids = set(
         LetterReservation.objects.select_for_update()
         .filter(pk__in=[r.pk for _a, r in reserved])
@@ -182,6 +188,7 @@ def _letters_store(
             clause_title=content.clause_title,
         )
         letter.pdf.save(f"{reservation.verification_code}.pdf", ContentFile(pdf), save=False)
+        track(letter.pdf)
         letter.save()
         if previous is not None:
             previous.superseded_by = letter

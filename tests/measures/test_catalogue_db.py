@@ -125,7 +125,7 @@ def test_admin_clause_edit_through_yaml(policy, demo, client):
     assert client.get(url).status_code == 200
     broken = client.post(url, {"rule_yaml": "reward: [unclosed", "change_note": "x"})
     assert broken.status_code == 200
-    assert "YAML 格式错误" in broken.content.decode()
+    assert "YAML语法错误" in broken.content.decode()  # the catalogue file's own checks
     data = _edited(clause, "260000")
     ok = client.post(
         url, {"rule_yaml": yaml.safe_dump(data, allow_unicode=True), "change_note": "上调"}

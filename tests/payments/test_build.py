@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Department, Organisation, Place
 from applications.models import Application, Status
@@ -82,7 +83,7 @@ def test_build_in_chunks_and_running_again_changes_nothing(payable, build, monke
     batch = build()
     assert sorted(batch.lines.values_list("number", flat=True)) == [1, 2, 3, 4, 5]
     assert batch.lines.count() == 5
-    payment_batch_fill(batch.pk, batch.job_id)  # a duplicate delivery of the task
+    payment_batch_fill({"batch_id": batch.pk, "job_id": batch.job_id})  # a duplicate delivery
     assert batch.lines.count() == 5
     assert {line.application_id for line in batch.lines.all()} == {a.pk for a in apps}
 
@@ -161,35 +162,54 @@ def test_build_page_redirects_to_progress(
     assert PaymentLine.objects.filter(state=LineState.PENDING).count() == 1
 
 
-def test_queue_down_then_resume(
+def test_queue_down_then_the_sweeper_builds(
     payable, demo, client, monkeypatch, django_capture_on_commit_callbacks
 ):
     from kombu.exceptions import OperationalError
 
-    from payments import tasks
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_sweep
+    from outbox.tasks import outbox_deliver
 
     payable()
     client.force_login(demo["finance"])
 
-    def broker_down(*args):
+    def broker_down(*args, **kwargs):
         raise OperationalError("connection refused")
 
     with monkeypatch.context() as patch:
-        patch.setattr(tasks.payment_batch_fill, "delay", broker_down)
+        patch.setattr(outbox_deliver, "apply_async", broker_down)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post("/payments/new/", {})
-    assert response.status_code == 302  # no 500: the job page says what happened
+    assert response.status_code == 302  # no 500: the build waits in the outbox
     job = Job.objects.get()
-    assert job.state == Job.State.FAILED and "任务队列暂不可用" in job.message
+    assert job.state == Job.State.QUEUED
+    waiting = OutboxMessage.objects.get(kind="payment_batch_fill")
+    assert waiting.state == OutboxMessage.State.PENDING
     batch = job.params["done_url"].rstrip("/").rsplit("/", 1)[-1]
-    page = client.get(job.params["done_url"]).content.decode()
-    assert "生成中" in page and "继续生成" in page
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/payments/batches/{batch}/resume/")
-    assert response.status_code == 302
+    assert not PaymentLine.objects.filter(batch__reference=batch).exists()
+    outbox_sweep()  # the broker is back: beat's sweeper publishes what waited
     assert PaymentLine.objects.filter(batch__reference=batch).count() == 1
+    waiting.refresh_from_db()
+    assert waiting.state == OutboxMessage.State.DONE and waiting.attempts == 1
     again = client.post(f"/payments/batches/{batch}/resume/", follow=True)
     assert "批次已生成完毕" in again.content.decode()
+
+
+def test_a_stalled_build_resumes_by_itself(payable, build, monkeypatch):
+    from outbox.services import outbox_sweep
+    from payments.models import PaymentBatch
+
+    payable()
+    monkeypatch.setattr("payments.tasks.queue_batch_build", lambda *args: None)
+    batch = build()  # its worker "died": no lines, the job still queued
+    assert batch.lines.count() == 0
+    Job.objects.filter(pk=batch.job_id).update(created_at=timezone.now() - timedelta(minutes=16))
+    monkeypatch.undo()
+    outbox_sweep()
+    outbox_sweep()  # a second sweep does not build twice
+    batch = PaymentBatch.objects.get(pk=batch.pk)
+    assert batch.lines.count() == 1 and batch.state != "building"
 
 
 def test_build_form_shows_errors_next_to_fields(demo, client, db):

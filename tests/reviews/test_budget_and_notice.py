@@ -111,14 +111,14 @@ def test_refused_approval_says_what_is_left(case_factory, demo):
     assert case.status == Status.APPROVAL and case.approved_amount is None
 
 
-def test_notice_period_across_national_day_with_adjusted_workday():
+def test_notice_period_across_national_day_with_adjusted_workday(db):
     # 2026: 1–7 Oct off, Saturday 10 Oct is an adjusted workday (调休).
     assert working_period(date(2026, 9, 29), 5) == (date(2026, 9, 29), date(2026, 10, 10))
     # Starting on a holiday moves the start to the next working day.
     assert working_period(date(2026, 10, 3), 1) == (date(2026, 10, 8), date(2026, 10, 8))
 
 
-def test_calendar_outside_library_years_is_a_clear_error():
+def test_calendar_outside_library_years_is_a_clear_error(db):
     with pytest.raises(DomainError) as info:
         working_period(date(2099, 1, 1), 5)
     assert info.value.code == "calendar_unavailable"

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "django_prometheus",
+    "outbox",
     "accounts",
     "audit",
     "measures",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "xianyang_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A lost database answers 503 (page or API error), never a bare 500.
+    "xianyang_portal.errorpages.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -243,13 +246,35 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://portal")}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+# Every side effect is an outbox row (outbox/): tasks are fire-and-forget, so there is no
+# result store, and nothing waits on the broker for a result.
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# At least once: a task is acknowledged after it ran, and redelivered if its worker died.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
+# Publishing from a web request never waits long: 1 s to connect, no publish retry. When the
+# broker is away the outbox row waits for the sweeper.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest task (hard limit 600 s), or a slow task would run twice.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
+# The outbox: a consumer holds a row this long (longer than a task's hard limit); after a
+# publish the sweeper waits this long before publishing the row again.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=900)
+OUTBOX_PUBLISH_GRACE_SECONDS = env.int("OUTBOX_PUBLISH_GRACE_SECONDS", default=120)
+# Letters per rendering transaction (one WeasyPrint document).
+LETTER_CHUNK = env.int("LETTER_CHUNK", default=50)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # One queue per kind of work, each with its own workers (docker-compose.yml, deploy/k8s/):
 # a deadline burst of letters never delays batch builds or emails.
@@ -257,12 +282,29 @@ CELERY_LETTERS_QUEUE = env("CELERY_LETTERS_QUEUE", default="letters")  # benches
 CELERY_QUEUE_NAMES = ["default", CELERY_LETTERS_QUEUE, "batches", "emails"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
-CELERY_TASK_ROUTES = {
-    "reviews.letters.tasks.*": {"queue": CELERY_LETTERS_QUEUE},
-    "payments.tasks.*": {"queue": "batches"},
-    "accounts.tasks.notification_email*": {"queue": "emails"},
-    # everything else (beat's notice check, orphan sweep, outbox relay): default
+# Outbox deliveries run on the queue of their kind of work (outbox/routing.py).
+OUTBOX_KIND_QUEUES = {
+    "letters_zip": CELERY_LETTERS_QUEUE,
+    "payment_batch_fill": "batches",
+    "notification_email": "emails",
 }
+CELERY_TASK_ROUTES = [
+    "outbox.routing.route_outbox_delivery",
+    {
+        "reviews.letters.tasks.*": {"queue": CELERY_LETTERS_QUEUE},
+        "payments.tasks.*": {"queue": "batches"},
+        "accounts.tasks.notification_email*": {"queue": "emails"},
+        # everything else (beat's notice check, orphan sweep, the outbox's own sweep): default
+    },
+]
+# Tests' real workers: one queue for everything, whatever each task is routed to here.
+CELERY_SINGLE_QUEUE = env("CELERY_SINGLE_QUEUE", default="")
+if CELERY_SINGLE_QUEUE:
+    CELERY_QUEUE_NAMES = [CELERY_SINGLE_QUEUE]
+    CELERY_TASK_DEFAULT_QUEUE = CELERY_SINGLE_QUEUE
+    CELERY_TASK_QUEUES = [Queue(CELERY_SINGLE_QUEUE)]
+    CELERY_TASK_ROUTES = [{"*": {"queue": CELERY_SINGLE_QUEUE}}]
+    OUTBOX_KIND_QUEUES = {}
 # A batch of letters is split into chunks of LETTER_CHUNK, one task each, so the letters
 # worker's processes (one per core) share it.
 LETTER_CHUNK = env.int("LETTER_CHUNK", default=100)
@@ -288,6 +330,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "xianyang_portal.api.exception_handler",
+    # JSON nesting depth is limited before parsing (xianyang_portal.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "xianyang_portal.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env("RATE_LIMIT_TOKEN", default="10/minute"),
         "calculator": env("RATE_LIMIT_CALCULATOR_API", default="60/minute"),
@@ -364,5 +412,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
     },
     "delete-orphan-files": {"task": "jobs.tasks.orphan_files_delete", "schedule": 24 * 3600},
+    "files-sweep": {
+        "task": "outbox.tasks.files_sweep",
+        "schedule": env.int("FILES_SWEEP_SECONDS", default=6 * 3600),
+    },
+    "outbox-sweep": {
+        "task": "outbox.tasks.outbox_sweep",
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=60),
+    },
 }
 AXES_VERBOSE = False

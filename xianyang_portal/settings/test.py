@@ -21,9 +21,10 @@ READ_REPLICA_ALIAS = None
 # refuses TRUNCATE unless this session setting is on (never set outside tests).
 DATABASES["default"]["OPTIONS"] = {"options": "-c audit.allow_truncate=on"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker started by a test may write its emails to files the test counts.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=None)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 # Unit tests run tasks in-process; the worker tests start a real worker and flip this off.
 CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=True

@@ -1,0 +1,173 @@
+"""Write side effects as rows in the decision's transaction; deliver them at least once.
+
+- `outbox_enqueue` inside the caller's transaction: a rolled-back decision leaves no row.
+- On commit the fast path publishes the row to Celery with short timeouts and no retry; a
+  broker outage only logs: the row waits for the sweeper (beat) or `manage.py outbox_deliver`.
+- `outbox_run` claims the row with a lease, runs the idempotent consumer, records the
+  attempt and the last error, and backs off; a killed worker's lease expires and the row
+  is published again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import OutboxMessage
+from .registry import HEALERS, discover, handler_for
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "OUTBOX_LEASE_SECONDS", 900))
+
+
+def _publish_grace() -> timedelta:
+    # After a publish the sweeper leaves the row alone this long (the worker has it queued).
+    return timedelta(seconds=getattr(settings, "OUTBOX_PUBLISH_GRACE_SECONDS", 120))
+
+
+def outbox_enqueue(
+    *, kind: str, payload: dict[str, Any], dedup_key: str | None = None
+) -> OutboxMessage | None:
+    """Record one effect in the current transaction; publish it once that commits.
+
+    With a `dedup_key` already recorded, nothing new is written and None is returned.
+    """
+    fields = {"kind": kind, "payload": payload, "available_at": timezone.now()}
+    if dedup_key is None:
+        message = OutboxMessage.objects.create(**fields)
+    else:
+        try:
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(dedup_key=dedup_key[:200], **fields)
+        except IntegrityError:
+            return None
+    transaction.on_commit(lambda: outbox_publish(message_ids=[message.pk]))
+    return message
+
+
+def outbox_publish(*, message_ids: Iterable[int]) -> int:
+    """Hand rows to the broker; stops at the first broker error (the rows keep waiting)."""
+    from .tasks import outbox_deliver
+
+    published: list[int] = []
+    for message_id in message_ids:
+        try:
+            outbox_deliver.apply_async((message_id,), retry=False)
+        except Exception as exc:  # broker down or slow: the sweeper publishes it later
+            logger.warning("Outbox: broker unavailable, %s stays pending (%s)", message_id, exc)
+            break
+        published.append(message_id)
+    if published and not settings.CELERY_TASK_ALWAYS_EAGER:
+        OutboxMessage.objects.filter(pk__in=published, state=OutboxMessage.State.PENDING).update(
+            available_at=timezone.now() + _publish_grace()
+        )
+    return len(published)
+
+
+def _claim(message_id: int) -> OutboxMessage | None:
+    now = timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(leased_until=now + _lease(), attempts=F("attempts") + 1)
+    )
+    return OutboxMessage.objects.get(pk=message_id) if claimed else None
+
+
+def outbox_run(*, message_id: int) -> str:
+    """Deliver one row now (worker or command); a row already done or held is skipped."""
+    message = _claim(message_id)
+    if message is None:
+        return "skipped"
+    try:
+        handler_for(message.kind).run(message.payload)
+    except Exception as exc:
+        failed = message.attempts >= MAX_ATTEMPTS
+        backoff = timedelta(seconds=min(30 * 2 ** (message.attempts - 1), 3600))
+        OutboxMessage.objects.filter(pk=message_id).update(
+            state=OutboxMessage.State.FAILED if failed else OutboxMessage.State.PENDING,
+            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            leased_until=None,
+            available_at=timezone.now() + backoff,
+        )
+        logger.exception(
+            "Outbox: %s #%s failed (attempt %s)", message.kind, message_id, message.attempts
+        )
+        return "failed"
+    OutboxMessage.objects.filter(pk=message_id).update(
+        state=OutboxMessage.State.DONE, delivered_at=timezone.now(), leased_until=None
+    )
+    return "done"
+
+
+def _due(limit: int) -> list[int]:
+    now = timezone.now()
+    return list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, available_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .order_by("available_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def outbox_heal() -> int:
+    """Let every app enqueue what should exist but does not (missing letters, stalled builds)."""
+    discover()
+    healed = 0
+    for healer in list(HEALERS):
+        try:
+            healed += healer()
+        except Exception:
+            logger.exception("Outbox: healer %s failed", getattr(healer, "__name__", healer))
+    return healed
+
+
+def outbox_sweep(*, limit: int = 500) -> int:
+    """Beat: heal, then publish the pending rows that are due; returns how many were published."""
+    outbox_heal()
+    return outbox_publish(message_ids=_due(limit))
+
+
+def outbox_deliver_pending(*, limit: int = 10_000, ignore_backoff: bool = False) -> dict[str, int]:
+    """Deliver in this process, without the broker (`manage.py outbox_deliver`)."""
+    outbox_heal()
+    if ignore_backoff:
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).update(
+            available_at=timezone.now()
+        )
+    outcome: dict[str, int] = {}
+    for message_id in _due(limit):
+        result = outbox_run(message_id=message_id)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome
+
+
+def outbox_retry(*, actor, message_id: int) -> OutboxMessage:
+    """Operations page: give a failed (or waiting) row a fresh set of attempts now."""
+    from audit.services import audit_record
+
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+        if message.state != OutboxMessage.State.DONE:
+            message.state = OutboxMessage.State.PENDING
+            message.attempts = 0
+            message.available_at = timezone.now()
+            message.leased_until = None
+            message.save(update_fields=["state", "attempts", "available_at", "leased_until"])
+            audit_record(
+                actor=actor, obj=message, action="outbox.retry", after={"kind": message.kind}
+            )
+            transaction.on_commit(lambda: outbox_publish(message_ids=[message.pk]))
+    return message

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors
+from .services import outbox_retry
+
+
+def _require_operator(request: HttpRequest) -> None:
+    if not selectors.can_operate(request.user):
+        raise PermissionDenied
+
+
+def operations(request: HttpRequest) -> HttpResponse:
+    """Backlog and failures of the side effects, with a retry button."""
+    _require_operator(request)
+    from measures.calendar import calendar_warning
+
+    return render(
+        request,
+        "outbox/operations.html",
+        {
+            "backlog": selectors.outbox_backlog(user=request.user),
+            "problems": selectors.outbox_problems(user=request.user),
+            "calendar_warning": calendar_warning(),
+        },
+    )
+
+
+@require_POST
+def retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    _require_operator(request)
+    if not selectors.outbox_messages_visible_to(user=request.user).filter(pk=message_id).exists():
+        raise Http404
+    outbox_retry(actor=request.user, message_id=message_id)
+    messages.success(request, _("已重新排队投递。"))
+    return redirect("outbox:operations")

@@ -1,0 +1,107 @@
+"""Error pages users can act on (403, 404, 500, 503) and the database-unavailable answer.
+
+A page that fails because the database is away must not need the database to explain it:
+the 500 and 503 pages render without the request's context processors (no navigation,
+no session), in the site layout and the language the request chose.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _texts(status: int) -> tuple[str, str]:
+    return {
+        403: (_("您无权访问此页面"), _("如需访问，请联系本单位管理员或主管部门开通相应权限。")),
+        404: (_("页面不存在"), _("您访问的页面不存在或已被移除，请检查地址，或从首页重新进入。")),
+        500: (_("系统出现错误"), _("系统处理您的请求时出错，已记录该问题。请稍后再试。")),
+        503: (
+            _("系统暂时不可用"),
+            _("系统正在维护或数据库暂时无法连接，您提交的内容未丢失。请稍候约半分钟后点击“重试”。"),
+        ),
+    }[status]
+
+
+def _page(request: HttpRequest, status: int, *, standalone: bool) -> HttpResponse:
+    title, advice = _texts(status)
+    context = {"status": status, "title": title, "advice": advice, "retry": status >= 500}
+    if standalone:  # no context processors: they would query the database
+        body = render_to_string("errors/error.html", {**context, "request": request})
+        response = HttpResponse(body, status=status)
+    else:
+        response = render(request, "errors/error.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        response = JsonResponse(
+            {
+                "code": "unavailable",
+                "message": _texts(503)[1],
+                "detail": {"retry_after_seconds": RETRY_AFTER_SECONDS},
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return _page(request, 503, standalone=True)
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database (OperationalError, InterfaceError) answers 503, never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, UNAVAILABLE):
+            logger.error("Database unavailable on %s: %s", request.path, exception)
+            return unavailable_response(request)
+        return None
+
+
+def _api_error(status: int, code: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": _texts(status)[0], "detail": {}}, status=status)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(403, "forbidden")
+    return _page(request, 403, standalone=False)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(404, "not_found")
+    return _page(request, 404, standalone=False)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Also reached when a middleware (sessions, auth) lost the database before any view ran.
+    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+        return unavailable_response(request)
+    if _is_api(request):
+        return _api_error(500, "server_error")
+    return _page(request, 500, standalone=True)
