@@ -300,7 +300,7 @@ def world(demo, case_factory, application_factory, settings, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         batch = payment_batch_build(actor=demo["finance"], filters=BuildFilters())
     batch.refresh_from_db()
-    payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+    payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)  # 复核: a second officer
     job = Job.objects.create(kind="letters_zip", requested_by=demo["finance"])
     return {
         "A": a_sub,
