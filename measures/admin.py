@@ -138,3 +138,6 @@ class RoundAdmin(PolicyAdminOnly, admin.ModelAdmin):
     list_display = ("name", "policy", "opens_at", "closes_at")
     filter_horizontal = ("clauses",)
     inlines = [RoundBudgetInline]
+
+    def save_model(self, request, obj, form, change):
+        services.round_save(actor=request.user, round_=obj)

@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.forms import PortalForm
 
-from .notices import DEFAULT_NOTICE_WORKING_DAYS
 
 
 class ActionForm(PortalForm):
@@ -29,7 +28,11 @@ class ActionForm(PortalForm):
 class NoticeStartForm(PortalForm):
     title = forms.CharField(label=_("公示标题"), required=False, max_length=200)
     working_days = forms.IntegerField(
-        label=_("公示期（工作日）"), min_value=1, max_value=30, initial=DEFAULT_NOTICE_WORKING_DAYS
+        label=_("公示期（工作日）"),
+        min_value=1,
+        max_value=30,
+        required=False,
+        help_text=_("留空则按申报批次的设置。"),
     )
 
 

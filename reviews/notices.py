@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.selectors import user_scopes
 from applications.models import Application, Status
+from measures.models import Round
 from xianyang_portal.errors import DomainError, NotAllowed
 
 from .calendar import working_period
@@ -27,21 +29,32 @@ def notice_start(
     *,
     actor: User,
     application_ids: Sequence[int],
-    working_days: int = DEFAULT_NOTICE_WORKING_DAYS,
+    working_days: int | None = None,
     title: str = "",
     today: date | None = None,
 ) -> Notice:
+    """Publish a notice; its length is the round's setting unless the approver gives one.
+
+    A round set to 0 working days (the demo round) has a notice that ends at once: the next
+    periodic run approves it.
+    """
     if not user_scopes(actor).has(Role.APPROVER):
         raise NotAllowed(_("只有审定人员可以发起公示。"))
     if not application_ids:
         raise DomainError(_("请选择要公示的申报。"), code="empty_notice")
-    if not 1 <= working_days <= 30:
+    from_round = working_days is None
+    if from_round:
+        working_days = notice_days_for(application_ids)
+    if not (0 if from_round else 1) <= working_days <= 30:
         raise DomainError(
             _("公示期应为1至30个工作日。"),
             code="invalid_period",
             detail={"working_days": [_("公示期应为1至30个工作日。")]},
         )
-    starts_on, ends_on = working_period(today or timezone.localdate(), working_days)
+    today = today or timezone.localdate()
+    starts_on, ends_on = (
+        working_period(today, working_days) if working_days else (today, today)
+    )
     notice = Notice.objects.create(
         title=title.strip()
         or _("惠企政策奖励资金拟支持名单公示（%(day)s）") % {"day": starts_on.isoformat()},
@@ -65,6 +78,14 @@ def notice_start(
             amount=application.approved_amount,
         )
     return notice
+
+
+def notice_days_for(application_ids: Sequence[int]) -> int:
+    """The longest notice period among the rounds of these applications (their setting)."""
+    days = Round.objects.filter(applications__pk__in=application_ids).aggregate(
+        days=Max("notice_working_days")
+    )["days"]
+    return DEFAULT_NOTICE_WORKING_DAYS if days is None else days
 
 
 @transaction.atomic
@@ -142,9 +163,8 @@ def notices_finish_due(*, today: date | None = None) -> list[int]:
     """Approve every unobjected application whose notice has ended (run by Celery beat)."""
     today = today or timezone.localdate()
     approved: list[int] = []
-    due = NoticeEntry.objects.filter(
-        notice__ends_on__lt=today, application__status=Status.PUBLIC_NOTICE
-    )
+    ended = Q(notice__ends_on__lt=today) | Q(notice__working_days=0)
+    due = NoticeEntry.objects.filter(ended, application__status=Status.PUBLIC_NOTICE)
     for application_id in due.values_list("application_id", flat=True).distinct():
         with transaction.atomic():
             application_transition(
@@ -158,7 +178,9 @@ def notices_finish_due(*, today: date | None = None) -> list[int]:
         from .letters.tasks import queue_letters
 
         queue_letters(approved)  # one batch: letters for a whole notice render together
-    Notice.objects.filter(ends_on__lt=today, finished_at__isnull=True).exclude(
+    Notice.objects.filter(
+        Q(ends_on__lt=today) | Q(working_days=0), finished_at__isnull=True
+    ).exclude(
         entries__application__status__in=(Status.PUBLIC_NOTICE, Status.OBJECTION)
     ).update(finished_at=timezone.now())
     return approved

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import date
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils import timezone
 from applications.models import AWARDED_STATUSES, Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
+from xianyang_portal.site import site_url
 
 from ..models import Letter, LetterSequence
 from .render import LetterContent, render_letter_pdfs
@@ -54,7 +54,7 @@ def _content(application: Application, number: str, code: str, issued_on: date) 
         issued_on=issued_on,
         issuer=ISSUER,
         verification_code=code,
-        verify_url=settings.SITE_URL.rstrip("/") + reverse("verify_letter", args=[code]),
+        verify_url=site_url() + reverse("verify_letter", args=[code]),
     )
 
 
