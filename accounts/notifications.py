@@ -16,6 +16,7 @@ class Message:
     subject: str
     body: str
     link: str = ""
+    key: str = ""  # a reminder's identity: sent once per user (see notify_many)
 
 
 def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[Notification]:
@@ -23,13 +24,25 @@ def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") ->
 
 
 def notify_many(messages: Iterable[Message]) -> list[Notification]:
-    """Store many notifications in one insert and email them from one task (payment results)."""
+    """Store many notifications in one insert and email them from one task (payment results).
+
+    A message with a `key` is skipped for users who already have a notification with that
+    key, so periodic reminders are idempotent.
+    """
     from .tasks import notification_email_many
 
+    messages = list(messages)
+    keys = {m.key for m in messages if m.key}
+    sent = (
+        set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
+        if keys
+        else set()
+    )
     rows = [
-        Notification(user=user, subject=m.subject, body=m.body, link=m.link)
+        Notification(user=user, subject=m.subject, body=m.body, link=m.link, key=m.key)
         for m in messages
         for user in m.users
+        if not m.key or (user.pk, m.key) not in sent
     ]
     created = Notification.objects.bulk_create(rows, batch_size=2000)
     ids = [n.pk for n in created]

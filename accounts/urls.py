@@ -49,4 +49,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("organisation/", views.organisation_profile, name="organisation_profile"),
     path("staff/", views.staff_list, name="staff_list"),
+    path("messages/", views.message_list, name="messages"),
+    path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
+    path("messages/<int:notification_id>/open/", views.message_open, name="message_open"),
 ]

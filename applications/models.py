@@ -81,6 +81,7 @@ class Application(models.Model):
     pledge_name = models.CharField(_("承诺人"), max_length=60, blank=True)
     pledged_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
     correction_requests = models.JSONField(_("补正要求"), default=dict, blank=True)
+    correction_due_on = models.DateField(_("补正期限"), null=True, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

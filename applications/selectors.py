@@ -68,14 +68,12 @@ def prior_awards_for(
 def application_timeline(application: Application) -> list:
     """Every recorded step of the case, oldest first (from the append-only audit log)."""
     from audit.services import audit_events_for
-    from reviews.workflow import ACTION_LABELS
+    from xianyang_portal.labels import event_label, status_label
 
     events = list(audit_events_for(application).order_by("occurred_at", "id"))
     for event in events:
-        action = event.action.removeprefix("application.")
-        event.action_label = str(ACTION_LABELS.get(action, action))
-        status = (event.after or {}).get("status")
-        event.status_label = str(Status(status).label) if status in Status.values else ""
+        event.action_label = event_label(event.action)
+        event.status_label = status_label((event.after or {}).get("status"))
     return events
 
 

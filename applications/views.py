@@ -124,6 +124,8 @@ def _edit_context(request, application, facts, declaration, pledge, material_err
         "checklist": checklist,
         "reusable": selectors.reusable_evidence(organisation_id=application.organisation_id),
         "evaluation": application.evaluation or None,
+        "pledge_again": application.status == Status.RETURNED
+        and PLEDGE_MATERIAL in (application.correction_requests or {}),
     }
 
 
@@ -196,7 +198,12 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
     if action == "submit" and not material_errors:
         try:
             if application.status == Status.RETURNED:
-                services.application_resubmit(actor=request.user, application_id=application.pk)
+                services.application_resubmit(
+                    actor=request.user,
+                    application_id=application.pk,
+                    pledge_accepted=pledge.cleaned_data.get("pledge_accepted", False),
+                    pledge_name=pledge.cleaned_data.get("pledge_name", ""),
+                )
             else:
                 services.application_submit(
                     actor=request.user,

@@ -26,9 +26,7 @@ def load_2025_policy() -> Policy:
 
 
 @transaction.atomic
-def seed_policy_and_round(
-    *, now: datetime | None = None, notice_working_days: int = 5
-) -> Round:
+def seed_policy_and_round(*, now: datetime | None = None, notice_working_days: int = 5) -> Round:
     """Idempotent: the 2025 policy and a round open around `now` covering every clause.
 
     `seed_demo` passes DEMO_NOTICE_WORKING_DAYS (0): the local demo's notice ends at the next

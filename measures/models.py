@@ -4,8 +4,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db import models
 from django.core.validators import MaxValueValidator
+from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _

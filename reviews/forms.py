@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from xianyang_portal.forms import PortalForm
 
 
-
 class ActionForm(PortalForm):
     action = forms.CharField(widget=forms.HiddenInput)
     revision = forms.IntegerField(widget=forms.HiddenInput)
@@ -22,6 +21,11 @@ class ActionForm(PortalForm):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    correction_due_on = forms.DateField(
+        label=_("补正期限"),
+        required=False,
+        error_messages={"invalid": _("请填写有效的日期，例如 2025-10-20。")},
     )
 
 

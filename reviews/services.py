@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from measures.services import budget_commit, budget_release
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
+from .calendar import working_period
 from .workflow import (
     ACTION_LABELS,
     APPLICANT,
@@ -48,6 +50,7 @@ class TransitionRequest:
     expected_revision: int | None = None
     corrections: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    correction_due_on: date | None = None  # RETURN: default 10 working days from today
 
 
 def actor_kinds(actor: User | None, application: Application, *, system: bool = False) -> set[str]:
@@ -228,10 +231,12 @@ def _transition(
         application.correction_requests = {
             k: v for k, v in request.corrections.items() if v.strip()
         }
-        update_fields |= {"returned_from", "correction_requests"}
+        application.correction_due_on = correction_deadline(request.correction_due_on)
+        update_fields |= {"returned_from", "correction_requests", "correction_due_on"}
     if request.action == Action.RESUBMIT:
         application.correction_requests = {}
-        update_fields.add("correction_requests")
+        application.correction_due_on = None
+        update_fields |= {"correction_requests", "correction_due_on"}
     if request.action in (Action.UPHOLD_OBJECTION,) or (
         request.action == Action.REJECT and source == Status.PENDING_NOTICE
     ):
@@ -254,6 +259,11 @@ def _transition(
             "recommended_amount": application.recommended_amount,
             "approved_amount": application.approved_amount,
             **({"corrections": request.corrections} if request.corrections else {}),
+            **(
+                {"correction_due_on": application.correction_due_on.isoformat()}
+                if request.action == Action.RETURN
+                else {}
+            ),
             **request.details,
         },
         comment=request.comment,
@@ -341,7 +351,33 @@ def _commit_budget(application: Application, delta: Decimal) -> None:
         )
 
 
+CORRECTION_WORKING_DAYS = 10
+
+
+def correction_deadline(given: date | None, *, today: date | None = None) -> date:
+    """The 补正 deadline: the reviewer's date (tomorrow at the earliest, within 60 days), or
+    10 working days from today."""
+    today = today or timezone.localdate()
+    if given is None:
+        return working_period(today + timedelta(days=1), CORRECTION_WORKING_DAYS)[1]
+    if given <= today:
+        raise DomainError(
+            _("补正期限不能早于明天。"),
+            code="invalid_deadline",
+            detail={"correction_due_on": [_("补正期限不能早于明天。")]},
+        )
+    if given > today + timedelta(days=60):
+        raise DomainError(
+            _("补正期限不能超过60天。"),
+            code="invalid_deadline",
+            detail={"correction_due_on": [_("补正期限不能超过60天。")]},
+        )
+    return given
+
+
 def _status_message(application: Application, source: str, target: str) -> Message:
+    if target == Status.RETURNED:
+        return correction_message(application)
     return Message(
         users=list(application.organisation.members.all()),
         subject=_("申报 %(ref)s 状态更新：%(status)s")
@@ -352,6 +388,27 @@ def _status_message(application: Application, source: str, target: str) -> Messa
             "source": _status_label(source),
             "target": _status_label(target),
         },
+        link=reverse("applications:detail", args=[application.reference]),
+    )
+
+
+def correction_message(application: Application) -> Message:
+    """退回补正: what to correct (material names, not codes) and by when."""
+    labels = {m.code: m.label for m in application.rule_version.rule.materials}
+    items = [
+        f"· {labels.get(code, code)}：{text}"
+        for code, text in (application.correction_requests or {}).items()
+    ]
+    due = application.correction_due_on
+    body = _("您单位申报的“%(clause)s”需要补正材料，请于 %(due)s 前修改并重新提交。") % {
+        "clause": application.clause.title,
+        "due": due.isoformat() if due else "",
+    }
+    return Message(
+        users=list(application.organisation.members.all()),
+        subject=_("申报 %(ref)s 退回补正，期限 %(due)s")
+        % {"ref": application.reference, "due": due.isoformat() if due else ""},
+        body="\n".join([body, *items]),
         link=reverse("applications:detail", args=[application.reference]),
     )
 

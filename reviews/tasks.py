@@ -5,8 +5,9 @@ from celery import shared_task
 # Autodiscovery imports <app>.tasks only: register the letter tasks with the worker too.
 from .letters.tasks import letters_generate, letters_zip
 from .notices import notices_finish_due
+from .reminders import reminders_send
 
-__all__ = ["finish_due_notices", "letters_generate", "letters_zip"]
+__all__ = ["finish_due_notices", "letters_generate", "letters_zip", "send_reminders"]
 
 
 @shared_task
@@ -16,3 +17,9 @@ def finish_due_notices() -> list[int]:
     Idempotent: an application already approved is no longer in public notice.
     """
     return notices_finish_due()
+
+
+@shared_task
+def send_reminders() -> int:
+    """Beat task: draft and 补正 reminders; each is sent once (keyed notifications)."""
+    return reminders_send()

@@ -10,10 +10,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.notifications import Message, notify_many
 from applications.models import AWARDED_STATUSES, Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
+from xianyang_portal.money import format_yuan
 from xianyang_portal.site import site_url
 
 from ..models import Letter, LetterSequence
@@ -134,4 +137,16 @@ def letters_issue(*, application_ids: Sequence[int], today: date | None = None) 
         )
         letters.append(letter)
     counter.save(update_fields=["last"])
+    notify_many(_letter_message(letter) for letter in letters)
     return letters
+
+
+def _letter_message(letter: Letter) -> Message:
+    application = letter.application
+    return Message(
+        users=list(application.organisation.members.all()),
+        subject=_("核定通知书 %(number)s 已出具") % {"number": letter.number},
+        body=_("您单位申报的“%(clause)s”核定奖励 %(amount)s，通知书可在申报详情页下载。")
+        % {"clause": letter.clause_title, "amount": format_yuan(letter.amount)},
+        link=reverse("applications:detail", args=[application.reference]),
+    )
