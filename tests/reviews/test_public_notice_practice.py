@@ -83,7 +83,7 @@ def test_page_shows_issuer_period_and_refuses_abc_beside_the_field(noticed, clie
 def test_receipt_shown_emailed_and_looked_up(
     noticed, client, mailoutbox, demo, django_capture_on_commit_callbacks
 ):
-    notice, case = noticed
+    notice, _case = noticed
     with (
         mock.patch("django.utils.timezone.localdate", return_value=date(2026, 9, 30)),
         django_capture_on_commit_callbacks(execute=True),
