@@ -10,7 +10,8 @@ from accounts.models import Organisation, Role, User
 from accounts.selectors import user_scopes
 from measures.rules.types import PriorAward
 
-from .models import AWARDED_STATUSES, Application, EvidenceFile, Status
+from .lifecycle.statuses import AWARDED_STATUSES
+from .models import Application, Decision, EvidenceFile, Status
 
 
 def applications_visible_to(*, user: User) -> QuerySet[Application]:
@@ -65,16 +66,9 @@ def prior_awards_for(
     )
 
 
-def application_timeline(application: Application) -> list:
-    """Every recorded step of the case, oldest first (from the append-only audit log)."""
-    from audit.services import audit_events_for
-    from xianyang_portal.labels import event_label, status_label
-
-    events = list(audit_events_for(application).order_by("occurred_at", "id"))
-    for event in events:
-        event.action_label = event_label(event.action)
-        event.status_label = status_label((event.after or {}).get("status"))
-    return events
+def application_timeline(application: Application) -> QuerySet[Decision]:
+    """Every decision on the case, oldest first (typed decision rows)."""
+    return application.decisions.select_related("actor").order_by("created_at", "id")
 
 
 def current_materials(application: Application) -> dict[str, list]:

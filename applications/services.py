@@ -19,22 +19,22 @@ from audit.services import audit_record
 from measures.models import Clause
 from measures.selectors import open_round_for_clause
 from measures.services import clause_evaluate
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
+from .lifecycle.engine import TransitionRequest, application_transition
+from .lifecycle.statuses import MEANING
+from .lifecycle.transitions import Action
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
 from .selectors import prior_awards_for
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
-EDITABLE = (Status.DRAFT, Status.RETURNED)
 
 
 def is_editable(application: Application) -> bool:
     """The applicant may change facts and files (draft, or returned for correction)."""
-    return application.status in EDITABLE
+    return MEANING[application.status].editable
 
 
 def _lock_own(actor: User, application_id: int) -> Application:
@@ -49,7 +49,7 @@ def _lock_own(actor: User, application_id: int) -> Application:
 
 
 def _require_editable(application: Application) -> None:
-    if application.status not in EDITABLE:
+    if not MEANING[application.status].editable:
         raise Conflict(
             _("申报当前状态为“%(status)s”，不能修改。")
             % {"status": application.get_status_display()},

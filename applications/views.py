@@ -5,42 +5,26 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import organisations_of_member, user_scopes
-from measures.forms import FACT_PREFIX, facts_form
+from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
 from measures.services import clause_evaluate
-from reviews.workflow import Action, transition_for
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
 from .forms import DeclarationForm, PledgeForm, ReasonForm
+from .lifecycle.statuses import MEANING
+from .lifecycle.transitions import Action, transition_for
 from .models import Status
+from .pages import pdf_page_png
+from .receipt import receipt_context, receipt_pdf
 from .services import PLEDGE_MATERIAL
-
-# Lazy: evaluated per request, in the user's language.
-APPLICANT_NEXT_STEP = {
-    Status.DRAFT: gettext_lazy("完善申报信息、上传材料并提交"),
-    Status.RETURNED: gettext_lazy("按补正要求修改后重新提交"),
-    Status.COUNTY_REVIEW: gettext_lazy("等待县区初审"),
-    Status.DEPARTMENT_REVIEW: gettext_lazy("等待市级复审"),
-    Status.APPROVAL: gettext_lazy("等待审定"),
-    Status.PENDING_NOTICE: gettext_lazy("拟支持，等待公示"),
-    Status.PUBLIC_NOTICE: gettext_lazy("公示中"),
-    Status.OBJECTION: gettext_lazy("公示异议核查中"),
-    Status.APPROVED: gettext_lazy("已批准，下载核定通知书，等待拨付"),
-    Status.IN_PAYMENT: gettext_lazy("资金拨付中"),
-    Status.PAID: gettext_lazy("资金已拨付"),
-    Status.PAYMENT_FAILED: gettext_lazy("拨付失败，请核对单位银行账户信息"),
-    Status.REJECTED: gettext_lazy("不予支持"),
-    Status.WITHDRAWN: gettext_lazy("已撤回"),
-}
 
 
 def _own_application(request: HttpRequest, reference: str):
@@ -64,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "application": a,
-            "next_step": APPLICANT_NEXT_STEP.get(a.status, ""),
+            "next_step": MEANING[a.status].next_step,
             "editable": services.is_editable(a),
         }
         for a in applications
@@ -85,15 +69,25 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
             organisations.filter(pk=request.POST.get("organisation") or 0).first()
             or organisations[0]
         )
+        answers = calculator_answers(clause.rule, request.POST)
         try:
             application = services.application_start(
                 actor=request.user, organisation=organisation, clause=clause
             )
+            if answers:
+                services.application_save_draft(
+                    actor=request.user,
+                    application_id=application.pk,
+                    raw_facts={k.removeprefix(FACT_PREFIX): v for k, v in answers.items()},
+                )
         except DomainError as exc:
             flash_error(request, exc)
         else:
+            if answers:
+                messages.info(request, _("已带入政策计算器中填写的信息，请核对。"))
             return redirect("applications:edit", application.reference)
     context = {
+        "answers": list(calculator_answers(clause.rule, request.GET).items()),
         "clause": clause,
         "reward_text": describe_reward(clause.rule.reward, clause.rule),
         "round": open_round_for_clause(clause),
@@ -215,7 +209,7 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
             _place_problems(exc, facts, declaration, pledge, material_errors)
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("申报已提交。"))
+            messages.success(request, _("申报已提交。可在详情页打印申报回执。"))
             return redirect("applications:detail", reference)
     elif not material_errors and action == "save":
         messages.success(request, _("草稿已保存。"))
@@ -309,7 +303,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             (labels.get(code, code), reason)
             for code, reason in application.correction_requests.items()
         ],
-        "next_step": APPLICANT_NEXT_STEP.get(application.status, ""),
+        "next_step": MEANING[application.status].next_step,
         "can_withdraw": transition_for(application.status, Action.WITHDRAW) is not None,
         "can_edit": services.is_editable(application),
         "can_delete": application.status == Status.DRAFT,
@@ -318,6 +312,26 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
         "letters": application.letters.order_by("-created_at"),
     }
     return render(request, "applications/detail.html", context)
+
+
+def _submitted_application(request: HttpRequest, reference: str):
+    application = _own_application(request, reference)
+    if application.submitted_at is None:
+        raise Http404(_("草稿尚未提交，没有申报回执。"))
+    return application
+
+
+def receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    """申报回执 (printable page): the applicant's own submitted application only."""
+    application = _submitted_application(request, reference)
+    return render(request, "applications/receipt.html", receipt_context(application))
+
+
+def receipt_pdf_download(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _submitted_application(request, reference)
+    response = HttpResponse(receipt_pdf(application), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{application.reference}.pdf"'
+    return response
 
 
 @require_POST
@@ -347,6 +361,24 @@ def delete_draft(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @xframe_options_sameorigin
+def evidence_page(request: HttpRequest, evidence_id: int, page: int) -> HttpResponse:
+    """One page of a PDF as an image, for previews on any device (same selector as the file)."""
+    evidence = get_object_or_404(
+        selectors.evidence_visible_to(user=request.user),
+        pk=evidence_id,
+        content_type="application/pdf",
+    )
+    try:
+        png = pdf_page_png(evidence, page)
+    except Exception as exc:  # a PDF pdfium cannot read: no preview, the download still works
+        raise Http404(_("无法预览该文件，请下载查看。")) from exc
+    if png is None:
+        raise Http404(_("没有这一页。"))
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """The only way to a stored file: the visibility selector decides, 404 otherwise."""
     evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)

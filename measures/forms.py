@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.forms import PortalForm
@@ -86,3 +87,13 @@ class ProcurementForm(PortalForm):
     budget = forms.DecimalField(
         label=_("采购预算（元）"), min_value=0, max_digits=14, decimal_places=2
     )
+
+
+def calculator_answers(rule, data) -> QueryDict:
+    """The calculator's fact fields as typed (fact_<name>=value), for pre-filling a draft."""
+    answers = QueryDict(mutable=True)
+    for spec in rule.facts:
+        value = data.get(FACT_PREFIX + spec.name, "")
+        if value != "":
+            answers[FACT_PREFIX + spec.name] = value[:500]
+    return answers

@@ -11,7 +11,7 @@ from accounts.selectors import organisations_of_member, user_scopes
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
-from .forms import ProcurementForm, facts_form
+from .forms import ProcurementForm, calculator_answers, facts_form
 from .models import Clause
 from .rules.describe import describe_reward, max_amount
 from .rules.procurement import procurement_reservation
@@ -92,6 +92,8 @@ def calculator(request: HttpRequest) -> HttpResponse:
         entry["round"] = rounds.get(clause.pk)
         posted = clause.code == selected_code
         entry["form"] = facts_form(rule, request.POST if posted else None)
+        if posted:  # the answers travel to the application form ("去申报")
+            entry["prefill"] = calculator_answers(rule, request.POST).urlencode()
         if posted and entry["form"].is_valid():
             try:
                 _facts, entry["result"] = services.clause_evaluate(

@@ -45,6 +45,9 @@ LIST_HEADERS = (
 )
 LIST_WIDTHS = (6, 24, 36, 22, 28, 24, 16, 34, 30, 14, 14, 24, 16, 10)
 AMOUNT_COLUMN = LIST_HEADERS.index("金额（元）")
+ACCOUNT_COLUMN = LIST_HEADERS.index("银行账号")
+USCC_COLUMN = LIST_HEADERS.index("统一社会信用代码")
+RESULT_HEADERS = ("结果", "原因")
 _FIELDS = (
     "number",
     "reference",
@@ -71,6 +74,13 @@ def safe_text(value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def excel_text(value: str) -> str:
+    """A digit string Excel must keep as text in a CSV (19-digit accounts become 6.22E+18
+    otherwise): written as the formula ="…", which Excel shows as the text itself. Our own
+    readers (bank results) unwrap it again (payments.bankfile)."""
+    return f'="{value}"' if value and value.isdigit() else value
+
+
 def capitals(amount: Decimal) -> str:
     return amount_in_capitals(amount)
 
@@ -186,12 +196,36 @@ def payment_list_csv(batch: PaymentBatch) -> Iterator[str]:
     writer.writerow(LIST_HEADERS)
     for index, row in enumerate(_list_rows(batch), start=1):
         row[AMOUNT_COLUMN] = f"{row[AMOUNT_COLUMN]:.2f}"
+        row[ACCOUNT_COLUMN] = excel_text(row[ACCOUNT_COLUMN])
+        row[USCC_COLUMN] = excel_text(row[USCC_COLUMN])
         writer.writerow(row)
         if index % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def bank_result_template_workbook(batch: PaymentBatch) -> Workbook:
+    """The bank-result template: the export's columns with 结果 and 原因 to fill in, one row
+    per line of the batch; the upload (payments.bankfile) reads it as it is."""
+    workbook = new_workbook()
+    write_sheet(
+        workbook,
+        title="银行回单",
+        # "状态" would read as the bank's result column on upload: named apart here.
+        headers=(*(h if h != "状态" else "明细状态" for h in LIST_HEADERS), *RESULT_HEADERS),
+        rows=([*row, "", ""] for row in _list_rows(batch)),
+        widths=(*LIST_WIDTHS, 10, 30),
+        number_format={AMOUNT_COLUMN: AMOUNT_FORMAT},
+        # One data sheet (the upload refuses more); the reader finds the header below these.
+        preamble=(
+            (f"银行回单模板 {batch.reference}",),
+            ("“结果”填写“成功”或“失败”（也接受“已拨付”“退票”等写法）；失败时“原因”必填。",),
+            ("请勿修改明细编号、银行账号和金额：系统逐行核对，任何一行有误则整份文件不导入。",),
+        ),
+    )
+    return workbook
 
 
 def batch_summary_pdf(batch: PaymentBatch) -> bytes:

@@ -28,7 +28,7 @@ from .forms import BuildForm, DashboardFilterForm, ImportForm, MarkLinesForm, Re
 from .models import BatchState, LineState, PaymentBatch
 
 LINES_PER_PAGE = 100
-EXPORT_FORMATS = ("xlsx", "csv", "pdf")
+EXPORT_FORMATS = ("xlsx", "csv", "pdf", "result-template")
 
 
 def _require_viewer(request: HttpRequest) -> None:
@@ -244,6 +244,11 @@ def export_response(batch: PaymentBatch, fmt: str) -> HttpResponse:
     name = f"拨付明细-{batch.reference}"
     if fmt == "xlsx":
         response = workbook_response(exports.payment_list_workbook(batch), f"{name}.xlsx")
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if fmt == "result-template":
+        workbook = exports.bank_result_template_workbook(batch)
+        response = workbook_response(workbook, f"银行回单模板-{batch.reference}.xlsx")
         response["Cache-Control"] = "private, no-store"
         return response
     if fmt == "csv":

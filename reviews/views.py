@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import user_scopes
+from applications.lifecycle.engine import TransitionRequest, actor_kinds
+from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
 from jobs.services import job_create
@@ -25,14 +27,14 @@ from xianyang_portal.errors import DomainError
 from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
 from . import notices, selectors, services
+from .effects import correction_deadline
 from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
 from .letters.tasks import letters_zip, queue_letters
 from .models import Letter, Notice, NoticeEntry, Objection
-from .workflow import ACTION_LABELS, Action, actions_from
 
 PAGE_SIZE = 25
-BULK_ACTIONS = {Action.PASS, Action.RECOMMEND, Action.APPROVE}
+BULK_ACTIONS = services.BULK_ACTIONS
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -53,7 +55,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         # The auditor (read-only) gets no bulk controls; each reviewer only their stage's.
         "bulk_actions": [
-            (a, ACTION_LABELS[a]) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
+            (a, Action(a).label) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
         ],
         "today": timezone.localdate(),
     }
@@ -82,10 +84,10 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
 def _case_context(request: HttpRequest, application: Application, **extra) -> dict:
     rule = application.rule_version.rule
     labels = {m.code: m.label for m in rule.materials}
-    kinds = services.actor_kinds(request.user, application)
+    kinds = actor_kinds(request.user, application)
     actions = [
-        {"action": t.action, "label": ACTION_LABELS[t.action], "needs_comment": t.needs_comment,
-         "needs_amount": t.action in services.AMOUNT_ACTIONS}
+        {"action": t.action, "label": Action(t.action).label, "needs_comment": t.needs_comment,
+         "needs_amount": t.needs_amount}
         for t in actions_from(application.status)
         if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
     ]  # fmt: skip
@@ -112,7 +114,7 @@ def _case_context(request: HttpRequest, application: Application, **extra) -> di
         "objections": Objection.objects.filter(entry__application=application).select_related(
             "resolved_by"
         ),
-        "correction_due_default": services.correction_deadline(None),
+        "correction_due_default": correction_deadline(None),
         **extra,
     }
 
@@ -132,10 +134,10 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
         for m in application.rule_version.rule.materials
     }
     try:
-        services.application_transition(
+        services.review_act(
             actor=request.user,
             application_id=application.pk,
-            request=services.TransitionRequest(
+            request=TransitionRequest(
                 action=form.cleaned_data["action"],
                 comment=form.cleaned_data["comment"],
                 amount=form.cleaned_data["amount"] or None,
@@ -152,7 +154,7 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("reviews:case", reference)
     messages.success(
         request,
-        _("已办理：%(action)s") % {"action": ACTION_LABELS.get(form.cleaned_data["action"], "")},
+        _("已办理：%(action)s") % {"action": Action(form.cleaned_data["action"]).label},
     )
     return redirect("reviews:queue")
 
@@ -176,15 +178,14 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not references:
         messages.error(request, _("请至少勾选一条申报。"))
         return redirect("reviews:queue")
-    results = services.bulk_transition(
+    results = services.review_bulk(
         actor=request.user,
         references=references,
         action=action,
         comment=request.POST.get("comment", ""),
-        visible=selectors.review_cases_visible_to(user=request.user),
     )
     return render(
-        request, "reviews/bulk_result.html", {"results": results, "label": ACTION_LABELS[action]}
+        request, "reviews/bulk_result.html", {"results": results, "label": Action(action).label}
     )
 
 

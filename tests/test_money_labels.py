@@ -53,8 +53,8 @@ def test_status_labels_and_filter_choices():
 
 
 def test_audit_log_shows_names_and_labels(client, case_factory, demo):
-    from reviews.services import TransitionRequest, application_transition
-    from reviews.workflow import Action
+    from applications.lifecycle.engine import TransitionRequest, application_transition
+    from applications.lifecycle.transitions import Action
 
     case = case_factory("county_review")
     application_transition(

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy
 
 
 def _action_labels() -> dict:
-    from reviews.workflow import ACTION_LABELS  # the lifecycle engine's table after issue 10
+    from applications.lifecycle.transitions import Action
 
-    return ACTION_LABELS
+    return {a.value: a.label for a in Action}
 
 
 EVENT_LABELS = {

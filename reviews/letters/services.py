@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.notifications import Message, notify_many
-from applications.models import AWARDED_STATUSES, Application
+from applications.lifecycle.statuses import AWARDED_STATUSES
+from applications.models import Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
 from xianyang_portal.money import format_yuan

@@ -49,3 +49,16 @@
     document.querySelectorAll("details.filter-panel").forEach(function (d) { d.open = true; });
   }
 })();
+
+/* Print buttons and confirmations (data attributes instead of inline handlers). */
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+  document.querySelectorAll("[data-confirm]").forEach(function (el) {
+    el.addEventListener("click", function (event) {
+      if (!window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+})();

@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
-from reviews import services
+from reviews.effects import correction_deadline
 from reviews.reminders import reminders_send
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import DomainError
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -85,7 +85,7 @@ def test_default_correction_deadline_is_ten_working_days(case_factory, demo):
     # Returned on Tue 2026-09-29: the 2026 National Day holiday (10-01..10-07) is skipped and
     # Saturday 10-10 is a workday. Working days from 09-30: 09-30, 10-08, 10-09, 10-10,
     # 10-12, 10-13, 10-14, 10-15, 10-16, 10-19 → the 10th is Monday 2026-10-19.
-    assert services.correction_deadline(None, today=date(2026, 9, 29)) == date(2026, 10, 19)
+    assert correction_deadline(None, today=date(2026, 9, 29)) == date(2026, 10, 19)
     returned = _return(case, demo["county_qindu"])
     assert returned.correction_due_on is not None
     assert returned.correction_due_on > timezone.localdate()

@@ -34,7 +34,7 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     clause.locator("input[name=fact_recognised_on]").fill("2025-09-15")
     clause.locator("button:has-text('测算')").click()
     result = page.locator("[data-clause='M14-GREEN-DESIGN-PRODUCT'] [data-testid=evaluation]")
-    assert "150000.00" in result.inner_text()
+    assert "¥150,000.00" in result.inner_text()
     page.locator("[data-clause='M14-GREEN-DESIGN-PRODUCT'] a:has-text('去申报')").click()
     page.click("button:has-text('开始填写申报表')")
     page.wait_for_url("**/edit/")
@@ -44,7 +44,7 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     page.fill("#id_fact_product_names", "节能电机、变频器、水泵")
     page.fill("#id_fact_recognised_on", "2025-09-15")
     page.wait_for_function(
-        "document.querySelector('#live-evaluation').innerText.includes('150000.00')"
+        "document.querySelector('#live-evaluation').innerText.includes('¥150,000.00')"
     )
     page.set_input_files("#file_CERTIFICATE", str(pdf))
     page.set_input_files("#file_PRODUCT-LIST", str(png))
