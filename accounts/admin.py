@@ -65,6 +65,8 @@ class OrganisationAdminForm(forms.ModelForm):
             "kind",
             "place",
             "industry",
+            "is_industrial",
+            "is_local_drug_manufacturer",
             "contact_name",
             "contact_phone",
             "contact_email",

@@ -20,6 +20,8 @@ class DemoOrg:
     place_code: str
     industry: str
     username: str
+    industrial: bool = False
+    local_drug_manufacturer: bool = False
 
 
 DEMO_ORGS = (
@@ -30,6 +32,7 @@ DEMO_ORGS = (
         "qindu",
         "装备制造",
         "qindu_corp",
+        industrial=True,
     ),
     DemoOrg(
         "91610400MA6T0XY01Y",
@@ -38,6 +41,7 @@ DEMO_ORGS = (
         "weicheng",
         "新材料",
         "weicheng_corp",
+        industrial=True,
     ),
     DemoOrg(
         "91610400MA6T0XY022",
@@ -46,6 +50,8 @@ DEMO_ORGS = (
         "xingping",
         "现代医药",
         "xingping_corp",
+        industrial=True,
+        local_drug_manufacturer=True,
     ),
     DemoOrg("11610400MB2950001F", "咸阳高新区管委会", "park", "xy-hitech", "园区", "hitech_park"),
     DemoOrg("11610400MB2950002J", "三原县人民政府", "county", "sanyuan", "政府", "sanyuan_gov"),
@@ -91,6 +97,8 @@ def seed_accounts() -> list[tuple[str, str]]:
                 "kind": org.kind,
                 "place": Place.objects.get(code=org.place_code),
                 "industry": org.industry,
+                "is_industrial": org.industrial,
+                "is_local_drug_manufacturer": org.local_drug_manufacturer,
                 "contact_name": "联系人",
                 "contact_phone": "029-33000000",
                 "contact_email": f"{org.username}@demo.xianyang.local",

@@ -68,6 +68,8 @@ class OrganisationProfileForm(PortalModelForm):
         model = Organisation
         fields = [
             "industry",
+            "is_industrial",
+            "is_local_drug_manufacturer",
             "contact_name",
             "contact_phone",
             "contact_email",

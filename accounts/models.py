@@ -74,6 +74,17 @@ class Organisation(models.Model):
         Place, verbose_name=_("所属县市区/园区"), on_delete=models.PROTECT, related_name="+"
     )
     industry = models.CharField(_("所属行业"), max_length=60, blank=True)
+    # Attributes some clauses require (measures.rules.PROFILE_ATTRIBUTES), checked by the engine.
+    is_industrial = models.BooleanField(
+        _("工业企业"),
+        default=False,
+        help_text=_("从事工业生产的企业（措施5云服务、6、15、18等条款要求“工业企业”“工业类”）。"),
+    )
+    is_local_drug_manufacturer = models.BooleanField(
+        _("本地药品生产企业"),
+        default=False,
+        help_text=_("在本市持有药品生产许可证的药品生产企业（措施3仿制药一致性评价奖励要求）。"),
+    )
     contact_name = models.CharField(_("联系人"), max_length=60)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
@@ -99,6 +110,13 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    def profile_facts(self) -> dict[str, bool]:
+        """The attributes clauses may require, keyed as in measures.rules.PROFILE_ATTRIBUTES."""
+        return {
+            "industrial": self.is_industrial,
+            "local_drug_manufacturer": self.is_local_drug_manufacturer,
+        }
 
 
 class Membership(models.Model):

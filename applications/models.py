@@ -61,6 +61,10 @@ class Application(models.Model):
     pledged_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
     correction_requests = models.JSONField(_("补正要求"), default=dict, blank=True)
     correction_due_on = models.DateField(_("补正期限"), null=True, blank=True)
+    # 免申即享: created from an official recognition list; these checklist items are
+    # satisfied by that list, so the enterprise only confirms the pledge and its account.
+    exempt_source = models.CharField(_("免申即享名单"), max_length=300, blank=True)
+    exempt_materials = models.JSONField(_("由名单证明的材料"), default=list, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -223,3 +227,101 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --------------------------------------------------------------------------------------------
+# The award ledger (applications.ledger writes these; nothing else does)
+
+
+class AwardGroupLock(models.Model):
+    """One row per organisation and award group, locked by every ledger write.
+
+    Locks are taken with SELECT … FOR UPDATE in key order, so two decisions touching the same
+    limits of one organisation run one after the other and never deadlock.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    award_group = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "award_group"], name="award_group_lock_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}:{self.award_group}"
+
+
+class AwardReservation(models.Model):
+    """What a live application holds against its organisation's limits.
+
+    Taken at submit, adjusted at recommend, approve and amend, released when the application is
+    rejected, withdrawn or upheld against. Unreleased rows are the organisation's awards and
+    cases under way: caps, 每户, 首次/一次性 and periods are counted over them.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="award_reservations"
+    )
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="reservations"
+    )
+    clause_code = models.CharField(max_length=40)
+    # The evaluation's award group (cap, first-time group), else the clause code.
+    award_group = models.CharField(max_length=60)
+    period_key = models.CharField(max_length=20, blank=True)
+    tier = models.CharField(max_length=40, blank=True)
+    amount = models.DecimalField(_("占用金额"), **MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("额度占用")
+        verbose_name_plural = _("额度占用")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(released_at__isnull=True),
+                name="award_reservation_one_open_per_application",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="award_reservation_non_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "award_group"])]
+
+    def __str__(self) -> str:
+        return f"{self.award_group} {self.amount}"
+
+
+class AwardItem(models.Model):
+    """An item with identity (a product, a certificate, a project) rewarded by an application.
+
+    `item_key` is normalised (no spacing or punctuation differences, NFKC, case-folded); the
+    partial unique constraint lets each item be held by one live application per clause.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="award_items"
+    )
+    scope = models.CharField(max_length=40)  # the clause code
+    item_key = models.CharField(max_length=500)
+    label = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "scope", "item_key"],
+                condition=Q(released_at__isnull=True),
+                name="award_item_once_while_held",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.item_key

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Role, User
 from accounts.selectors import user_scopes
-from measures.rules.types import PriorAward
 
-from .lifecycle.statuses import AWARDED_STATUSES
 from .models import Application, Decision, EvidenceFile, Status
 
 
@@ -43,27 +39,6 @@ def evidence_visible_to(*, user: User) -> QuerySet[EvidenceFile]:
         Q(organisation_id__in=scopes.organisation_ids)
         | Q(attachments__application__in=visible_apps)
     ).distinct()
-
-
-def prior_awards_for(
-    *, organisation: Organisation, exclude_application_id: int | None = None
-) -> tuple[PriorAward, ...]:
-    """Earlier approved awards of the organisation, for caps and first-time/one-time rules."""
-    rows = (
-        Application.objects.filter(organisation=organisation, status__in=AWARDED_STATUSES)
-        .exclude(pk=exclude_application_id)
-        .values_list("clause__code", "award_group", "tier", "approved_amount", "basis")
-    )
-    return tuple(
-        PriorAward(
-            clause_code=code,
-            group=group or None,
-            tier=tier or None,
-            amount=amount if amount is not None else Decimal("0.00"),
-            basis=basis or None,
-        )
-        for code, group, tier, amount, basis in rows
-    )
 
 
 def application_timeline(application: Application) -> QuerySet[Decision]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,15 +20,20 @@ from accounts.selectors import user_scopes
 from audit.services import audit_record
 from measures.models import Clause
 from measures.selectors import open_round_for_clause
-from measures.services import clause_evaluate
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
+from .ledger import (
+    EVALUATION_FIELDS,
+    AwardContext,
+    application_evaluate,
+    clause_evaluate_for,
+    evaluation_apply,
+)
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
-from .selectors import prior_awards_for
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
@@ -84,40 +91,63 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     )
 
 
+@dataclass(frozen=True)
+class ListDraft:
+    """One organisation found on an official recognition list, with the facts the list gives."""
+
+    organisation: Organisation
+    facts: dict[str, Any]
+
+
+def applications_start_from_list(
+    *, actor: User, clause: Clause, drafts: list[ListDraft], source: str
+) -> list[Application]:
+    """免申即享: pre-filled drafts for every listed organisation, in bulk (one insert).
+
+    The list proves the clause's required documents; the ledger, eligibility and duplicate
+    checks run when the enterprise confirms and submits, as for any application.
+    """
+    round_ = open_round_for_clause(clause)
+    if round_ is None:
+        raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    version = clause.current_version
+    rule = version.rule
+    proven = [m.code for m in rule.materials if m.required and m.code != PLEDGE_MATERIAL]
+    applications = []
+    for draft in drafts:
+        application = Application(
+            reference=Application.new_reference(),
+            organisation=draft.organisation,
+            round=round_,
+            clause=clause,
+            rule_version=version,
+            created_by=actor,
+            facts=draft.facts,
+            exempt_source=source[:300],
+            exempt_materials=proven,
+        )
+        # An estimate from the list alone (no ledger queries per row): submit applies the
+        # ledger as for any application. Facts the list lacks are completed by the enterprise.
+        with contextlib.suppress(DomainError):
+            facts, result = clause_evaluate_for(
+                version=version,
+                raw_facts=draft.facts,
+                organisation=draft.organisation,
+                context=AwardContext(prior_awards=(), profile=draft.organisation.profile_facts()),
+            )
+            evaluation_apply(application, version, facts, result)
+        applications.append(application)
+    return Application.objects.bulk_create(applications, batch_size=2000)
+
+
 def _applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
 def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
-    """Run the engine on the facts and keep the result with the rule version it used."""
-    version = application.clause.current_version
-    facts, result = clause_evaluate(
-        version=version,
-        raw_facts=raw_facts,
-        applicant_type=application.organisation.kind,
-        prior_awards=prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        ),
-    )
-    rule = version.rule
-    application.rule_version = version
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
-    application.tier = result.tier or ""
-    application.award_group = result.award_group or ""
-    application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
-
-
-EVALUATION_FIELDS = [
-    "rule_version",
-    "evaluation",
-    "computed_amount",
-    "amount_kind",
-    "tier",
-    "award_group",
-    "basis",
-]
+    """Run the engine on the facts (current rule version, the organisation's ledger)."""
+    application.facts = raw_facts
+    application_evaluate(application, version=application.clause.current_version)
 
 
 @transaction.atomic
@@ -228,6 +258,7 @@ def _submission_problems(application: Application) -> dict[str, list[str]]:
             "material_code", flat=True
         )
     )
+    present |= set(application.exempt_materials)
     for material in rule.materials:
         if material.required and material.code != PLEDGE_MATERIAL and material.code not in present:
             problems.setdefault(f"material:{material.code}", []).append(
@@ -278,9 +309,9 @@ def application_submit(
             code="incomplete",
             detail=problems,
         )
-    duplicates.refuse_if_not_eligible(application)
     findings = duplicates.find_duplicates(application)
-    duplicates.refuse_hard_duplicates(findings)
+    duplicates.refuse_hard_duplicates(findings)  # "already applied" names the first case
+    duplicates.refuse_if_not_eligible(application)
     now = timezone.now()
     application.pledge_name = pledge_name.strip()
     application.pledged_at = now

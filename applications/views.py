@@ -13,12 +13,12 @@ from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
-from measures.services import clause_evaluate
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
 from .forms import DeclarationForm, PledgeForm, ReasonForm
+from .ledger import clause_evaluate_for
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action, transition_for
 from .models import Status
@@ -105,6 +105,7 @@ def _edit_context(request, application, facts, declaration, pledge, material_err
             "versions": materials.get(m.code, []),
             "errors": material_errors.get(m.code, []),
             "is_pledge": m.code == PLEDGE_MATERIAL,
+            "proven_by_list": m.code in application.exempt_materials,
         }
         for m in rule.materials
     ]
@@ -274,13 +275,11 @@ def preview(request: HttpRequest, reference: str) -> HttpResponse:
     result = None
     if form.is_valid():
         try:
-            _facts, result = clause_evaluate(
+            _facts, result = clause_evaluate_for(
                 version=application.clause.current_version,
                 raw_facts=form.raw_facts(),
-                applicant_type=application.organisation.kind,
-                prior_awards=selectors.prior_awards_for(
-                    organisation=application.organisation, exclude_application_id=application.pk
-                ),
+                organisation=application.organisation,
+                exclude_application_id=application.pk,
             )
         except DomainError:
             result = None

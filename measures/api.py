@@ -155,6 +155,15 @@ class EvaluationSerializer(serializers.Serializer):
     amount_kind = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
     blocking = serializers.ListField(child=serializers.CharField())
+    ratio_pending = serializers.BooleanField(
+        help_text="一定比例 clause whose ratio the policy administrator has not set yet"
+    )
+    cap = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="the cumulative cap of the award group (每户累计), if any",
+    )
 
 
 @extend_schema(request=CalculatorRequest, responses=EvaluationSerializer)
@@ -171,8 +180,6 @@ def calculator(request: Request) -> Response:
             code="unknown_clause",
             detail={"clause": [_("未知的条款代码。")]},
         )
-    prior = ()
-    applicant_type = data.get("applicant_type")
     if "organisation" in data:
         organisation = (
             organisations_of_member(user=request.user).filter(pk=data["organisation"]).first()
@@ -183,16 +190,17 @@ def calculator(request: Request) -> Response:
                 code="unknown_organisation",
                 detail={"organisation": [_("您不是该单位的成员。")]},
             )
-        from applications.selectors import prior_awards_for
+        from applications.ledger import clause_evaluate_for
 
-        applicant_type = organisation.kind
-        prior = prior_awards_for(organisation=organisation)
-    _facts, result = services.clause_evaluate(
-        version=clause.current_version,
-        raw_facts=data["facts"],
-        applicant_type=applicant_type,
-        prior_awards=prior,
-    )
+        _facts, result = clause_evaluate_for(
+            version=clause.current_version, raw_facts=data["facts"], organisation=organisation
+        )
+    else:  # an applicant type only: no ledger, and required profile attributes are named
+        _facts, result = services.clause_evaluate(
+            version=clause.current_version,
+            raw_facts=data["facts"],
+            applicant_type=data.get("applicant_type"),
+        )
     return Response(
         EvaluationSerializer(
             {

@@ -210,8 +210,13 @@ def clause_evaluate(
     raw_facts: Mapping[str, Any],
     applicant_type: str,
     prior_awards: Sequence[PriorAward] = (),
+    profile: Mapping[str, bool] | None = None,
 ) -> tuple[dict[str, Any], Evaluation]:
-    """Clean the facts and run the engine; invalid facts raise DomainError with field details."""
+    """Clean the facts and run the engine; invalid facts raise DomainError with field details.
+
+    Callers with an organisation get `prior_awards` and `profile` from
+    `applications.ledger.award_context_for` (the one assembly).
+    """
     rule = version.rule
     try:
         facts = clean_facts(rule, raw_facts)
@@ -223,7 +228,12 @@ def clause_evaluate(
         ) from exc
     validity = (version.clause.policy.valid_from, version.clause.policy.valid_to)
     result = evaluate(
-        rule, facts, applicant_type=applicant_type, prior_awards=prior_awards, validity=validity
+        rule,
+        facts,
+        applicant_type=applicant_type,
+        prior_awards=prior_awards,
+        validity=validity,
+        profile=profile,
     )
     return facts, result
 

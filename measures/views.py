@@ -10,7 +10,7 @@ from accounts.models import Organisation
 from accounts.selectors import organisations_of_member, user_scopes
 from xianyang_portal.errors import DomainError
 
-from . import selectors, services
+from . import selectors
 from .forms import ProcurementForm, calculator_answers, facts_form
 from .models import Clause
 from .rules.describe import describe_reward, max_amount
@@ -78,9 +78,9 @@ def calculator(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("政策计算器供申报单位使用。"))
     organisation = organisations.filter(pk=request.GET.get("org") or 0).first() or organisations[0]
     policy = _policy_or_404()
-    from applications.selectors import prior_awards_for
+    from applications.ledger import award_context_for, clause_evaluate_for
 
-    prior = prior_awards_for(organisation=organisation)
+    context = award_context_for(organisation=organisation)
     selected_code = request.POST.get("clause") if request.method == "POST" else None
     rounds = selectors.open_round_by_clause()
     groups: dict[int, dict] = {}
@@ -96,11 +96,11 @@ def calculator(request: HttpRequest) -> HttpResponse:
             entry["prefill"] = calculator_answers(rule, request.POST).urlencode()
         if posted and entry["form"].is_valid():
             try:
-                _facts, entry["result"] = services.clause_evaluate(
+                _facts, entry["result"] = clause_evaluate_for(
                     version=clause.current_version,
                     raw_facts=entry["form"].raw_facts(),
-                    applicant_type=organisation.kind,
-                    prior_awards=prior,
+                    organisation=organisation,
+                    context=context,
                 )
             except DomainError as exc:
                 entry["form"].add_error(None, exc.message)

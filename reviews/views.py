@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import user_scopes
+from applications.ledger import headroom_for
 from applications.lifecycle.engine import TransitionRequest, actor_kinds
 from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, ApplicationMaterial, Status
@@ -109,6 +110,7 @@ def _case_context(request: HttpRequest, application: Application, **extra) -> di
         "flags": application.duplicate_flags.select_related("other", "resolved_by"),
         "earlier": earlier,
         "timeline": application_timeline(application),
+        "headroom": headroom_for(application),
         "actions": actions,
         "material_labels": [(m.code, m.label) for m in rule.materials],
         "objections": Objection.objects.filter(entry__application=application).select_related(

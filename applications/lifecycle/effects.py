@@ -27,6 +27,7 @@ from measures.services import budget_commit, budget_release
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
+from ..ledger import application_evaluate, ledger_adjust, ledger_release, ledger_reserve
 from ..models import Application
 from .context import EffectContext
 from .statuses import Status, status_label
@@ -36,6 +37,7 @@ Guard = Callable[[EffectContext], None]
 After = Callable[[list[EffectContext]], None]
 _GUARDS: dict[str, Guard] = {}
 _AFTER: dict[str, After] = {}
+_OBSERVERS: list[After] = []
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -52,6 +54,12 @@ def after(name: str) -> Callable[[After], After]:
         return handler
 
     return register
+
+
+def observe_moves(handler: After) -> After:
+    """Run `handler` after every move, whatever the transition (webhooks, summaries)."""
+    _OBSERVERS.append(handler)
+    return handler
 
 
 def unregistered(names: set[str]) -> set[str]:
@@ -78,21 +86,29 @@ def run_after(contexts: list[EffectContext]) -> None:
                 by_effect.setdefault(name, []).append(ctx)
     for name, items in by_effect.items():
         _AFTER[name](items)
+    if contexts:
+        for observer in _OBSERVERS:
+            observer(contexts)
 
 
 # --- amounts and budget ------------------------------------------------------------------
 
 
-def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
-    """The amount a reviewer sets: ≥0, two decimals, within the ceiling, equal to a fixed amount."""
+def parse_amount(raw: Any) -> Decimal:
+    """A reviewer's amount as Decimal yuan (≥0, two decimals), or a DomainError saying why."""
     if raw in (None, ""):
         raise DomainError(
             _("请填写金额。"), code="amount_required", detail={"amount": [_("请填写金额。")]}
         )
     try:
-        amount = parse_money(raw)
+        return parse_money(raw)
     except MoneyError as exc:
         raise DomainError(str(exc), code="invalid_amount", detail={"amount": [str(exc)]}) from exc
+
+
+def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
+    """The amount a reviewer sets: ≥0, two decimals, within the ceiling, equal to a fixed amount."""
+    amount = parse_amount(raw)
     computed = application.computed_amount
     kind = application.amount_kind
     if kind == "fixed" and computed is not None and amount != computed:
@@ -104,6 +120,10 @@ def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
     if kind == "unspecified" and not (basis or application.amount_basis).strip():
         message = _("本条款金额未在政策中明确，须填写金额依据。")
         raise DomainError(message, code="basis_required", detail={"amount_basis": [message]})
+    if kind == "unspecified" and computed is not None and amount > computed:
+        # "一定比例…给予不超过N万元" with the ratio not yet set: the reviewer decides within N.
+        message = _("金额不能超过本条款上限 %(amount)s。") % {"amount": format_yuan(computed)}
+        raise DomainError(message, code="amount_above_ceiling", detail={"amount": [message]})
     return amount
 
 
@@ -159,6 +179,24 @@ def _budget_release(ctx: EffectContext) -> None:
     )
 
 
+# --- the award ledger ------------------------------------------------------------------------
+
+
+@guard(Effect.AWARD_RESERVE)
+def _award_reserve(ctx: EffectContext) -> None:
+    ledger_reserve(application=ctx.application)
+
+
+@guard(Effect.AWARD_ADJUST)
+def _award_adjust(ctx: EffectContext) -> None:
+    ledger_adjust(application=ctx.application, amount=parse_amount(_requested_amount(ctx)))
+
+
+@guard(Effect.AWARD_RELEASE)
+def _award_release(ctx: EffectContext) -> None:
+    ledger_release(application=ctx.application)
+
+
 # --- eligibility before approval -----------------------------------------------------------
 
 
@@ -175,27 +213,14 @@ def record_duplicate_flags(application_ids: list[int]) -> None:
 
 @guard(Effect.RECHECK_ELIGIBILITY)
 def _recheck_eligibility(ctx: EffectContext) -> None:
-    """Run the duplicate checks and the rule again against today's earlier awards."""
-    from accounts.models import Organisation
-    from measures.services import clause_evaluate
+    """Run the duplicate checks and the rule again against the ledger (others' holdings).
 
+    Runs after AWARD_ADJUST, which holds the organisation's award-group locks.
+    """
     from ..duplicates import find_duplicates, refuse_hard_duplicates, refuse_if_not_eligible
-    from ..selectors import prior_awards_for
 
     application = ctx.application
-    # Serialise approvals of one organisation, so cumulative caps hold under concurrency.
-    Organisation.objects.select_for_update().get(pk=application.organisation_id)
-    _facts, result = clause_evaluate(
-        version=application.rule_version,
-        raw_facts=application.facts,
-        applicant_type=application.organisation.kind,
-        prior_awards=prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        ),
-    )
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
+    application_evaluate(application)
     ctx.update_fields |= {"evaluation", "computed_amount", "amount_kind"}
     refuse_if_not_eligible(application)
     refuse_hard_duplicates(find_duplicates(application))

@@ -24,6 +24,7 @@ from accounts.selectors import user_scopes
 from audit.services import AuditEntry, audit_record_many
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed, NotFound
 
+from ..ledger import lock_award_groups
 from ..models import Application, Decision
 from . import effects as effect_handlers
 from .context import EffectContext, TransitionRequest, TransitionResult
@@ -39,6 +40,11 @@ from .transitions import (
     Action,
     Transition,
     transition_for,
+)
+
+# Actions whose effects read and write the award ledger (award_reserve, award_adjust).
+LEDGER_ACTIONS = frozenset(
+    (Action.SUBMIT, Action.RESUBMIT, Action.RECOMMEND, Action.APPROVE, Action.AMEND)
 )
 
 
@@ -229,6 +235,8 @@ def applications_transition_bulk(
         effect_handlers.record_duplicate_flags(ids)
     with transaction.atomic():
         locked = lock_applications(ids)
+        if request.action in LEDGER_ACTIONS:  # then the award groups, in one global order
+            lock_award_groups(applications=locked.values())
         acted_at = _stages_acted(actor, ids)
         results: dict[int, TransitionResult] = {}
         moved: list[EffectContext] = []

@@ -54,6 +54,9 @@ class Action(models.TextChoices):
 class Effect:
     """Names of effects; handlers live in effects.py or are registered by higher apps."""
 
+    AWARD_RESERVE = "award_reserve"  # hold the case's share of its organisation's limits
+    AWARD_ADJUST = "award_adjust"  # set the holding to the decided amount, within the headroom
+    AWARD_RELEASE = "award_release"  # give the holding (amount, items, period) back
     RECHECK_ELIGIBILITY = "recheck_eligibility"  # rule, duplicates and flags before approval
     RECOMMEND_AMOUNT = "recommend_amount"  # validate and store the recommended amount
     APPROVE_AMOUNT = "approve_amount"  # validate and store the approved amount
@@ -91,29 +94,39 @@ def _t(source, action, target, *actors, needs_comment=False, effects=NOTIFY) -> 
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t(Status.DRAFT, Action.SUBMIT, FIRST_STAGE, APPLICANT),
+    _t(Status.DRAFT, Action.SUBMIT, FIRST_STAGE, APPLICANT, effects=(E.AWARD_RESERVE, *NOTIFY)),
     _t(
         Status.RETURNED,
         Action.RESUBMIT,
         RETURN_STAGE,
         APPLICANT,
-        effects=(E.CLEAR_CORRECTIONS, *NOTIFY),
+        effects=(E.CLEAR_CORRECTIONS, E.AWARD_RESERVE, *NOTIFY),
     ),
-    *(_t(s, Action.WITHDRAW, Status.WITHDRAWN, APPLICANT) for s in WITHDRAWABLE),
+    *(
+        _t(s, Action.WITHDRAW, Status.WITHDRAWN, APPLICANT, effects=(E.AWARD_RELEASE, *NOTIFY))
+        for s in WITHDRAWABLE
+    ),
     _t(Status.COUNTY_REVIEW, Action.PASS, NEXT_STAGE, Role.COUNTY_REVIEWER),
     _t(
         Status.DEPARTMENT_REVIEW,
         Action.RECOMMEND,
         NEXT_STAGE,
         Role.DEPARTMENT_REVIEWER,
-        effects=(E.RECOMMEND_AMOUNT, *NOTIFY),
+        effects=(E.AWARD_ADJUST, E.RECOMMEND_AMOUNT, *NOTIFY),
     ),
     _t(
         Status.APPROVAL,
         Action.APPROVE,
         Status.PENDING_NOTICE,
         Role.APPROVER,
-        effects=(E.RECHECK_ELIGIBILITY, E.APPROVE_AMOUNT, E.BUDGET_COMMIT, *NOTIFY),
+        # The ledger's lock is taken first, so the re-check sees one consistent ledger.
+        effects=(
+            E.AWARD_ADJUST,
+            E.RECHECK_ELIGIBILITY,
+            E.APPROVE_AMOUNT,
+            E.BUDGET_COMMIT,
+            *NOTIFY,
+        ),
     ),
     *(
         _t(
@@ -127,7 +140,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         for stage in REVIEW_STAGES
     ),
     *(
-        _t(stage, Action.REJECT, Status.REJECTED, STAGE_ROLE[stage], needs_comment=True)
+        _t(
+            stage,
+            Action.REJECT,
+            Status.REJECTED,
+            STAGE_ROLE[stage],
+            needs_comment=True,
+            effects=(E.AWARD_RELEASE, *NOTIFY),
+        )
         for stage in REVIEW_STAGES
     ),
     _t(
@@ -143,7 +163,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Status.REJECTED,
         Role.APPROVER,
         needs_comment=True,
-        effects=(E.BUDGET_RELEASE, *NOTIFY),
+        effects=(E.BUDGET_RELEASE, E.AWARD_RELEASE, *NOTIFY),
     ),
     _t(Status.PUBLIC_NOTICE, Action.OBJECT, Status.OBJECTION, PUBLIC),
     _t(
@@ -166,7 +186,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Status.REJECTED,
         Role.APPROVER,
         needs_comment=True,
-        effects=(E.BUDGET_RELEASE, *NOTIFY),
+        effects=(E.BUDGET_RELEASE, E.AWARD_RELEASE, *NOTIFY),
     ),
     _t(
         Status.APPROVED,
@@ -174,7 +194,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Status.APPROVED,
         Role.APPROVER,
         needs_comment=True,
-        effects=(E.APPROVE_AMOUNT, E.BUDGET_COMMIT, *NOTIFY, E.QUEUE_LETTER),
+        effects=(E.AWARD_ADJUST, E.APPROVE_AMOUNT, E.BUDGET_COMMIT, *NOTIFY, E.QUEUE_LETTER),
     ),
     # Finance moves thousands of cases at once; the batch tells the applicant, not each move.
     _t(Status.APPROVED, Action.ADD_TO_BATCH, Status.IN_PAYMENT, Role.FINANCE, effects=()),

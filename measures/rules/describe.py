@@ -38,7 +38,12 @@ def describe_reward(rule: RewardRule, rule_facts: ClauseRule | None = None) -> s
     elif isinstance(rule, ProportionalReward):
         ratio = format_decimal(rule.ratio * 100)
         cap = f"，不超过{format_amount_wan(rule.cap)}" if rule.cap is not None else ""
-        text = f"按{_fact_label(rule_facts, rule.base_fact)}的{ratio}%{cap}"
+        if rule.ratio_is_default:  # "一定比例": the default binds nothing until it is set
+            ratio = "一定比例（比例尚未设定）"
+            cap = cap or "，本条款未规定封顶金额"
+        else:
+            ratio += "%"
+        text = f"按{_fact_label(rule_facts, rule.base_fact)}的{ratio}{cap}"
     elif isinstance(rule, MatchingReward):
         ratio = format_decimal(rule.ratio * 100)
         text = f"按{_fact_label(rule_facts, rule.base_fact)}的不超过{ratio}%配套"

@@ -12,10 +12,12 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from measures.rules.items import item_keys, item_names
 from measures.rules.types import (
     APPLICANT_TYPE_LABELS,
     CENT,
     CONDITION_OPS,
+    PROFILE_ATTRIBUTES,
     ZERO,
     CeilingReward,
     ClauseRule,
@@ -38,7 +40,7 @@ from measures.rules.types import (
 
 Facts = Mapping[str, Any]
 Validity = tuple[date, date]
-Evaluator = Callable[[Facts, str, Sequence[PriorAward], Validity], Evaluation]
+Evaluator = Callable[..., Evaluation]
 # A compiled reward step appends its reasons and blocking messages and returns
 # (amount or None, amount kind).
 _Calc = Callable[[Facts, Sequence[PriorAward], list[str], list[str]], tuple[Decimal | None, str]]
@@ -282,6 +284,25 @@ def _missing(label: str) -> _Calc:
     return calc
 
 
+def _reviewer_sets(reason: str, base: FactSpec | None, ceiling: Decimal | None) -> _Calc:
+    """An amount the reviewer sets (within `ceiling`, if any), showing the basis fact if typed."""
+    base_name = base.name if base is not None else None
+    base_label = base.label if base is not None else ""
+    show = _value_formatter(base.kind) if base is not None else str
+
+    def calc_reviewer_sets(
+        facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
+    ) -> tuple[Decimal | None, str]:
+        reasons.append(reason)
+        if base_name is not None:
+            value = facts.get(base_name)
+            if value is not None:
+                reasons.append(f"核定参考：{base_label}{show(value)}")
+        return ceiling, "unspecified"
+
+    return calc_reviewer_sets
+
+
 def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:
     if isinstance(rule, FixedReward | CeilingReward):
         amount = rule.amount
@@ -320,14 +341,22 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
 
         return calc_per_item
 
+    if isinstance(rule, ProportionalReward) and rule.ratio_is_default:
+        # "一定比例": until the administrator sets the ratio, an amount set by the reviewer
+        # within the clause's cap (if the text gives one); the default ratio binds nothing.
+        limit = f"不超过{_fmt(rule.cap)}" if rule.cap is not None else "本条款未规定封顶金额"
+        return _reviewer_sets(
+            f"{prefix}按{facts[rule.base_fact].label}的一定比例奖励，具体比例尚未由政策管理员设定；"
+            f"金额由审核部门核定（{limit}），并书面说明依据",
+            facts[rule.base_fact],
+            rule.cap,
+        )
+
     if isinstance(rule, ProportionalReward | MatchingReward):
         base_name = rule.base_fact
         ratio = rule.ratio
         cap = rule.cap if isinstance(rule, ProportionalReward) else None
-        is_default = isinstance(rule, ProportionalReward) and rule.ratio_is_default
         ratio_text = f"{format_decimal(ratio * _HUNDRED)}%"
-        if is_default:
-            ratio_text += "（默认比例，由政策管理员设定）"
         head = f"{prefix}{facts[base_name].label}"
         missing = f"未填写{facts[base_name].label}，无法计算奖励金额"
         word = "配套奖励上限" if isinstance(rule, MatchingReward) else "奖励上限"
@@ -375,31 +404,11 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
 
     if isinstance(rule, UnspecifiedReward):
         note = f"（{rule.note}）" if rule.note else ""
-        reason = f"{prefix}奖励金额政策未具体规定{note}，由审核部门在批次预算内核定，并书面说明依据"
-        base_name = rule.base_fact
-        if base_name is None:
-
-            def calc_unspecified(
-                facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
-            ) -> tuple[Decimal | None, str]:
-                reasons.append(reason)
-                return None, "unspecified"
-
-            return calc_unspecified
-
-        base_label = facts[base_name].label
-        show = _value_formatter(facts[base_name].kind)
-
-        def calc_unspecified_basis(
-            facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
-        ) -> tuple[Decimal | None, str]:
-            reasons.append(reason)
-            value = facts.get(base_name)
-            if value is not None:
-                reasons.append(f"核定参考：{base_label}{show(value)}")
-            return None, "unspecified"
-
-        return calc_unspecified_basis
+        return _reviewer_sets(
+            f"{prefix}奖励金额政策未具体规定{note}，由审核部门在批次预算内核定，并书面说明依据",
+            facts[rule.base_fact] if rule.base_fact is not None else None,
+            None,
+        )
 
     if isinstance(rule, TieredReward):
         spec = facts[rule.tier_fact]
@@ -439,22 +448,29 @@ def _with_cap(inner: _Calc, cap: CumulativeCap) -> _Calc:
     ) -> tuple[Decimal | None, str]:
         amount, kind = inner(facts, prior, reasons, blocking)
         used = ZERO
+        named: list[str] = []
         for award in prior:
             if award.group == group:
                 used += award.amount
-        if not used:
+                if award.reference:
+                    named.append(f"{award.named()}{_fmt(award.amount)}")
+        if not used and not named:
             reasons.append(untouched)
             if amount is not None and amount > limit:
                 reasons.append(reduced)
                 return limit, kind
             return amount, kind
+        # Cases still under way hold their share too: "已占用" names them.
+        taken = f"已占用{_fmt(used)}（{'、'.join(named)}）" if named else f"已获{_fmt(used)}"
         remaining = limit - used
         if remaining <= 0:
-            message = f"累计上限{limit_text}，已获{_fmt(used)}，额度已用完"
+            message = f"累计上限{limit_text}，{taken}，额度已用完（剩余{_fmt(ZERO)}）"
+            if not named:
+                message = f"累计上限{limit_text}，{taken}，额度已用完"
             reasons.append(message)
             blocking.append(message)
             return None, "none"
-        reasons.append(f"累计上限{limit_text}，已获{_fmt(used)}，本次最多{_fmt(remaining)}")
+        reasons.append(f"累计上限{limit_text}，{taken}，本次最多{_fmt(remaining)}")
         if amount is not None and amount > remaining:
             reasons.append(f"按累计上限核减为{_fmt(remaining)}")
             return remaining, kind
@@ -482,11 +498,32 @@ def _compile_reward(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str
     return calc
 
 
-def _tier_groups(rule: RewardRule) -> dict[str, str]:
-    """tier value → cumulative-cap group, for tiers that carry their own cap."""
+def _tier_caps(rule: RewardRule) -> dict[str, CumulativeCap]:
+    """tier value → its own cumulative cap, for tiers that carry one."""
     if not isinstance(rule, TieredReward):
         return {}
-    return {value: sub.cumulative_cap.group for value, sub in rule.tiers if sub.cumulative_cap}
+    return {value: sub.cumulative_cap for value, sub in rule.tiers if sub.cumulative_cap}
+
+
+def _count_facts(rule: RewardRule) -> set[str]:
+    """The count facts per-item amounts multiply (in the rule and its tiers)."""
+    names = {rule.count_fact} if isinstance(rule, PerItemReward) else set()
+    if isinstance(rule, TieredReward):
+        for _value, sub in rule.tiers:
+            names |= _count_facts(sub)
+    return names
+
+
+def _ratio_pending(rule: RewardRule) -> bool:
+    if isinstance(rule, ProportionalReward):
+        return rule.ratio_is_default
+    if isinstance(rule, TieredReward):
+        return any(_ratio_pending(sub) for _value, sub in rule.tiers)
+    return False
+
+
+def _period_text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def compile_rule(rule: ClauseRule) -> Evaluator:
@@ -501,6 +538,7 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         t: f"本条款申报主体为：{allowed_text}；当前为：{label}"
         for t, label in APPLICANT_TYPE_LABELS.items()
     }
+    requires = tuple((name, PROFILE_ATTRIBUTES[name]) for name in rule.requires)
 
     event_name = rule.event_date_fact
     event_label = facts_by_name[event_name].label if event_name else ""
@@ -513,16 +551,28 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     tier_name = rule.reward.tier_fact if isinstance(rule.reward, TieredReward) else None
     tier_spec = facts_by_name[tier_name] if tier_name else None
     group = rule.award_group
-    tier_groups = _tier_groups(rule.reward)
-    outer_cap = rule.reward.cumulative_cap.group if rule.reward.cumulative_cap else None
-    default_group = outer_cap or (group if (rule.first_time or rule.group) else None)
+    tier_caps = _tier_caps(rule.reward)
+    outer_cap = rule.reward.cumulative_cap
+    default_group = (
+        outer_cap.group if outer_cap else (group if (rule.first_time or rule.group) else None)
+    )
     first_time = rule.first_time
     one_time = rule.one_time
     basis_name = rule.basis_fact
+    period_name = rule.period_fact
+    period_label = facts_by_name[period_name].label if period_name else ""
+    items_name = rule.items_fact
+    many = items_name is not None
+    # The facts that identify rewarded items: a list of products, else the basis (certificate,
+    # project) as one item. A basis that is the period is handled as the period.
+    key_name = items_name or (basis_name if basis_name != period_name else None)
+    count_names = tuple(sorted(_count_facts(rule.reward))) if many else ()
+    items_label = facts_by_name[items_name].label if items_name else ""
+    ratio_pending = _ratio_pending(rule.reward)
     checks_passed: tuple[str, ...] = tuple(
         text
         for flag, text in (
-            (first_time, "此前未获同类奖励，符合首次认定（新认定/新取得/首次获得）要求"),
+            (first_time, "此前未获同类奖励，符合首次认定（新认定/新取得/新培育/每户一次）要求"),
             (one_time, "此前未获本条款一次性奖励"),
         )
         if flag
@@ -530,11 +580,20 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     calc = _compile_reward(rule.reward, facts_by_name, f"{rule.reward.label or rule.title}，")
     quantize = Decimal.quantize
 
+    def _prior_keys(award: PriorAward) -> tuple[str, ...]:
+        if award.items:
+            return award.items
+        return item_keys(award.basis, many=many) if award.basis else ()
+
+    def _where(award: PriorAward) -> str:
+        return f"申报{award.named()}" if award.reference else f"本条款奖励{_fmt(award.amount)}"
+
     def evaluate_clause(
         facts: Facts,
         applicant_type: str,
         prior: Sequence[PriorAward],
         validity: Validity,
+        profile: Mapping[str, bool] | None = None,
     ) -> Evaluation:
         reasons: list[str] = []
         blocking: list[str] = []
@@ -547,6 +606,15 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
             blocking.append(message)
         else:
             reasons.append(ok)
+        for attribute, wording in requires:
+            if profile is None:
+                reasons.append(f"本条款申报单位须为{wording}（按申报单位信息核对）")
+            elif profile.get(attribute):
+                reasons.append(f"申报单位信息登记为{wording}，符合要求")
+            else:
+                message = f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}"
+                reasons.append(message)
+                blocking.append(message)
 
         if event_name is not None:
             period = period_cache[0]
@@ -569,16 +637,36 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
             reasons.append(no_event)
 
         tier = facts.get(tier_name) if tier_name is not None else None
+        period_value = _period_text(facts.get(period_name)) if period_name else None
+        keys = item_keys(facts.get(key_name), many=many) if key_name else ()
+        granted = keys
+        if many and count_names:
+            for count_name in count_names:
+                count = facts.get(count_name)
+                if count is not None and count != len(keys):
+                    spec = facts_by_name[count_name]
+                    message = (
+                        f"{spec.label}（{count}）与{items_label}所列的{len(keys)}项不一致，"
+                        "请逐一列出（以顿号分隔，不重复）"
+                    )
+                    reasons.append(message)
+                    blocking.append(message)
         if prior:
-            basis = facts.get(basis_name) if basis_name is not None else None
-            basis_text = None if basis is None else str(basis)
-            repeated = once = earlier = None
+            once = earlier = same_period = None
+            taken: dict[str, PriorAward] = {}
             for award in prior:
                 if award.clause_code == code:
                     if one_time and once is None:
                         once = award
-                    if basis_text is not None and award.basis == basis_text and repeated is None:
-                        repeated = award
+                    if period_value is not None and same_period is None:
+                        other = award.period
+                        if other is None and basis_name == period_name:
+                            other = award.basis
+                        if other == period_value:
+                            same_period = award
+                    if keys:
+                        for key in _prior_keys(award):
+                            taken.setdefault(key, award)
                 if (
                     first_time
                     and earlier is None
@@ -586,25 +674,65 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
                     and (tier is None or award.tier is None or award.tier == tier)
                 ):
                     earlier = award
-            if repeated is not None:
+            if keys and taken:
+                granted = tuple(key for key in keys if key not in taken)
+                if not many and not granted:
+                    basis_text = str(facts.get(key_name))
+                    holder = taken[keys[0]]
+                    message = (
+                        f"同一事项“{basis_text}”已获本条款奖励{_fmt(holder.amount)}，"
+                        "同一项目不再重复支持"
+                        if not holder.reference
+                        else f"同一事项“{basis_text}”已在{_where(holder)}中申报或获奖，"
+                        "同一项目不再重复支持"
+                    )
+                    reasons.append(message)
+                    blocking.append(message)
+                elif many:
+                    names = item_names(facts.get(key_name))
+                    for key in keys:
+                        if key in taken:
+                            reasons.append(
+                                f"“{names.get(key, key)}”已在{_where(taken[key])}中申报或获奖，"
+                                "本项不再奖励"
+                            )
+                    if not granted:
+                        message = f"{items_label}所列各项均已申报或获奖，不再重复奖励"
+                        reasons.append(message)
+                        blocking.append(message)
+                    elif len(granted) < len(keys):
+                        reasons.append(f"本次按未获奖励的{len(granted)}项计算")
+                        facts = {**facts, **{name: len(granted) for name in count_names}}
+            if same_period is not None:
                 message = (
-                    f"同一事项“{basis_text}”已获本条款奖励{_fmt(repeated.amount)}，"
-                    "同一项目不再重复支持"
+                    f"本条款每个{period_label}奖励一次，{period_label}{period_value}已在"
+                    f"{_where(same_period)}中申报或获奖，不再重复奖励"
                 )
                 reasons.append(message)
                 blocking.append(message)
             if once is not None:
-                message = f"本条款为一次性奖励，已获本条款奖励{_fmt(once.amount)}，不再重复奖励"
+                message = (
+                    f"本条款为一次性奖励，已获本条款奖励{_fmt(once.amount)}，不再重复奖励"
+                    if not once.reference
+                    else f"本条款为一次性奖励，已有{_where(once)}，不再重复奖励"
+                )
                 reasons.append(message)
                 blocking.append(message)
             if earlier is not None:
                 shown = ""
                 if earlier.tier and tier_spec is not None:
                     shown = f"（{tier_spec.choice_label(earlier.tier)}）"
-                message = (
-                    f"本条款仅奖励首次认定，已获同类奖励{shown}{_fmt(earlier.amount)}"
-                    f"（{earlier.clause_code}）"
-                )
+                if earlier.reference:
+                    message = (
+                        f"本条款仅奖励首次认定（每户一次），本单位已有同类申报{shown}"
+                        f"{earlier.named()}（{earlier.clause_code}，{_fmt(earlier.amount)}），"
+                        "不能再次申报"
+                    )
+                else:
+                    message = (
+                        f"本条款仅奖励首次认定，已获同类奖励{shown}{_fmt(earlier.amount)}"
+                        f"（{earlier.clause_code}）"
+                    )
                 reasons.append(message)
                 blocking.append(message)
             if once is None and earlier is None:
@@ -613,14 +741,38 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
             reasons.extend(checks_passed)
 
         amount, kind = calc(facts, prior, reasons, blocking)
-        award_group = tier_groups.get(tier, default_group) if tier_groups else default_group
+        cap = tier_caps.get(tier, outer_cap) if tier_caps else outer_cap
+        award_group = cap.group if cap is not None else default_group
+        cap_amount = cap.amount if cap is not None else None
         if blocking:
             return Evaluation(
-                False, None, "none", tuple(reasons), tuple(blocking), tier, award_group
+                False,
+                None,
+                "none",
+                tuple(reasons),
+                tuple(blocking),
+                tier,
+                award_group,
+                (),
+                period_value,
+                cap_amount,
+                ratio_pending,
             )
         if amount is not None:
             amount = quantize(amount, CENT, ROUND_HALF_UP)
-        return Evaluation(True, amount, kind, tuple(reasons), (), tier, award_group)  # type: ignore[arg-type]
+        return Evaluation(
+            True,
+            amount,
+            kind,  # type: ignore[arg-type]
+            tuple(reasons),
+            (),
+            tier,
+            award_group,
+            granted,
+            period_value,
+            cap_amount,
+            ratio_pending,
+        )
 
     return evaluate_clause
 
@@ -648,12 +800,18 @@ def evaluate(
     applicant_type: str,
     prior_awards: Sequence[PriorAward] = (),
     validity: Validity,
+    profile: Mapping[str, bool] | None = None,
 ) -> Evaluation:
-    """Evaluate cleaned facts against a clause; see Evaluation for the result."""
+    """Evaluate cleaned facts against a clause; see Evaluation for the result.
+
+    `prior_awards` are the organisation's awards and live reservations; `profile` its
+    attributes (PROFILE_ATTRIBUTES), or None when no organisation is known (then a required
+    attribute is named in the reasons but not checked).
+    """
     entry = _COMPILED.get(id(rule))
     if entry is not None and entry[0] is rule:
-        return entry[1](facts, applicant_type, prior_awards, validity)
-    return evaluator_for(rule)(facts, applicant_type, prior_awards, validity)
+        return entry[1](facts, applicant_type, prior_awards, validity, profile)
+    return evaluator_for(rule)(facts, applicant_type, prior_awards, validity, profile)
 
 
 __all__ = [

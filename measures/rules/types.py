@@ -62,6 +62,13 @@ FACT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MATERIAL_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_-]*$")
 PLEDGE_CODE = "PLEDGE"
 
+# Attributes of the applying organisation that a clause's text requires (facts of its profile,
+# kept by the organisation and checked by the engine): name → wording.
+PROFILE_ATTRIBUTES: dict[str, str] = {
+    "industrial": "工业企业",
+    "local_drug_manufacturer": "本地药品生产企业",
+}
+
 
 def quantize_money(value: Decimal) -> Decimal:
     """Money is yuan with two places, rounded half up."""
@@ -269,6 +276,13 @@ class ClauseRule:
     first_time: bool = False
     one_time: bool = False
     group: str | None = None
+    # The fact naming the period a yearly threshold is assessed for (once per period).
+    period_fact: str | None = None
+    # The fact listing items with identity (products, certificates): each item is rewarded at
+    # most once under this clause, across all applications of the organisation.
+    items_fact: str | None = None
+    # Profile attributes the applicant must have (PROFILE_ATTRIBUTES keys).
+    requires: tuple[str, ...] = ()
 
     def fact(self, name: str) -> FactSpec | None:
         for spec in self.facts:
@@ -300,6 +314,14 @@ class ClauseRule:
             "first_time": self.first_time,
             "one_time": self.one_time,
             "group": self.group,
+        } | {  # newer keys only when set, so older frozen versions keep comparing equal
+            key: value
+            for key, value in (
+                ("period_fact", self.period_fact),
+                ("items_fact", self.items_fact),
+                ("requires", list(self.requires)),
+            )
+            if value
         }
 
     @classmethod
@@ -318,13 +340,28 @@ class ClauseRule:
 
 @dataclass(frozen=True, slots=True)
 class PriorAward:
-    """An earlier approved award of the same organisation (gathered by the Django side)."""
+    """An award or live reservation of the same organisation (gathered by the Django side).
+
+    `reference` and `status` name the application in messages; `items` are its normalised
+    item keys (products, certificates) and `period` its assessment period, where the clause
+    has them.
+    """
 
     clause_code: str
     group: str | None
     tier: str | None
     amount: Decimal
     basis: str | None = None
+    reference: str | None = None
+    status: str | None = None
+    period: str | None = None
+    items: tuple[str, ...] = ()
+
+    def named(self) -> str:
+        """ "SB123（公示）" for messages; "" when the award came without a reference."""
+        if not self.reference:
+            return ""
+        return f"{self.reference}（{self.status}）" if self.status else self.reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +373,10 @@ class Evaluation:
     blocking: tuple[str, ...]
     tier: str | None = None  # the tier the amount was computed for (store it with the award)
     award_group: str | None = None  # the group to record the award under (caps, first-time)
+    items: tuple[str, ...] = ()  # normalised item keys this evaluation rewards
+    period: str | None = None  # the assessment period (yearly thresholds)
+    cap: Decimal | None = None  # the cumulative cap of award_group, if any
+    ratio_pending: bool = False  # a "一定比例" clause whose ratio the administrator has not set
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -346,6 +387,10 @@ class Evaluation:
             "blocking": list(self.blocking),
             "tier": self.tier,
             "award_group": self.award_group,
+            "items": list(self.items),
+            "period": self.period,
+            "cap": None if self.cap is None else str(self.cap),
+            "ratio_pending": self.ratio_pending,
         }
 
 
@@ -448,6 +493,9 @@ _CLAUSE_KEYS = frozenset(
         "first_time",
         "one_time",
         "group",
+        "period_fact",
+        "items_fact",
+        "requires",
     )
 )
 _FACT_KEYS = frozenset(("name", "kind", "label", "required", "choices", "min", "max"))
@@ -918,6 +966,22 @@ def build_clause(
                 f"的首次奖励分组与累计上限分组 {'、'.join(sorted(other))} 不一致", data, "group"
             )
 
+    period_fact = _fact_ref(
+        ctx, data, "period_fact", facts, frozenset({"count", "text"}), required=False
+    )
+    items_fact = _fact_ref(ctx, data, "items_fact", facts, frozenset({"text"}), required=False)
+    requires: list[str] = []
+    raw_requires = data.get("requires") or []
+    if not isinstance(raw_requires, Sequence) or isinstance(raw_requires, str):
+        ctx.error("的 requires 必须是列表", data, "requires")
+        raw_requires = []
+    for index, item in enumerate(raw_requires):
+        if item not in PROFILE_ATTRIBUTES:
+            known = "、".join(PROFILE_ATTRIBUTES)
+            ctx.error(f"的 requires 项 '{item}' 无效（可选：{known}）", raw_requires, index)
+        else:
+            requires.append(item)
+
     if ctx.failed or reward is None:
         return None
     return ClauseRule(
@@ -935,6 +999,9 @@ def build_clause(
         first_time=first_time,
         one_time=one_time,
         group=group,
+        period_fact=period_fact,
+        items_fact=items_fact,
+        requires=tuple(requires),
     )
 
 
@@ -942,6 +1009,7 @@ __all__ = [
     "APPLICANT_TYPE_LABELS",
     "CENT",
     "DEPARTMENTS",
+    "PROFILE_ATTRIBUTES",
     "AmountKind",
     "ApplicantType",
     "CeilingReward",

@@ -100,13 +100,8 @@ def test_hard_duplicate_same_basis_blocks(application_factory, demo):
 
 
 def test_first_time_clause_blocked_by_earlier_award(application_factory, demo):
-    first = application_factory()
-    Application.objects.filter(pk=first.pk).update(
-        status=Status.APPROVED,
-        approved_amount=150000,
-        award_group="M02-SPECIALISED-SME",
-        basis="old",
-    )
+    first = application_factory(submit=True)  # the reservation is taken at submit
+    Application.objects.filter(pk=first.pk).update(status=Status.APPROVED, approved_amount=150000)
     second = application_factory(facts={**SPECIALISED_SME_FACTS, "certificate_no": "新证书"})
     with pytest.raises(DomainError) as info:
         _submit(second, demo["qindu_corp"])

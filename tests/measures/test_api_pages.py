@@ -1,7 +1,5 @@
 """Public measure pages, the calculator (page and API), rounds and budgets."""
 
-from decimal import Decimal
-
 import pytest
 
 from tests.helpers import api_as
@@ -72,16 +70,11 @@ def test_api_calculator_for_own_organisation_uses_prior_awards(demo, application
     facts = {
         "level": "national",
         "product_count": "4",
-        "product_names": "甲",
+        "product_names": "甲、乙、丙、丁",
         "recognised_on": "2025-09-01",
     }
-    earlier = application_factory(clause_code="M14-GREEN-DESIGN-PRODUCT", facts=facts)
-    Application.objects.filter(pk=earlier.pk).update(
-        status=Status.APPROVED,
-        approved_amount=Decimal("250000"),
-        award_group="M14-GREEN-DESIGN-NATIONAL",
-        tier="national",
-    )
+    earlier = application_factory(clause_code="M14-GREEN-DESIGN-PRODUCT", facts=facts, submit=True)
+    Application.objects.filter(pk=earlier.pk).update(status=Status.APPROVED)
     org_id = earlier.organisation_id
     body = (
         api_as(demo["qindu_corp"])
@@ -90,14 +83,15 @@ def test_api_calculator_for_own_organisation_uses_prior_awards(demo, application
             {
                 "clause": "M14-GREEN-DESIGN-PRODUCT",
                 "organisation": org_id,
-                "facts": {**facts, "product_names": "乙"},
+                "facts": {**facts, "product_count": "1", "product_names": "戊"},
             },
             format="json",
         )
         .json()
     )
+    # 5万 × 1 product, within 30万 − 20万 held by the earlier case.
     assert body["amount"] == "50000.00"
-    assert any("已获25万元" in r for r in body["reasons"])
+    assert any("已占用20万元" in r and earlier.reference in r for r in body["reasons"])
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,10 @@ def test_cap_used_by_an_earlier_approval_lowers_the_amount(application_factory, 
             application_id=second.pk,
             request=TransitionRequest(Action.APPROVE, amount="200000"),
         )
-    # Per-product amounts are fixed; the cap cuts this one to 30万 − 20万 already approved.
-    assert info.value.code == "amount_not_fixed"
-    assert "100,000.00" in info.value.message
+    # The cap leaves this one 30万 − 20万 already approved: the refusal says what is left.
+    assert info.value.code == "limit_exceeded"
+    assert "剩余 ¥100,000.00" in info.value.message
+    assert first.reference in info.value.message
     moved = application_transition(
         actor=demo["approver"],
         application_id=second.pk,

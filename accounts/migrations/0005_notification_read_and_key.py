@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_notification'),
+        ('accounts', '0004_organisation_profile_attributes'),
     ]
 
     operations = [
