@@ -13,7 +13,7 @@ from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
-from xianyang_portal.errors import DomainError
+from xianyang_portal.errors import Conflict, DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
@@ -180,14 +180,19 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
     raw = {spec.name: request.POST.get(FACT_PREFIX + spec.name, "") for spec in rule.facts}
     raw = {k: v for k, v in raw.items() if v != ""}
     # Save what was typed first, whatever happens next: nothing the user entered is lost.
-    services.application_save_draft(
-        actor=request.user,
-        application_id=application.pk,
-        raw_facts=raw,
-        other_funding_declared=declaration.cleaned_data.get("other_funding_declared", False),
-        other_funding_detail=declaration.cleaned_data.get("other_funding_detail", ""),
-    )
-    material_errors = _apply_files(request, application)
+    try:
+        services.application_save_draft(
+            actor=request.user,
+            application_id=application.pk,
+            raw_facts=raw,
+            other_funding_declared=declaration.cleaned_data.get("other_funding_declared", False),
+            other_funding_detail=declaration.cleaned_data.get("other_funding_detail", ""),
+        )
+        material_errors = _apply_files(request, application)
+    except Conflict:
+        # A second click (or another tab) arrived after the submit that won: show the result.
+        messages.info(request, _("申报已提交，当前不能修改。"))
+        return redirect("applications:detail", reference)
     application.refresh_from_db()
     action = request.POST.get("action", "save")
     if action == "submit" and not material_errors:
