@@ -73,31 +73,26 @@ def _correction_messages(today: date) -> list[Message]:
     out = []
     for a in returned:
         due = a.correction_due_on
-        link = reverse("applications:detail", args=[a.reference])
         if due < today:
-            out.append(
-                Message(
-                    users=_members(a),
-                    subject=_("申报 %(ref)s 补正已逾期（期限 %(due)s）")
-                    % {"ref": a.reference, "due": due.isoformat()},
-                    body=_("“%(clause)s”的补正期限 %(due)s 已过，请尽快补正或联系审核人员。")
-                    % {"clause": a.clause.title, "due": due.isoformat()},
-                    link=link,
-                    key=f"correction-overdue:{a.pk}:{due.isoformat()}",
-                )
-            )
+            kind = "overdue"
+            subject = _("申报 %(ref)s 补正已逾期（期限 %(due)s）")
+            body = _("“%(clause)s”的补正期限 %(due)s 已过，请尽快补正或联系审核人员。")
         elif working_days_between(today, due) <= within:
-            out.append(
-                Message(
-                    users=_members(a),
-                    subject=_("申报 %(ref)s 补正将于 %(due)s 到期")
-                    % {"ref": a.reference, "due": due.isoformat()},
-                    body=_("“%(clause)s”的补正期限为 %(due)s，请在期限前补正并重新提交。")
-                    % {"clause": a.clause.title, "due": due.isoformat()},
-                    link=link,
-                    key=f"correction-due:{a.pk}:{due.isoformat()}",
-                )
+            kind = "due"
+            subject = _("申报 %(ref)s 补正将于 %(due)s 到期")
+            body = _("“%(clause)s”的补正期限为 %(due)s，请在期限前补正并重新提交。")
+        else:
+            continue
+        values = {"ref": a.reference, "clause": a.clause.title, "due": due.isoformat()}
+        out.append(
+            Message(
+                users=_members(a),
+                subject=subject % values,
+                body=body % values,
+                link=reverse("applications:detail", args=[a.reference]),
+                key=f"correction-{kind}:{a.pk}:{due.isoformat()}",
             )
+        )
     return out
 
 

@@ -70,77 +70,72 @@ def seeded(demo, open_round_db):
     }
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("role", list(PAGES), ids=lambda r: r or "public")
-def test_main_pages_fit_a_phone_and_pass_axe(browser, live_server, seeded, role):
+@pytest.fixture
+def phone_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
     context.set_default_timeout(20000)
-    page = context.new_page()
-    try:
-        if role:
-            login(page, role)
-        problems = {}
-        for path, primary, shot in PAGES[role]:
-            page.goto(path.format(**seeded))
-            assert_fits(page, primary)
-            shoot(page, shot)
-            found = axe_violations(page)
-            if found:
-                problems[path] = found
-        assert not problems, problems
-    finally:
-        context.close()
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_queue_filters_fold_and_tables_become_cards(browser, live_server, seeded):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
-    page = context.new_page()
-    try:
-        login(page, "county_weicheng")
-        page.goto("/reviews/")
-        assert page.locator("details.filter-panel").get_attribute("open") is None
-        assert not page.locator("#id_q").is_visible()
-        page.click("summary:has-text('筛选条件')")
-        assert page.locator("#id_q").is_visible()
-        row = page.locator("[data-testid=queue] tbody tr").first
-        assert row.evaluate("r => getComputedStyle(r).display") == "block"
-        label = row.locator("td[data-label]").nth(1)
-        assert label.get_attribute("data-label") == "编号"
-        # On a desktop the same page keeps its table and an open filter panel.
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.goto("/reviews/")
-        assert page.locator("details.filter-panel").get_attribute("open") is not None
-        assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
-    finally:
-        context.close()
+@pytest.mark.parametrize("role", list(PAGES), ids=lambda r: r or "public")
+def test_main_pages_fit_a_phone_and_pass_axe(phone_page, seeded, role):
+    page = phone_page
+    if role:
+        login(page, role)
+    problems = {}
+    for path, primary, shot in PAGES[role]:
+        page.goto(path.format(**seeded))
+        assert_fits(page, primary)
+        shoot(page, shot)
+        found = axe_violations(page)
+        if found:
+            problems[path] = found
+    assert not problems, problems
 
 
 @pytest.mark.django_db(transaction=True)
-def test_dashboard_text_stays_readable_on_a_phone(browser, live_server, seeded):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
-    page = context.new_page()
-    try:
-        login(page, "finance")
-        page.goto("/payments/dashboard/")
-        smallest = page.evaluate(
-            """() => Math.min(...Array.from(document.querySelectorAll('main *'))
-                 .filter(e => e.childNodes.length && Array.from(e.childNodes)
-                   .some(n => n.nodeType === 3 && n.textContent.trim()))
-                 .filter(e => e.getClientRects().length)
-                 .map(e => {
-                   const size = parseFloat(getComputedStyle(e).fontSize);
-                   const svg = e.closest('svg');
-                   if (!svg || !svg.viewBox || !svg.viewBox.baseVal || !svg.viewBox.baseVal.width)
-                     return size;
-                   return size * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-                 }))"""
-        )
-        assert smallest >= 12, smallest
-        chart = page.locator("svg.portal-chart").first
-        assert chart.bounding_box()["width"] <= 390
-    finally:
-        context.close()
+def test_queue_filters_fold_and_tables_become_cards(phone_page, seeded):
+    page = phone_page
+    login(page, "county_weicheng")
+    page.goto("/reviews/")
+    assert page.locator("details.filter-panel").get_attribute("open") is None
+    assert not page.locator("#id_q").is_visible()
+    page.click("summary:has-text('筛选条件')")
+    assert page.locator("#id_q").is_visible()
+    row = page.locator("[data-testid=queue] tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"
+    label = row.locator("td[data-label]").nth(1)
+    assert label.get_attribute("data-label") == "编号"
+    # On a desktop the same page keeps its table and an open filter panel.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/reviews/")
+    assert page.locator("details.filter-panel").get_attribute("open") is not None
+    assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dashboard_text_stays_readable_on_a_phone(phone_page, seeded):
+    page = phone_page
+    login(page, "finance")
+    page.goto("/payments/dashboard/")
+    smallest = page.evaluate(
+        """() => Math.min(...Array.from(document.querySelectorAll('main *'))
+             .filter(e => e.childNodes.length && Array.from(e.childNodes)
+               .some(n => n.nodeType === 3 && n.textContent.trim()))
+             .filter(e => e.getClientRects().length)
+             .map(e => {
+               const size = parseFloat(getComputedStyle(e).fontSize);
+               const svg = e.closest('svg');
+               if (!svg || !svg.viewBox || !svg.viewBox.baseVal || !svg.viewBox.baseVal.width)
+                 return size;
+               return size * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+             }))"""
+    )
+    assert smallest >= 12, smallest
+    chart = page.locator("svg.portal-chart").first
+    assert chart.bounding_box()["width"] <= 390
 
 
 @pytest.mark.django_db(transaction=True)
@@ -155,24 +150,20 @@ def test_large_text_switch_is_remembered(page, seeded):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_evidence_preview_is_an_image_on_a_phone(browser, live_server, seeded):
+def test_evidence_preview_is_an_image_on_a_phone(phone_page, seeded):
+    page = phone_page
     from applications.models import ApplicationMaterial
 
     material = ApplicationMaterial.objects.filter(
         evidence__content_type="application/pdf", application__status="county_review"
     ).first()
     assert material is not None
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
-    page = context.new_page()
-    try:
-        login(page, "county_weicheng")
-        page.goto(f"/reviews/cases/{material.application.reference}/")
-        image = page.locator("[data-testid=evidence-pages] img").first
-        image.scroll_into_view_if_needed()
-        page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-        )
-        assert image.evaluate("img => img.naturalWidth") >= 500
-        assert image.bounding_box()["width"] <= 390
-    finally:
-        context.close()
+    login(page, "county_weicheng")
+    page.goto(f"/reviews/cases/{material.application.reference}/")
+    image = page.locator("[data-testid=evidence-pages] img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    assert image.evaluate("img => img.naturalWidth") >= 500
+    assert image.bounding_box()["width"] <= 390
