@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .models import Department, Membership, Organisation, Place, Role, RoleAssignment, User
+from .models import (
+    ADMIN_SITE_ROLES,
+    Department,
+    Membership,
+    Organisation,
+    Place,
+    Role,
+    RoleAssignment,
+    User,
+)
+from .twofactor import demo_device_ensure, totp_base32
 
 DEMO_PASSWORD = "Xianyang-demo-2025"  # noqa: S105 - printed for local demos only
 
@@ -67,6 +77,7 @@ DEMO_STAFF = (
     ("finance", "市财政局 孙拨付", Role.FINANCE, None, None),
     ("policy_admin", "市工信局政策科 周管理", Role.POLICY_ADMIN, None, None),
     ("auditor", "市审计局 吴审计", Role.AUDITOR, None, None),
+    ("security_admin", "市工信局信息中心 郑安全", Role.SECURITY_ADMIN, None, None),
 )
 
 
@@ -111,12 +122,16 @@ def seed_accounts() -> list[tuple[str, str]]:
         Membership.objects.get_or_create(user=user, organisation=organisation)
         accounts.append((org.username, f"企业用户 · {org.name}"))
     for username, full_name, role, place_code, department_code in DEMO_STAFF:
-        user = _user(username, full_name, is_staff=role == Role.POLICY_ADMIN)
+        user = _user(username, full_name, is_staff=role in ADMIN_SITE_ROLES)
         RoleAssignment.objects.get_or_create(
             user=user,
             role=role,
             place=Place.objects.get(code=place_code) if place_code else None,
             department=Department.objects.get(code=department_code) if department_code else None,
         )
-        accounts.append((username, f"{Role(role).label} · {full_name}"))
+        # Demo staff come enrolled, with a secret fixed across runs (printed by seed_demo).
+        device = demo_device_ensure(user)
+        accounts.append(
+            (username, f"{Role(role).label} · {full_name}  TOTP: {totp_base32(device)}")
+        )
     return accounts

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.forms import PortalForm, PortalModelForm
 
 from .models import Department, Organisation, Place, Role
+from .twofactor import has_second_factor, is_staff_account, second_factor_match
 from .uscc import validate_uscc
 
 PHONE_VALIDATOR_MESSAGE = _("请输入有效的电话号码（7-20位数字，可含“-”）。")
@@ -105,3 +108,46 @@ class StaffUserForm(PortalForm):
         label=_("部门（市级复审必填）"), queryset=Department.objects.all(), required=False
     )
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)
+
+
+class PortalLoginForm(AuthenticationForm):
+    """Username and password, and for staff the current code of their authenticator app."""
+
+    otp_token = forms.CharField(
+        label=_("动态验证码"),
+        required=False,
+        max_length=16,
+        help_text=_("工作人员必填：身份验证器App中的6位数字，或一个备用码。"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    otp_device = None
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is None or not is_staff_account(user) or not has_second_factor(user):
+            return cleaned
+        token = cleaned.get("otp_token", "")
+        device = second_factor_match(user=user, token=token)
+        if device is None:
+            # Counted by django-axes like a wrong password.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": user.get_username()},
+                request=self.request,
+            )
+            raise ValidationError(
+                _("请输入动态验证码。") if not token else _("动态验证码不正确或已使用。"),
+                code="otp_invalid",
+            )
+        self.otp_device = device
+        return cleaned
+
+
+class OtpConfirmForm(PortalForm):
+    token = forms.CharField(
+        label=_("动态验证码"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -14,3 +14,8 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path.startswith(self.open_prefixes):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+from .sessions import StaffSessionMiddleware  # noqa: E402  (the settings name it here)
+
+__all__ = ["LoginRequiredMiddleware", "StaffSessionMiddleware"]

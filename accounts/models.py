@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,6 +12,9 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    password_changed_at = models.DateTimeField(_("密码最近修改"), null=True, blank=True)
+    # The session of the latest staff login; an older one is ended when a new login starts.
+    last_session_key = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -18,6 +22,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        # The time stamp drives staff password expiry and ends tokens issued before it.
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class Place(models.Model):
@@ -144,6 +153,15 @@ class Role(models.TextChoices):
     FINANCE = "finance", _("财政拨付")
     POLICY_ADMIN = "policy_admin", _("政策管理员")
     AUDITOR = "auditor", _("审计（只读）")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+
+
+# 三员分立: no account holds two of the three administrator roles.
+SEPARATED_ADMIN_ROLES = frozenset({Role.SECURITY_ADMIN, Role.POLICY_ADMIN, Role.AUDITOR})
+# A reviewer never pays, and a payer never reviews.
+REVIEW_ROLES = frozenset({Role.COUNTY_REVIEWER, Role.DEPARTMENT_REVIEWER, Role.APPROVER})
+# Roles that work in the Django admin (it needs is_staff).
+ADMIN_SITE_ROLES = frozenset({Role.SECURITY_ADMIN, Role.POLICY_ADMIN})
 
 
 class RoleAssignment(models.Model):

@@ -26,6 +26,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("政策计算器"), "measures:calculator", frozenset({ENTERPRISE})),
     NavItem(_("我的申报"), "applications:dashboard", frozenset({ENTERPRISE})),
     NavItem(_("单位信息"), "accounts:organisation_profile", frozenset({ENTERPRISE})),
+    NavItem(_("资质档案"), "integrations:profile", frozenset({ENTERPRISE})),
     NavItem(
         _("审核队列"),
         "reviews:queue",
@@ -48,11 +49,11 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "payments:dashboard",
         frozenset({Role.FINANCE, Role.POLICY_ADMIN, Role.APPROVER, Role.AUDITOR}),
     ),
-    NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR, Role.POLICY_ADMIN})),
-    NavItem(_("账户管理"), "accounts:staff_list", frozenset({Role.POLICY_ADMIN})),
+    NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR})),
+    NavItem(_("账户管理"), "accounts:staff_list", frozenset({Role.SECURITY_ADMIN, Role.AUDITOR})),
     NavItem(_("免申即享名单"), "integrations:recognition_lists", frozenset({Role.POLICY_ADMIN})),
-    NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN})),
-    NavItem(_("对接账号"), "integrations:service_accounts", frozenset({"security_admin"})),
+    NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})),
+    NavItem(_("对接账号"), "integrations:service_accounts", frozenset({Role.SECURITY_ADMIN})),
 )
 
 

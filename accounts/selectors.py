@@ -83,7 +83,7 @@ def organisations_of_member(*, user: User) -> QuerySet[Organisation]:
 
 def staff_users_visible_to(*, user: User) -> QuerySet[User]:
     scopes = user_scopes(user)
-    if not (scopes.has(Role.POLICY_ADMIN) or scopes.has(Role.AUDITOR)):
+    if not (scopes.has(Role.SECURITY_ADMIN) or scopes.has(Role.AUDITOR)):
         return User.objects.none()
     return (
         User.objects.filter(role_assignments__isnull=False)

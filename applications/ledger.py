@@ -39,8 +39,8 @@ from measures.services import clause_evaluate
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import format_yuan
 
-from .lifecycle.statuses import LIMIT_STATUSES
-from .models import Application, AwardGroupLock, AwardItem, AwardReservation, Status
+from .lifecycle.statuses import LIMIT_STATUSES, status_label
+from .models import Application, AwardGroupLock, AwardItem, AwardReservation
 
 ZERO = Decimal("0.00")
 RESERVED_KINDS = ("fixed", "ceiling")  # an unspecified amount reserves nothing until decided
@@ -67,7 +67,7 @@ class AwardContext:
 
 def _status_label(status: str) -> str:
     with translation.override("zh-hans"):  # engine reasons are legal Chinese text
-        return str(Status(status).label) if status in Status.values else status
+        return status_label(status)
 
 
 def award_context_for(

@@ -325,3 +325,30 @@ class AwardItem(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.item_key
+
+
+class Credential(models.Model):
+    """一企一档: a recognition or certificate the organisation holds, for one clause.
+
+    It pre-fills that clause's application (level, date, number) and lets the portal tell
+    the organisation what it likely qualifies for when a round opens (精准推送).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="credentials"
+    )
+    clause_code = models.CharField(_("对应条款"), max_length=40)
+    title = models.CharField(_("认定或证书名称"), max_length=200)
+    level = models.CharField(_("级别"), max_length=40, blank=True)
+    obtained_on = models.DateField(_("取得日期"), null=True, blank=True)
+    number = models.CharField(_("文号或证书编号"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("资质档案")
+        verbose_name_plural = _("资质档案")
+        ordering = ["-obtained_on", "-id"]
+        indexes = [models.Index(fields=["organisation", "clause_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.number}"

@@ -21,14 +21,26 @@ def applications_visible_to(*, user: User) -> QuerySet[Application]:
         "clause__department",
         "round",
     )
-    if scopes.sees_everything:
-        return base.all()
+    # A draft belongs to its organisation alone: no staff role reads it before submission.
     condition = Q(organisation_id__in=scopes.organisation_ids)
+    if scopes.sees_everything:
+        return base.filter(condition | ~Q(status=Status.DRAFT))
     if scopes.has(Role.COUNTY_REVIEWER):
         condition |= Q(organisation__place_id__in=scopes.place_ids) & ~Q(status=Status.DRAFT)
     if scopes.has(Role.DEPARTMENT_REVIEWER):
         condition |= Q(clause__department_id__in=scopes.department_ids) & ~Q(status=Status.DRAFT)
     return base.filter(condition)
+
+
+def organisation_other_cases(*, user: User, application: Application) -> QuerySet[Application]:
+    """The organisation's other submitted cases that this user may see (the case page list)."""
+    return (
+        applications_visible_to(user=user)
+        .filter(organisation_id=application.organisation_id)
+        .exclude(pk=application.pk)
+        .exclude(status=Status.DRAFT)
+        .order_by("-submitted_at")
+    )
 
 
 def evidence_visible_to(*, user: User) -> QuerySet[EvidenceFile]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +20,10 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from audit.services import audit_record
 from measures.models import Clause
+from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
+from xianyang_portal.storage import storage_errors, storage_unavailable
 
 from . import duplicates
 from .ledger import (
@@ -33,7 +36,7 @@ from .ledger import (
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action
-from .models import Application, ApplicationMaterial, EvidenceFile, Status
+from .models import Application, ApplicationMaterial, Credential, EvidenceFile, Status
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
@@ -81,6 +84,7 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     round_ = open_round_for_clause(clause)
     if round_ is None:
         raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    credential = organisation.credentials.filter(clause_code=clause.code).first()
     return Application.objects.create(
         reference=Application.new_reference(),
         organisation=organisation,
@@ -88,7 +92,86 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
         clause=clause,
         rule_version=clause.current_version,
         created_by=actor,
+        # 一企一档: what the organisation's profile already says is filled in for it.
+        facts=facts_from_record(
+            rule,
+            level=credential.level,
+            obtained_on=credential.obtained_on,
+            number=credential.number,
+        )
+        if credential
+        else {},
     )
+
+
+def facts_from_record(
+    rule: ClauseRule, *, level: str, obtained_on: date | None, number: str
+) -> dict[str, str]:
+    """The facts a recognition record gives a clause: its tier, its date, its document number."""
+    facts: dict[str, str] = {}
+    if isinstance(rule.reward, TieredReward) and level:
+        facts[rule.reward.tier_fact] = level
+    if rule.event_date_fact and obtained_on:
+        facts[rule.event_date_fact] = obtained_on.isoformat()
+    if rule.basis_fact and number:
+        facts[rule.basis_fact] = number
+    return facts
+
+
+def tier_value(rule: ClauseRule, text: str) -> str | None:
+    """A tier given as its value or its Chinese label ("国家级" → "national"); None if unknown."""
+    if not isinstance(rule.reward, TieredReward):
+        return ""
+    spec = rule.fact(rule.reward.tier_fact)
+    for choice in spec.choices if spec else ():
+        if text.strip() in (choice.value, choice.label):
+            return choice.value
+    return None
+
+
+@transaction.atomic
+def credential_add(
+    *,
+    actor: User,
+    organisation: Organisation,
+    clause: Clause,
+    title: str,
+    level: str,
+    obtained_on: date | None,
+    number: str,
+) -> Credential:
+    if organisation.pk not in user_scopes(actor).organisation_ids:
+        raise NotAllowed(_("您不是该单位的成员。"))
+    rule = clause.current_version.rule
+    value = tier_value(rule, level)
+    if value is None:
+        message = _("请选择级别：%(choices)s。") % {
+            "choices": "、".join(c.label for c in rule.fact(rule.reward.tier_fact).choices)
+        }
+        raise DomainError(message, code="invalid_level", detail={"level": [message]})
+    if not title.strip():
+        raise DomainError(
+            _("请填写认定或证书名称。"),
+            code="title_required",
+            detail={"title": [_("请填写认定或证书名称。")]},
+        )
+    return Credential.objects.create(
+        organisation=organisation,
+        clause_code=clause.code,
+        title=title.strip()[:200],
+        level=value,
+        obtained_on=obtained_on,
+        number=number.strip()[:100],
+    )
+
+
+@transaction.atomic
+def credential_remove(*, actor: User, credential_id: int) -> None:
+    deleted, _rows = Credential.objects.filter(
+        pk=credential_id, organisation_id__in=user_scopes(actor).organisation_ids
+    ).delete()
+    if not deleted:
+        raise NotAllowed(_("找不到该资质档案。"))
 
 
 @dataclass(frozen=True)
@@ -225,7 +308,11 @@ def application_attach_upload(
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=actor,
     )
-    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    try:
+        evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    except storage_errors() as exc:
+        # Nothing is recorded: the row is never saved and the transaction rolls back.
+        raise storage_unavailable() from exc
     evidence.save()
     return _attach(application, material_code, evidence)
 

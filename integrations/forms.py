@@ -32,3 +32,21 @@ class RecognitionListForm(forms.Form):
     def __init__(self, *args, clauses=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["clause"].choices = [(c.code, f"{c.code} {c.title}") for c in clauses]
+
+
+class CredentialForm(forms.Form):
+    clause = forms.ChoiceField(label=_("对应条款"))
+    title = forms.CharField(label=_("认定或证书名称"), max_length=200)
+    level = forms.CharField(label=_("级别（如国家级、省级）"), max_length=40, required=False)
+    obtained_on = forms.DateField(
+        label=_("取得日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    number = forms.CharField(label=_("文号或证书编号"), max_length=100, required=False)
+
+    def __init__(self, *args, clauses=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clause"].choices = [(c.code, f"{c.code} {c.title}") for c in clauses]
+
+
+class PushPreferenceForm(forms.Form):
+    opted_out = forms.BooleanField(label=_("不接收政策推送消息"), required=False)

@@ -148,3 +148,27 @@ class RecognitionRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.uscc} {self.name}"
+
+
+class PushPreference(models.Model):
+    """An organisation's choice about targeted push messages (精准推送): opt out at any time."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="push_preference"
+    )
+    opted_out = models.BooleanField(_("不接收政策推送"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {'out' if self.opted_out else 'in'}"
+
+
+class PushRun(models.Model):
+    """A round's push was run (once per round)."""
+
+    round = models.OneToOneField("measures.Round", on_delete=models.CASCADE, related_name="+")
+    run_at = models.DateTimeField(auto_now_add=True)
+    organisations = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.run_at:%Y-%m-%d}"

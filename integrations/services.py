@@ -23,7 +23,12 @@ from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
 from applications.lifecycle.statuses import Status
 from applications.models import Application
-from applications.services import ListDraft, applications_start_from_list
+from applications.services import (
+    ListDraft,
+    applications_start_from_list,
+    facts_from_record,
+    tier_value,
+)
 from audit.services import audit_record
 from measures.models import Clause
 from measures.rules.types import TieredReward, format_amount_wan
@@ -237,11 +242,6 @@ def _parse_date(text: str) -> date | None:
 def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]:
     rule = clause.current_version.rule
     tier_spec = rule.fact(rule.reward.tier_fact) if isinstance(rule.reward, TieredReward) else None
-    choices = {}
-    if tier_spec:
-        for choice in tier_spec.choices:
-            choices[choice.value.lower()] = choice.value
-            choices[choice.label] = choice.value
     errors: dict[str, list[str]] = {}
     first_row_of: dict[str, int] = {}
     parsed: list[_Row] = []
@@ -265,17 +265,15 @@ def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]
         if not cells.get("name", "").strip():
             problems.append(_("缺少企业名称。"))
         level_text = cells.get("level", "").strip()
-        level = ""
-        if tier_spec:
-            level = choices.get(level_text) or choices.get(level_text.lower(), "")
-            if not level:
-                problems.append(
-                    _("级别“%(value)s”不是本条款的级别，应为：%(choices)s。")
-                    % {
-                        "value": level_text,
-                        "choices": "、".join(c.label for c in tier_spec.choices),
-                    }
-                )
+        level = tier_value(rule, level_text) or ""
+        if tier_spec and not level:
+            problems.append(
+                _("级别“%(value)s”不是本条款的级别，应为：%(choices)s。")
+                % {
+                    "value": level_text,
+                    "choices": "、".join(c.label for c in tier_spec.choices),
+                }
+            )
         recognised_on = None
         if cells.get("date", "").strip():
             try:
@@ -300,18 +298,6 @@ def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]
             )
         )
     return parsed, errors
-
-
-def _facts_from(row: _Row, clause: Clause, list_document_no: str) -> dict:
-    rule = clause.current_version.rule
-    facts: dict[str, str] = {}
-    if isinstance(rule.reward, TieredReward) and row.level:
-        facts[rule.reward.tier_fact] = row.level
-    if rule.event_date_fact and row.recognised_on:
-        facts[rule.event_date_fact] = row.recognised_on.isoformat()
-    if rule.basis_fact:
-        facts[rule.basis_fact] = row.document_no or list_document_no
-    return facts
 
 
 @dataclass(frozen=True)
@@ -385,6 +371,7 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
         .values_list("organisation_id", flat=True)
     )
     source = f"{title}（{document_no}）" if document_no else title
+    rule = clause.current_version.rule
     to_create = [
         r for r in rows if r.uscc in organisations and organisations[r.uscc].pk not in existing
     ]
@@ -393,7 +380,16 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
         clause=clause,
         source=source,
         drafts=[
-            ListDraft(organisations[r.uscc], _facts_from(r, clause, document_no)) for r in to_create
+            ListDraft(
+                organisations[r.uscc],
+                facts_from_record(
+                    rule,
+                    level=r.level,
+                    obtained_on=r.recognised_on,
+                    number=r.document_no or document_no,
+                ),
+            )
+            for r in to_create
         ],
     )
     application_of = {a.organisation_id: a for a in created}
@@ -474,3 +470,24 @@ def _invitation(application: Application, clause: Clause, source: str) -> Messag
         },
         link=reverse("applications:edit", args=[application.reference]),
     )
+
+
+# --- 精准推送 preferences -------------------------------------------------------------------
+
+
+@transaction.atomic
+def push_preference_set(*, actor: User, organisation: Organisation, opted_out: bool):
+    from .models import PushPreference
+
+    if organisation.pk not in user_scopes(actor).organisation_ids:
+        raise NotAllowed(_("您不是该单位的成员。"))
+    preference, _created = PushPreference.objects.update_or_create(
+        organisation=organisation, defaults={"opted_out": opted_out}
+    )
+    audit_record(
+        actor=actor,
+        obj=organisation,
+        action="organisation.push_preference",
+        after={"opted_out": opted_out},
+    )
+    return preference

@@ -18,3 +18,11 @@ def webhooks_deliver_due() -> int:
     for delivery_id in ids:
         delivery_attempt(delivery_id)
     return len(ids)
+
+
+@shared_task(ignore_result=True, soft_time_limit=600, time_limit=660)
+def push_opened_rounds() -> int:
+    """Beat: 精准推送 for rounds that have opened since the last run (once per round)."""
+    from .push import rounds_open_push
+
+    return rounds_open_push()

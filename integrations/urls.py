@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/<int:account_id>/revoke/", views.service_account_revoke, name="revoke"),
     path("lists/", views.recognition_lists, name="recognition_lists"),
     path("lists/<int:list_id>/", views.recognition_list, name="recognition_list"),
+    path("profile/", views.profile, name="profile"),
 ]

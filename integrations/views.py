@@ -153,3 +153,72 @@ def recognition_list(request: HttpRequest, list_id: int) -> HttpResponse:
             "rows": rows.exclude(outcome=RecognitionRow.Outcome.UNMATCHED)[:500],
         },
     )
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    """一企一档 and 精准推送: the organisation's recognitions, and whether it wants pushes."""
+    from accounts.selectors import organisations_of_member
+    from applications import services as application_services
+    from applications.models import Credential
+
+    from .forms import CredentialForm, PushPreferenceForm
+    from .models import PushPreference
+
+    organisation = organisations_of_member(user=request.user).first()
+    if organisation is None:
+        raise PermissionDenied
+    policy = current_policy()
+    clauses = [c for c in clauses_of(policy) if c.measure.monetary] if policy else []
+    by_code = {c.code: c for c in clauses}
+    form = CredentialForm(prefix="c", clauses=clauses)
+    preference = PushPreference.objects.filter(organisation=organisation).first()
+    push_form = PushPreferenceForm(
+        prefix="p", initial={"opted_out": bool(preference and preference.opted_out)}
+    )
+    if request.method == "POST" and "c-clause" in request.POST:
+        form = CredentialForm(request.POST, prefix="c", clauses=clauses)
+        if form.is_valid():
+            try:
+                application_services.credential_add(
+                    actor=request.user,
+                    organisation=organisation,
+                    clause=by_code[form.cleaned_data["clause"]],
+                    title=form.cleaned_data["title"],
+                    level=form.cleaned_data["level"],
+                    obtained_on=form.cleaned_data["obtained_on"],
+                    number=form.cleaned_data["number"],
+                )
+            except DomainError as exc:
+                apply_error_to_form(form, exc)
+            else:
+                messages.success(request, _("已加入资质档案。"))
+                return redirect("integrations:profile")
+    elif request.method == "POST" and "remove" in request.POST:
+        try:
+            application_services.credential_remove(
+                actor=request.user, credential_id=int(request.POST["remove"])
+            )
+        except (DomainError, ValueError):
+            messages.error(request, _("找不到该资质档案。"))
+        return redirect("integrations:profile")
+    elif request.method == "POST":
+        push_form = PushPreferenceForm(request.POST, prefix="p")
+        if push_form.is_valid():
+            services.push_preference_set(
+                actor=request.user,
+                organisation=organisation,
+                opted_out=push_form.cleaned_data["opted_out"],
+            )
+            messages.success(request, _("推送设置已保存。"))
+            return redirect("integrations:profile")
+    return render(
+        request,
+        "integrations/profile.html",
+        {
+            "organisation": organisation,
+            "credentials": Credential.objects.filter(organisation=organisation),
+            "clause_titles": {c.code: c.title for c in clauses},
+            "form": form,
+            "push_form": push_form,
+        },
+    )

@@ -4,12 +4,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import organisations_of_member
+from accounts.throttles import CalculatorThrottle
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
@@ -168,6 +169,7 @@ class EvaluationSerializer(serializers.Serializer):
 
 @extend_schema(request=CalculatorRequest, responses=EvaluationSerializer)
 @api_view(["POST"])
+@throttle_classes([CalculatorThrottle])
 def calculator(request: Request) -> Response:
     """Evaluate a clause for facts, as an organisation of the caller or an applicant type."""
     payload = CalculatorRequest(data=request.data)

@@ -5,7 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django_ratelimit.decorators import ratelimit
 
+from accounts.lockout import rate
 from accounts.models import Organisation
 from accounts.selectors import organisations_of_member, user_scopes
 from xianyang_portal.errors import DomainError
@@ -71,6 +73,7 @@ def measure_detail(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "measures/detail.html", context)
 
 
+@ratelimit(key="ip", rate=rate("calculator"), block=True)
 def calculator(request: HttpRequest) -> HttpResponse:
     """政策计算器: the clauses this organisation can apply for, and what its answers yield."""
     organisations = organisations_of_member(user=request.user)

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from accounts.models import Department, Place
 from measures.models import Measure, Round
+from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import amount_in_capitals
 
@@ -329,5 +330,6 @@ def dashboard(request: Request) -> Response:
     raw = request.query_params.get("round", "")
     if raw and not raw.isdigit():
         raise DomainError(_("round 须为批次编号（整数）。"), code="invalid", detail={"round": raw})
-    figures = selectors.dashboard_figures(user=request.user, round_id=int(raw) if raw else None)
+    with replica_reads():
+        figures = selectors.dashboard_figures(user=request.user, round_id=int(raw) if raw else None)
     return Response(DashboardSerializer(figures).data)

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.exports import workbook_response
 from xianyang_portal.money import amount_in_capitals, format_yuan
@@ -51,7 +52,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     if state in BatchState.values:
         batches = batches.filter(state=state)
     if request.GET.get("export") == "xlsx":
-        return workbook_response(exports.batches_workbook(batches), _("拨付批次.xlsx"))
+        with replica_reads():
+            return workbook_response(exports.batches_workbook(batches), _("拨付批次.xlsx"))
     counts = {
         row["state"]: row["n"]
         for row in selectors.batches_visible_to(user=request.user)
@@ -315,7 +317,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = DashboardFilterForm(request.GET or None)
     round_ = form.cleaned_data["round"] if form.is_valid() else None
-    figures = selectors.dashboard_figures(user=request.user, round_id=round_.pk if round_ else None)
+    with replica_reads():
+        figures = selectors.dashboard_figures(
+            user=request.user, round_id=round_.pk if round_ else None
+        )
     if request.GET.get("export") == "xlsx":
         table = request.GET.get("table")
         tables = [table] if table in exports.DASHBOARD_TABLES else None

@@ -99,6 +99,35 @@ class LetterSequence(models.Model):
         return f"{self.prefix}〔{self.year}〕{self.last}"
 
 
+class LetterReservation(models.Model):
+    """A letter number taken but not yet stored with its PDF.
+
+    Numbers are taken under the counter's row lock in a short transaction; the PDF is rendered
+    outside it, so several workers render at once. A render that fails leaves its reservation,
+    and the next run for that application uses the same number and code: no gaps, no duplicates.
+    """
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="letter_reservation"
+    )
+    prefix = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    verification_code = models.CharField(max_length=24, unique=True)
+    issued_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prefix", "year", "sequence"], name="letter_reservation_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}〔{self.year}〕{self.sequence}号"
+
+
 def letter_upload_to(instance: Letter, filename: str) -> str:
     return f"letters/{instance.year}/{instance.verification_code}.pdf"
 

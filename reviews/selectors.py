@@ -130,8 +130,8 @@ def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
 
 
 def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
-    scopes = user_scopes(user)
-    if not (scopes.has(Role.AUDITOR) or scopes.has(Role.POLICY_ADMIN)):
+    # 三员分立: the audit trail is the auditor's; the administrators it records do not read it.
+    if not user_scopes(user).has(Role.AUDITOR):
         return AuditEvent.objects.none()
     return AuditEvent.objects.select_related("actor").order_by("-occurred_at", "-id")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,16 +13,23 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
+from accounts.lockout import rate
 from accounts.models import Role
 from accounts.selectors import user_scopes
 from applications.ledger import headroom_for
 from applications.lifecycle.engine import TransitionRequest, actor_kinds
 from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, ApplicationMaterial, Status
-from applications.selectors import application_timeline, current_materials
+from applications.selectors import (
+    application_timeline,
+    current_materials,
+    organisation_other_cases,
+)
 from jobs.services import job_create
 from measures.rules.describe import fact_rows
+from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
@@ -92,13 +98,7 @@ def _case_context(request: HttpRequest, application: Application, **extra) -> di
         for t in actions_from(application.status)
         if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
     ]  # fmt: skip
-    earlier = (
-        Application.objects.filter(organisation=application.organisation)
-        .exclude(pk=application.pk)
-        .exclude(status=Status.DRAFT)
-        .select_related("clause")
-        .order_by("-submitted_at")
-    )
+    earlier = organisation_other_cases(user=request.user, application=application)
     return {
         "application": application,
         "rule": rule,
@@ -267,6 +267,7 @@ def public_notices(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@ratelimit(key="ip", rate=rate("objection"), method="POST", block=True)
 def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=notice_id)
     today = timezone.localdate()
@@ -314,12 +315,13 @@ def notice_issuer() -> dict[str, str]:
 
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_events_visible_to(user=request.user)
-    if not user_scopes(request.user).roles & {Role.AUDITOR, Role.POLICY_ADMIN}:
+    if not user_scopes(request.user).has(Role.AUDITOR):
         raise PermissionDenied
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     rows = audit_filter.qs if audit_filter.is_bound else events
     if request.GET.get("export") == "xlsx":
-        return audit_events_xlsx(rows)
+        with replica_reads():
+            return audit_events_xlsx(rows)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -343,22 +345,11 @@ def material_preview(request: HttpRequest, reference: str, material_id: int) -> 
     )
 
 
-VERIFY_LIMIT_PER_MINUTE = 30
-
-
-def _throttled(request: HttpRequest, scope: str) -> bool:
-    """Public look-ups: at most VERIFY_LIMIT_PER_MINUTE per client address and minute."""
-    client = request.META.get("REMOTE_ADDR", "unknown")
-    key = f"{scope}:{client}:{timezone.now():%Y%m%d%H%M}"
-    hits = cache.get_or_set(key, 0, 70)
-    cache.incr(key)
-    return hits >= VERIFY_LIMIT_PER_MINUTE
-
-
 @login_not_required
+@ratelimit(key="ip", rate=rate("verify"), block=False)
 def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
     """Public check of a letter: genuine or not, current or superseded; nothing private."""
-    if _throttled(request, "verify"):
+    if request.limited:
         return render(request, "reviews/verify.html", {"throttled": True}, status=429)
     letter = (
         Letter.objects.filter(verification_code=code.strip().upper()[:24])
@@ -374,10 +365,11 @@ def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_not_required
+@ratelimit(key="ip", rate=rate("verify"), block=False)
 def objection_lookup(request: HttpRequest) -> HttpResponse:
     """Anyone with a receipt number sees the objection's status (nothing private)."""
     receipt = request.GET.get("receipt", "")[:24]
-    if receipt and _throttled(request, "objection"):
+    if receipt and request.limited:
         return render(request, "reviews/objection_lookup.html", {"throttled": True}, status=429)
     objection = selectors.objection_by_receipt(receipt_no=receipt) if receipt else None
     return render(

@@ -15,9 +15,10 @@ port="${PORT:-8000}"
 $py manage.py migrate --noinput -v 0
 $py manage.py seed_demo --url "${SITE_URL:-http://127.0.0.1:$port}"
 if [ -n "${CELERY_BROKER_URL:-}" ]; then
-  echo "  Celery worker and beat: $CELERY_BROKER_URL (logs in tmp/celery-*.log)"
+  echo "  Celery workers and beat: $CELERY_BROKER_URL (logs in tmp/celery-*.log)"
   mkdir -p tmp
-  .venv/bin/celery -A xianyang_portal worker --loglevel=WARNING --concurrency=2 >tmp/celery-worker.log 2>&1 &
+  .venv/bin/celery -A xianyang_portal worker -Q default,batches,emails --loglevel=WARNING --concurrency=2 >tmp/celery-worker.log 2>&1 &
+  .venv/bin/celery -A xianyang_portal worker -Q letters --concurrency="$(nproc)" -n letters@%h --loglevel=WARNING >tmp/celery-letters.log 2>&1 &
   .venv/bin/celery -A xianyang_portal beat --loglevel=WARNING >tmp/celery-beat.log 2>&1 &
   trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
   $py manage.py runserver "127.0.0.1:$port"

@@ -40,6 +40,36 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_second_factor(monkeypatch):
+    """`client.force_login(staff)` already bypasses the password; let it bypass TOTP too.
+
+    Real logins through the login form or the token endpoint still need the code (see
+    tests/accounts/test_security.py).
+    """
+    from django.test.client import ClientMixin
+
+    original = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.twofactor import is_staff_account
+
+        if not is_staff_account(user):
+            return
+        device = TOTPDevice.objects.filter(
+            user=user, confirmed=True
+        ).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "_login", _login)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 
@@ -79,6 +109,12 @@ def api_client():
 # --- a real Celery worker against Redis -------------------------------------------------
 
 
+def _reset_router(app) -> None:
+    """Celery builds its router once; rebuild it after changing task_routes."""
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, settings):
     """Start `celery worker` in a subprocess on the test database; tasks go through Redis."""
@@ -96,6 +132,7 @@ def celery_worker_process(transactional_db, settings):
             f"{connection.settings_dict['NAME']}"
         ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_LETTERS_QUEUE": queue,  # the letters route too goes to this worker's queue
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     proc = subprocess.Popen(
@@ -122,9 +159,12 @@ def celery_worker_process(transactional_db, settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    old = (app.conf.task_always_eager, app.conf.task_default_queue)
+    old = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
+    # Every task (whatever queue it is routed to in production) goes to this worker.
+    app.conf.task_routes = {"*": {"queue": queue}}
+    _reset_router(app)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         deadline = time.monotonic() + 60
@@ -140,7 +180,8 @@ def celery_worker_process(transactional_db, settings):
             raise RuntimeError("celery worker did not answer within 60 s")
         yield proc
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = old
+        app.conf.task_always_eager, app.conf.task_default_queue, app.conf.task_routes = old
+        _reset_router(app)
         proc.terminate()
         try:
             output, _ = proc.communicate(timeout=20)

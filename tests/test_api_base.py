@@ -22,10 +22,10 @@ def test_unauthenticated_api_gets_error_format(api_client, db):
 
 
 def test_token_auth(demo, api_client):
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import token_issue
 
-    token = Token.objects.create(user=demo["finance"])
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key, _instance = token_issue(user=demo["finance"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api_client.get("/api/v1/me/").json()["roles"] == ["finance"]
 
 
@@ -84,8 +84,12 @@ def test_token_endpoint_and_bad_credentials(api_client, demo):
     )
     assert bad.status_code == 400
     assert set(bad.json()) == {"code", "message", "detail"}
+    from tests.helpers import totp_code
+
     ok = api_client.post(
-        "/api/v1/token/", {"username": "finance", "password": DEMO_PASSWORD}, format="json"
+        "/api/v1/token/",
+        {"username": "finance", "password": DEMO_PASSWORD, "otp": totp_code("finance")},
+        format="json",
     )
     token = ok.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

@@ -31,10 +31,8 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_secret():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
-    result = subprocess.run(
+def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
@@ -42,31 +40,167 @@ def test_production_refuses_to_start_without_secret():
         text=True,
         check=False,
     )
+
+
+def test_production_refuses_to_start_without_secret():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "xianyang_portal.settings.production"
+    result = _manage_check(env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+def test_process_refuses_to_start_with_a_half_s3_configuration():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
+            "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
+            "S3_BUCKET": "portal-files",
+            "S3_ACCESS_KEY_ID": "key-only",
+        }
+    )
+    result = _manage_check(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: S3_SECRET_ACCESS_KEY: is required" in result.stderr
+
+
+QUEUES = ["default", "letters", "batches", "emails"]  # the issue's four queues
+APP_SERVICES = ["migrate", "web", "beat", "flower", *(f"worker-{q}" for q in QUEUES)]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
 def test_docker_compose_services_share_image_and_settings():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    compose = _compose()
     services = compose["services"]
-    assert {"web", "worker", "beat", "db", "redis"} <= set(services)
-    app_services = [services[name] for name in ("web", "worker", "beat")]
-    assert len({s["image"] for s in app_services}) == 1
-    assert len({tuple(sorted(s["environment"].items())) for s in app_services}) == 1
-    env = app_services[0]["environment"]
+    assert set(APP_SERVICES) | {"nginx", "db", "pgbouncer", "redis", "minio"} <= set(services)
+    app = [services[name] for name in APP_SERVICES]
+    assert len({s["image"] for s in app}) == 1
+    env = services["web"]["environment"]
     assert env["DJANGO_SETTINGS_MODULE"] == "xianyang_portal.settings.production"
-    assert env["DATABASE_URL"].startswith("postgres://")
+    # The app goes through pgbouncer (transaction mode) without server-side cursors.
+    assert "@pgbouncer:6432/" in env["DATABASE_URL"]
+    assert env["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
     assert env["CELERY_BROKER_URL"].startswith("redis://redis")
-    assert "gunicorn" in services["web"]["command"]
-    assert "worker" in services["worker"]["command"]
-    assert "beat" in services["beat"]["command"]
+    assert env["S3_ENDPOINT_URL"] == "http://minio:9000" and env["S3_BUCKET"]
+    shared = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # web only
+    for name in ("beat", "flower", *(f"worker-{q}" for q in QUEUES)):
+        assert services[name]["environment"] == shared, name
     assert services["db"]["image"].startswith("postgres")
     assert services["redis"]["image"].startswith("redis")
-    for s in app_services:
-        assert "media:/data/media" in s["volumes"]
-        assert set(s["depends_on"]) == {"db", "redis"}
-    assert {"media", "pgdata"} <= set(compose["volumes"])
-    assert any(v.startswith("pgdata:") for v in services["db"]["volumes"])
+    assert services["minio"]["image"].startswith("minio/minio")
+    assert {"media", "pgdata", "static", "miniodata"} <= set(compose["volumes"])
+
+
+def test_compose_migrate_runs_once_and_everything_waits_for_it():
+    services = _compose()["services"]
+    migrate = services["migrate"]
+    assert "migrate --noinput" in migrate["command"] and migrate["restart"] == "no"
+    assert "@db:5432/" in migrate["environment"]["DATABASE_URL"]  # not through pgbouncer
+    for name in APP_SERVICES:
+        if name == "migrate":
+            continue
+        depends = services[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+        assert "migrate" not in services[name]["command"]
+    web = services["web"]
+    assert web["command"].startswith("gunicorn -c deploy/gunicorn.conf.py ")
+    assert (ROOT / "deploy" / "gunicorn.conf.py").exists()
+    assert "ports" not in web  # only nginx is published
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_compose_one_worker_per_queue_and_exactly_one_beat():
+    from django.conf import settings
+
+    services = _compose()["services"]
+    assert sorted(settings.CELERY_QUEUE_NAMES) == sorted(QUEUES)
+    for queue in QUEUES:
+        command = services[f"worker-{queue}"]["command"].split()
+        assert command[command.index("-Q") + 1] == queue
+        assert f"{queue}@$$HOSTNAME" in services[f"worker-{queue}"]["healthcheck"]["test"][1]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert sum("beat" in str(s.get("command", "")) for s in services.values()) == 1
+    assert services["flower"]["profiles"] == ["monitoring"]
+
+
+def test_task_routes_send_each_task_to_its_queue():
+    from xianyang_portal.celery import app
+
+    expected = {  # task name → queue, written from the issue's split
+        "reviews.letters.tasks.letters_generate": "letters",
+        "reviews.letters.tasks.letters_zip": "letters",
+        "payments.tasks.payment_batch_fill": "batches",
+        "accounts.tasks.notification_email": "emails",
+        "accounts.tasks.notification_email_many": "emails",
+        "reviews.tasks.finish_due_notices": "default",
+        "jobs.tasks.orphan_files_delete": "default",
+    }
+    app.loader.import_default_modules()
+    app.amqp.flush_routes()
+    router = app.amqp.Router()
+    for task, queue in expected.items():
+        assert task in app.tasks, task
+        assert router.route({}, task)["queue"].name == queue, task
+
+
+def test_nginx_config_buffers_limits_and_hides_internal_paths():
+    conf = (ROOT / "deploy" / "nginx" / "portal.conf").read_text()
+    for directive in (
+        "proxy_buffering on;",
+        "proxy_request_buffering on;",
+        "client_max_body_size 25m;",
+        "location /static/",
+        "internal;",
+        "location /_protected/",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "real_ip_header X-Forwarded-For;",
+        "location = /metrics",
+    ):
+        assert directive in conf, directive
+    from django.conf import settings
+
+    # An evidence file at its size limit passes the proxy.
+    assert settings.EVIDENCE_MAX_FILE_BYTES <= 25 * 1024 * 1024
+
+
+def test_dockerfile_installs_locked_dependencies_before_the_code_as_non_root():
+    lines = [
+        line.strip()
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    text = "\n".join(lines)
+    first_copy_all = next(i for i, line in enumerate(lines) if line.startswith("COPY . ."))
+    lock_install = next(i for i, line in enumerate(lines) if "--require-hashes" in line)
+    assert lock_install < first_copy_all
+    assert "COPY requirements/" in text
+    assert "pip install -e" not in text
+    assert any(line.startswith("USER ") and "root" not in line for line in lines)
+    assert lines.index(next(line for line in lines if line.startswith("USER "))) > first_copy_all
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".env", "media", ".venv", ".git"} <= set(ignored)
+
+
+def test_lock_files_pin_every_package_with_hashes():
+    import re
+
+    for name in ("lock.txt", "prod.txt", "build.txt"):
+        text = (ROOT / "requirements" / name).read_text()
+        entries = re.findall(r"^([A-Za-z0-9_.\-\[\]]+)==([^ ;\\]+)", text, flags=re.M)
+        assert entries, name
+        blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 1)[1])
+        for block in blocks:
+            if "==" in block.split("\n")[0]:
+                assert "--hash=sha256:" in block, block.split("\n")[0]
+    lock = (ROOT / "requirements" / "lock.txt").read_text().lower()
+    for package in ("django==", "celery==", "django-storages==", "boto3==", "moto==", "pytest=="):
+        assert f"\n{package}" in lock, package
+    assert "pytest==" not in (ROOT / "requirements" / "prod.txt").read_text()
 
 
 def test_ci_runs_the_readme_test_command():
@@ -75,3 +209,25 @@ def test_ci_runs_the_readme_test_command():
     assert "bash scripts/test.sh" in ci
     assert "bash scripts/test.sh" in readme
     assert "bash scripts/run.sh" in readme
+
+
+def test_lock_files_cover_every_dependency_of_pyproject():
+    """A dependency added to pyproject.toml without `bash scripts/lock.sh` fails here."""
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.sub(r"[-_.]+", "-", Requirement(r).name).lower() for r in requirements}
+
+    def locked(file: str) -> set[str]:
+        text = (ROOT / "requirements" / file).read_text()
+        return set(re.findall(r"^([a-z0-9][a-z0-9-]*)(?:\[[^\]]*\])?==", text, flags=re.M))
+
+    app = names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert app | names(extras["test"]) | names(extras["observability"]) <= locked("lock.txt")
+    assert app | names(extras["observability"]) <= locked("prod.txt")

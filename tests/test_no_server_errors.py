@@ -18,6 +18,7 @@ USERS = [
     "finance",
     "policy_admin",
     "auditor",
+    "security_admin",
 ]
 HOSTILE = {
     "q": "' OR 1=1 --",

@@ -32,6 +32,7 @@ def test_seed_demo_twice_gives_the_same_data(db, capsys, django_capture_on_commi
         "finance",
         "policy_admin",
         "auditor",
+        "security_admin",
     }
     assert set(Application.objects.values_list("status", flat=True)) == {
         Status.DRAFT,

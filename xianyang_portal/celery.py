@@ -4,8 +4,13 @@ import os
 
 from celery import Celery
 
+from xianyang_portal.observability import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xianyang_portal.settings.local")
 
 app = Celery("xianyang_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request id of the request that queued a task follows it into the worker's logs.
+connect_celery_signals()

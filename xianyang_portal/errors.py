@@ -38,3 +38,14 @@ class NotFound(DomainError):
 
     def __init__(self, message: str, *, code: str = "not_found", detail: Any = None) -> None:
         super().__init__(message, code=code, detail=detail)
+
+
+class StorageUnavailable(DomainError):
+    """The file store cannot be reached: downloads answer 503, uploads are refused."""
+
+    status_code = 503
+
+    def __init__(
+        self, message: str, *, code: str = "storage_unavailable", detail: Any = None
+    ) -> None:
+        super().__init__(message, code=code, detail=detail)

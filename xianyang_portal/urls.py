@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
@@ -11,13 +11,18 @@ from measures import api as measures_api
 from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import views as reviews_views
+from xianyang_portal import metrics
 
 public = login_not_required
 
 api_v1 = [
     path("token/", accounts_api.token, name="token"),
+    path("token/revoke/", accounts_api.token_revoke, name="token-revoke"),
     path("me/", accounts_api.me, name="me"),
-    path("health/", accounts_api.health, name="health"),
+    # Readiness (database and broker); health/ is kept as its alias.
+    path("health/", accounts_api.health_ready, name="health"),
+    path("health/ready/", accounts_api.health_ready, name="health-ready"),
+    path("health/live/", accounts_api.health_live, name="health-live"),
     path("measures/", measures_api.measure_list, name="measure-list"),
     path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
     path("rounds/", measures_api.round_list, name="round-list"),
@@ -143,7 +148,13 @@ urlpatterns = [
     path("notices/objections/lookup/", reviews_views.objection_lookup, name="objection_lookup"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through the portal's login (password and second factor).
+    path(
+        "admin/login/",
+        public(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
+    path("metrics", public(metrics.metrics), name="metrics"),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

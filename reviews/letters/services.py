@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import date
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
@@ -20,7 +21,7 @@ from measures.rules.describe import fact_rows
 from xianyang_portal.money import format_yuan
 from xianyang_portal.site import site_url
 
-from ..models import Letter, LetterSequence
+from ..models import Letter, LetterReservation, LetterSequence
 from .render import LetterContent, render_letter_pdfs
 
 LETTER_PREFIX = "咸工信奖"
@@ -42,10 +43,11 @@ def _facts_summary(application: Application) -> tuple[tuple[str, str], ...]:
     return tuple((label, value) for label, value in rows if value)[:8]
 
 
-def _content(application: Application, number: str, code: str, issued_on: date) -> LetterContent:
+def _content(application: Application, reservation: LetterReservation) -> LetterContent:
     policy = application.clause.policy
+    code = reservation.verification_code
     return LetterContent(
-        number=number,
+        number=format_number(reservation.prefix, reservation.year, reservation.sequence),
         organisation_name=application.organisation.legal_name,
         uscc=application.organisation.uscc,
         policy_document=policy.document_number,
@@ -55,76 +57,135 @@ def _content(application: Application, number: str, code: str, issued_on: date) 
         clause_title=application.clause.title,
         facts=_facts_summary(application),
         amount=application.approved_amount,
-        issued_on=issued_on,
+        issued_on=reservation.issued_on,
         issuer=ISSUER,
         verification_code=code,
         verify_url=site_url() + reverse("verify_letter", args=[code]),
+        copy_to=settings.LETTER_COPY_TO,
+        printed_by=settings.LETTER_PRINTED_BY,
     )
 
 
-@transaction.atomic
 def letters_issue(*, application_ids: Sequence[int], today: date | None = None) -> list[Letter]:
     """Make the missing or outdated letters for these applications; safe to run again.
 
-    The year's counter row stays locked until the letters are stored, so numbers are
-    sequential without gaps or duplicates even when several workers run at once.
+    Three steps, so that workers render in parallel and numbers stay gap-free:
+    1. numbers are reserved under the year's counter row lock (a short transaction);
+    2. the PDFs are rendered with no lock held;
+    3. letters are stored and their reservations consumed (a short transaction).
+    A failed render keeps its reservations; the retry renders the same numbers. When another
+    run stored one of ours first and the amount has changed since, one more round catches up.
     """
     issued_on = today or timezone.localdate()
-    LetterSequence.objects.get_or_create(prefix=LETTER_PREFIX, year=issued_on.year)
-    counter = LetterSequence.objects.select_for_update().get(
-        prefix=LETTER_PREFIX, year=issued_on.year
-    )
+    letters: list[Letter] = []
+    for _round in range(3):
+        reserved = _letters_reserve(application_ids, issued_on)
+        if not reserved:
+            break
+        contents = [_content(application, reservation) for application, reservation in reserved]
+        pdfs = render_letter_pdfs(contents, seal_image=settings.LETTER_SEAL_IMAGE or None)
+        stored, skipped = _letters_store(reserved, contents, pdfs)
+        letters += stored
+        if not skipped:
+            break
+    return letters
+
+
+def _todo(application_ids: Sequence[int]) -> list[Application]:
+    """Awarded applications whose current letter is missing or names another amount."""
     applications = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related(
+        Application.objects.select_related(
             "organisation", "clause", "clause__measure", "clause__policy", "rule_version"
         )
         .filter(pk__in=application_ids, status__in=AWARDED_STATUSES, approved_amount__isnull=False)
         .order_by("pk")
     )
+    current = dict(
+        Letter.objects.filter(
+            application_id__in=application_ids, state=Letter.State.CURRENT
+        ).values_list("application_id", "amount")
+    )
+    return [a for a in applications if current.get(a.pk) != a.approved_amount]
+
+
+@transaction.atomic
+def _letters_reserve(
+    application_ids: Sequence[int], issued_on: date
+) -> list[tuple[Application, LetterReservation]]:
+    """Reserve numbers for the letters to make; a reservation left by a failed run is reused."""
+    LetterSequence.objects.get_or_create(prefix=LETTER_PREFIX, year=issued_on.year)
+    counter = LetterSequence.objects.select_for_update().get(
+        prefix=LETTER_PREFIX, year=issued_on.year
+    )
+    todo = _todo(application_ids)  # read under the lock: other runs' reservations are visible
+    if not todo:
+        return []
+    existing = {
+        r.application_id: r
+        for r in LetterReservation.objects.filter(application_id__in=[a.pk for a in todo])
+    }
+    new = []
+    for application in todo:
+        if application.pk not in existing:
+            counter.last += 1
+            new.append(
+                LetterReservation(
+                    application=application,
+                    prefix=LETTER_PREFIX,
+                    year=issued_on.year,
+                    sequence=counter.last,
+                    verification_code=new_verification_code(),
+                    issued_on=issued_on,
+                )
+            )
+    if new:
+        LetterReservation.objects.bulk_create(new)
+        counter.save(update_fields=["last"])
+        existing.update((r.application_id, r) for r in new)
+    return [(application, existing[application.pk]) for application in todo]
+
+
+@transaction.atomic
+def _letters_store(
+    reserved: list[tuple[Application, LetterReservation]],
+    contents: list[LetterContent],
+    pdfs: list[bytes],
+) -> tuple[list[Letter], int]:
+    """Store the rendered letters whose reservations are still open; count the others."""
+    open_ids = set(
+        LetterReservation.objects.select_for_update()
+        .filter(pk__in=[r.pk for _a, r in reserved])
+        .values_list("pk", flat=True)
+    )
+    application_ids = [a.pk for a, r in reserved if r.pk in open_ids]
     current = {
         letter.application_id: letter
         for letter in Letter.objects.select_for_update().filter(
             application_id__in=application_ids, state=Letter.State.CURRENT
         )
     }
-    todo = [
-        a for a in applications if a.pk not in current or current[a.pk].amount != a.approved_amount
-    ]
-    if not todo:
-        return []
-    plans = []
-    for application in todo:
-        counter.last += 1
-        code = new_verification_code()
-        plans.append((application, counter.last, code))
-    contents = [
-        _content(
-            application, format_number(LETTER_PREFIX, issued_on.year, sequence), code, issued_on
-        )
-        for application, sequence, code in plans
-    ]
-    pdfs = render_letter_pdfs(contents)
     letters = []
-    for (application, sequence, code), content, pdf in zip(plans, contents, pdfs, strict=True):
+    for (application, reservation), content, pdf in zip(reserved, contents, pdfs, strict=True):
+        if reservation.pk not in open_ids:
+            continue
         previous = current.get(application.pk)
         if previous is not None:
             previous.state = Letter.State.SUPERSEDED
             previous.save(update_fields=["state"])
         letter = Letter(
             application=application,
-            prefix=LETTER_PREFIX,
-            year=issued_on.year,
-            sequence=sequence,
+            prefix=reservation.prefix,
+            year=reservation.year,
+            sequence=reservation.sequence,
             number=content.number,
-            verification_code=code,
-            amount=application.approved_amount,
-            issued_on=issued_on,
+            verification_code=reservation.verification_code,
+            amount=content.amount,
+            issued_on=reservation.issued_on,
             organisation_name=content.organisation_name,
             measure_title=f"第{content.measure_number}条 {content.measure_title}",
             clause_title=content.clause_title,
         )
-        letter.pdf.save(f"{code}.pdf", ContentFile(pdf), save=False)
+        letter.pdf.save(f"{reservation.verification_code}.pdf", ContentFile(pdf), save=False)
         letter.save()
         if previous is not None:
             previous.superseded_by = letter
@@ -137,9 +198,9 @@ def letters_issue(*, application_ids: Sequence[int], today: date | None = None) 
             after={"letter": letter.number, "amount": letter.amount},
         )
         letters.append(letter)
-    counter.save(update_fields=["last"])
+    LetterReservation.objects.filter(pk__in=open_ids).delete()
     notify_many(_letter_message(letter) for letter in letters)
-    return letters
+    return letters, len(reserved) - len(open_ids)
 
 
 def _letter_message(letter: Letter) -> Message:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 
@@ -13,24 +14,24 @@ def queue_letters(application_ids: Sequence[int]) -> None:
     transaction.on_commit(lambda: letters_generate.delay(ids))
 
 
-# Letters render together for speed, in chunks that bound memory and each PDF's font subset.
-LETTER_CHUNK = 50
-
-
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def letters_generate(self, application_ids: list[int]) -> list[str]:
-    """Issue the letters; a retry after a crash skips the chunks already done (idempotent).
+    """Issue the letters; a retry after a crash reuses the numbers already reserved (idempotent).
 
-    Applications still without a letter after the retries are listed on the staff letters
-    page ("待出具"), where an approver can queue them again.
+    More than ``LETTER_CHUNK`` applications are split into one task per chunk, so that every
+    process of the letters worker takes a share (and returns []); a chunk renders as one
+    WeasyPrint document. Applications still without a letter after the retries are listed
+    on the staff letters page ("待出具"), where an approver can queue them again.
     """
     from .services import letters_issue
 
-    numbers: list[str] = []
-    for start in range(0, len(application_ids), LETTER_CHUNK):
-        chunk = application_ids[start : start + LETTER_CHUNK]
-        numbers += [letter.number for letter in letters_issue(application_ids=chunk)]
-    return numbers
+    ids = list(application_ids)
+    chunk = settings.LETTER_CHUNK
+    if len(ids) > chunk:
+        for start in range(0, len(ids), chunk):
+            letters_generate.delay(ids[start : start + chunk])
+        return []
+    return [letter.number for letter in letters_issue(application_ids=ids)]
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

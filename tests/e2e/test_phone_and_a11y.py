@@ -44,7 +44,7 @@ PAGES = {
     ],
     "policy_admin": [
         ("/measures/budgets/", None, "admin-budgets"),
-        ("/reviews/audit/", "summary:has-text('筛选条件')", "admin-audit"),
+        ("/payments/dashboard/", None, "admin-dashboard"),
     ],
     "auditor": [
         ("/reviews/", "[data-testid=open-case]", "auditor-queue"),

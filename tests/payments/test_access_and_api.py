@@ -44,9 +44,9 @@ def test_pages_and_exports_by_role(batches, demo, client, username):
     lock = client.post(f"/payments/batches/{draft.reference}/lock/")
     if username == "finance":
         assert lock.status_code == 302
-    elif sees:  # the auditor: the page answers, the service refuses, nothing changes
-        assert lock.status_code == 302
-        assert "只有财政拨付人员" in client.get(lock["Location"]).content.decode()
+    elif sees:  # the auditor: every write is refused up front (read-only), nothing changes
+        assert lock.status_code == 403
+        assert "审计员为只读账户" in lock.content.decode()
     else:
         assert lock.status_code == 404
     draft.refresh_from_db()

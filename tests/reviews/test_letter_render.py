@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pdfplumber
 import pytest
 import segno
 from pypdf import PdfReader
@@ -50,11 +51,12 @@ BASE = LetterContent(
     verification_code="7KQ2M9XH4TZP8RWC",
     verify_url="https://hqzc.xianyang.gov.cn/verify/7KQ2M9XH4TZP8RWC/",
 )
-TRICKY_AMOUNTS = {
-    "5000": "人民币伍仟元整",
-    "10050.05": "人民币壹万零伍拾元零伍分",
-    "1000000": "人民币壹佰万元整",
-    "800000": "人民币捌拾万元整",
+TRICKY_AMOUNTS = {  # written by hand after 《支付结算办法》
+    "5000": "伍仟元整",
+    "10050.05": "壹万零伍拾元零伍分",
+    "1000000": "壹佰万元整",
+    "800000": "捌拾万元整",
+    "180000": "壹拾捌万元整",
 }
 
 
@@ -123,8 +125,7 @@ def test_single_letter_carries_the_key_facts(single_pdf):
     for expected in (
         "咸工信奖〔2026〕15号",
         "陕西咸阳秦都精密制造科技有限公司：",
-        "¥200,000.00",
-        "人民币贰拾万元整",
+        "人民币200,000.00元（大写：贰拾万元整）",
         "7KQ2M9XH4TZP8RWC",
         "《咸阳市全面推动科技创新和制造业深度融合加快发展新质生产力的若干措施》（咸工信发〔2025〕70号）",
         "第12条“支持企业梯度培育”",
@@ -146,8 +147,9 @@ def test_longest_name_and_eight_facts_fit_on_one_a4_page(special):
 @pytest.mark.parametrize(("amount", "capitals"), TRICKY_AMOUNTS.items())
 def test_amount_in_figures_and_capitals(special, amount, capitals):
     text = text_of(special[amount])
-    figures = f"¥{Decimal(amount):,.2f}"
-    assert f"核定奖励资金人民币{figures}（大写：{capitals}）" in text
+    figures = f"{Decimal(amount):,.2f}"
+    assert f"核定奖励资金人民币{figures}元（大写：{capitals}）" in text
+    assert text.count("人民币") == 1 and "¥" not in text  # the currency is named once
     assert_a4_one_page(special[amount])
 
 
@@ -180,7 +182,7 @@ def test_each_split_pdf_embeds_its_fonts_and_only_its_own_qr_code(five):
         images = page.images
         assert len(images) == 1
         qr = images[0].image.convert("1")
-        matrix = segno.make(mine.verify_url, error="m").matrix
+        matrix = segno.make(mine.verify_url, error="m", mask=0, boost_error=False).matrix
         border = (qr.width - len(matrix)) // 2
         modules = [
             [qr.getpixel((border + x, border + y)) == 0 for x in range(len(matrix))]
@@ -216,3 +218,139 @@ def test_values_are_escaped_in_html_and_shown_as_text_in_pdf(special):
     assert "<script>" not in html
     assert "咸阳&lt;script&gt;alert(1)&lt;/script&gt;有限公司：" in html
     assert "咸阳<script>alert(1)</script>有限公司：" in text_of(special["script"])
+
+
+# --- layout after GB/T 9704-2012, read back from the PDF's text, colours and positions -----
+
+MM = 72 / 25.4
+TYPE_LEFT, TYPE_RIGHT = 28 * MM, A4[0] - 26 * MM  # 版心 156 mm wide
+EM = 16  # 三号 body text, in points
+
+
+def is_red(color) -> bool:
+    return (
+        isinstance(color, tuple | list)
+        and len(color) == 3
+        and color[0] > 0.6
+        and max(color[1:]) < 0.2
+    )
+
+
+def is_black(color) -> bool:
+    return isinstance(color, tuple | list) and len(color) == 3 and max(color) < 0.2
+
+
+@pytest.fixture(scope="module")
+def layout():
+    pdf = render_letter_pdfs([replace(BASE, amount=Decimal("180000"))])[0]
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        assert len(document.pages) == 1
+        page = document.pages[0]
+        lines = page.extract_text_lines()
+        yield {
+            "page": page,
+            "lines": lines,
+            "text": re.sub(r"\s+", "", "".join(line["text"] for line in lines)),
+            "rules": [r for r in page.rects if r["x1"] - r["x0"] > 0.9 * (TYPE_RIGHT - TYPE_LEFT)],
+        }
+
+
+def line_of(layout, text: str, *, after: float = 0) -> dict:
+    return next(
+        line
+        for line in layout["lines"]
+        if re.sub(r"\s+", "", line["text"]).startswith(text) and line["top"] > after
+    )
+
+
+def centre(box) -> float:
+    return (box["x0"] + box["x1"]) / 2
+
+
+def test_letter_head_is_red_issuer_number_and_red_rule_then_bold_title(layout):
+    page = layout["page"]
+    assert (round(page.width), round(page.height)) == (595, 842)
+    issuer = line_of(layout, "咸阳市工业和信息化局")
+    assert all(is_red(c["non_stroking_color"]) for c in issuer["chars"])
+    assert min(c["size"] for c in issuer["chars"]) >= 22
+    assert 37 * MM - 2 <= issuer["top"] < 60 * MM  # at the top of the type area
+    number = line_of(layout, "咸工信奖〔2026〕15号")
+    title = line_of(layout, "奖励资金核定通知书")
+    assert issuer["bottom"] < number["top"] < title["top"]
+    for centred in (issuer, number, title):
+        assert centre(centred) == pytest.approx((TYPE_LEFT + TYPE_RIGHT) / 2, abs=3)
+    red_rules = [r for r in layout["rules"] if is_red(r["non_stroking_color"])]
+    assert any(number["bottom"] < r["bottom"] < title["top"] for r in red_rules)
+    assert all("Bold" in c["fontname"] for c in title["chars"])
+    assert not any(is_red(c["non_stroking_color"]) for c in title["chars"])
+
+
+def test_addressee_and_body_in_the_fangsong_style_face_at_sanhao(layout):
+    addressee = line_of(layout, "陕西咸阳秦都精密制造科技有限公司：")
+    assert addressee["x0"] == pytest.approx(TYPE_LEFT, abs=1)  # 主送 顶格
+    body = line_of(layout, "根据《")
+    assert body["x0"] == pytest.approx(TYPE_LEFT + 2 * EM, abs=1)  # 首行缩进二字
+    for line in (addressee, body, line_of(layout, "特此通知。")):
+        assert {round(c["size"]) for c in line["chars"]} == {16}
+        assert all("WenKai" in c["fontname"] for c in line["chars"])
+
+
+def test_amount_names_the_currency_once(layout):
+    assert "核定奖励资金人民币180,000.00元（大写：壹拾捌万元整）" in layout["text"]
+    assert layout["text"].count("人民币") == 1
+    assert "¥" not in layout["text"]
+
+
+def test_signature_date_and_seal_area_then_qr_code_below(layout):
+    body_end = line_of(layout, "特此通知。")
+    signer = line_of(layout, "咸阳市工业和信息化局", after=body_end["top"])
+    dated = line_of(layout, "2026年1月15日", after=signer["top"])
+    assert TYPE_RIGHT - dated["x1"] == pytest.approx(4 * EM, abs=0.8 * EM)  # 右空四字
+    assert centre(signer) == pytest.approx(centre(dated), abs=2)
+    # The placeholder seal: a red dashed circle, marked as such, pressing on signature and date.
+    label = line_of(layout, "印章位置")
+    assert all(is_red(c["non_stroking_color"]) for c in label["chars"])
+    seals = [
+        c
+        for c in layout["page"].curves
+        if is_red(c.get("stroking_color")) or is_red(c.get("non_stroking_color"))
+    ]
+    assert seals
+    seal = max(seals, key=lambda c: c["x1"] - c["x0"])
+    assert seal["x1"] - seal["x0"] == pytest.approx(38 * MM, abs=3)
+    assert seal["top"] < signer["top"] and seal["bottom"] > dated["bottom"]
+    assert seal["top"] < body_end["bottom"] + 16 * 1.5  # its top within a line of the body
+    assert centre(seal) == pytest.approx(centre(dated), abs=4)
+    # QR code and verification code below the signature block, clear of the seal.
+    [qr] = layout["page"].images
+    code = line_of(layout, "核验码：7KQ2M9XH4TZP8RWC")
+    assert qr["top"] >= seal["bottom"] - 1 and code["top"] > seal["bottom"]
+
+
+def test_record_lists_copy_to_issuing_office_and_date_between_rules(layout):
+    [qr] = layout["page"].images
+    copy_to = line_of(layout, "抄送：市财政局。")
+    printed = line_of(layout, "咸阳市工业和信息化局办公室")
+    assert qr["bottom"] < copy_to["top"] < printed["top"]
+    assert re.sub(r"\s+", "", printed["text"]) == "咸阳市工业和信息化局办公室2026年1月15日印发"
+    assert printed["x0"] == pytest.approx(TYPE_LEFT + 14, abs=1.5)  # 印发机关左空一字
+    assert printed["x1"] == pytest.approx(TYPE_RIGHT - 14, abs=1.5)  # 印发日期右空一字
+    black = [r for r in layout["rules"] if is_black(r["non_stroking_color"])]
+    assert any(r["top"] < copy_to["top"] for r in black)
+    assert any(r["bottom"] > printed["bottom"] for r in black)
+
+
+def test_configured_seal_image_replaces_the_placeholder(tmp_path):
+    from PIL import Image, ImageDraw
+
+    seal = tmp_path / "seal.png"
+    image = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((4, 4, 196, 196), outline=(200, 0, 0, 255), width=8)
+    image.save(seal)
+    [pdf] = render_letter_pdfs([BASE], seal_image=seal)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = document.pages[0]
+        assert len(document.pages) == 1
+        assert "印章位置" not in page.extract_text()
+        widths = sorted(round((i["x1"] - i["x0"]) / MM) for i in page.images)
+        assert widths == [18, 38]  # the QR code and the seal

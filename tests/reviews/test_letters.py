@@ -41,7 +41,7 @@ def test_letter_content_and_layout(approved):
     reader, text = _text(letter)
     assert letter.number in text.replace(" ", "")
     assert application.organisation.legal_name in text
-    assert "¥200,000.00" in text and "人民币贰拾万元整" in text
+    assert "人民币200,000.00元（大写：贰拾万元整）" in text
     assert letter.verification_code in text
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
@@ -105,7 +105,7 @@ def test_amendment_supersedes_and_old_letter_stays_verifiable(
     assert old.state == "superseded" and old.superseded_by == new
     assert new.amount == Decimal("180000.50") and new.sequence == old.sequence + 1
     _reader, text = _text(new)
-    assert "人民币壹拾捌万元伍角" in text
+    assert "人民币180,000.50元（大写：壹拾捌万元伍角）" in text
     body = client.get(f"/verify/{old.verification_code}/").content.decode()
     assert "已被更正" in body and new.number in body
 
@@ -231,3 +231,43 @@ def test_missing_letters_are_visible_and_can_be_queued_again(
         client.post("/reviews/letters/regenerate/")
     assert Letter.objects.filter(application=application, state="current").count() == 1
     assert "missing-letters" not in client.get("/reviews/letters/").content.decode()
+
+
+def test_letters_task_goes_to_the_letters_queue():
+    from xianyang_portal.celery import app
+
+    route = app.amqp.router.route({}, "reviews.letters.tasks.letters_generate")
+    assert route["queue"].name == "letters"
+    assert app.amqp.router.route({}, "reviews.tasks.finish_due_notices")["queue"].name == "default"
+
+
+def test_a_large_batch_is_split_into_chunk_tasks_with_gap_free_numbers(approved, settings):
+    from reviews.letters.tasks import letters_generate
+
+    settings.LETTER_CHUNK = 2
+    apps = [approved(f"{20000 + i}.00") for i in range(5)]
+    letters_generate.apply(args=[[a.pk for a in apps]]).get()
+    assert sorted(Letter.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5]
+    assert Letter.objects.values("application").distinct().count() == 5
+
+
+def test_a_failed_render_keeps_its_number_for_the_retry(approved, monkeypatch):
+    from reviews.letters import services
+    from reviews.models import LetterReservation
+
+    first, second = approved("1000.00"), approved("2000.00")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(services, "render_letter_pdfs", broken)
+    with pytest.raises(RuntimeError):
+        letters_issue(application_ids=[first.pk])
+    reserved = LetterReservation.objects.get(application=first)
+    assert reserved.sequence == 1 and not Letter.objects.exists()
+    monkeypatch.undo()
+    [later] = letters_issue(application_ids=[second.pk])  # another application: the next number
+    [retried] = letters_issue(application_ids=[first.pk])  # the retry: its reserved number
+    assert (retried.sequence, later.sequence) == (1, 2)
+    assert retried.verification_code == reserved.verification_code
+    assert not LetterReservation.objects.exists()

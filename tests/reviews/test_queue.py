@@ -110,7 +110,9 @@ def test_audit_log_filter_and_export(case_factory, demo, client):
     assert any(r[1] == "秦都区工信局 张审核" and r[2] == "审核通过" for r in rows[1:])
 
 
-@pytest.mark.parametrize("username", ["county_qindu", "qindu_corp", "finance"])
+@pytest.mark.parametrize(
+    "username", ["county_qindu", "qindu_corp", "finance", "policy_admin", "security_admin"]
+)
 def test_audit_log_closed_to_others(demo, client, username):
     client.force_login(demo[username])
     assert client.get("/reviews/audit/").status_code == 403

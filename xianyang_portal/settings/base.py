@@ -5,6 +5,10 @@ from pathlib import Path
 import environ
 import xstatic.pkg.bootstrap as xstatic_bootstrap
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+from xianyang_portal.observability import logging_config, otel_init, sentry_init
+from xianyang_portal.storage import s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -27,13 +31,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_password_validators",
+    "django_password_validators.password_history",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
     "django_celery_beat",
     "xianyang_portal",  # template filters (templatetags/portal.py)
+    "django_prometheus",
     "accounts",
     "audit",
     "measures",
@@ -45,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "xianyang_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -52,11 +64,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it explains why a session ended) and django-otp (it reads is_verified).
+    "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so that it sees the final login outcome.
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "xianyang_portal.middleware.StorageUnavailableMiddleware",
+    # Last, so that it sees the final login outcome (the metrics one only counts).
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "xianyang_portal.urls"
@@ -82,6 +100,22 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Through pgbouncer in transaction mode a server-side cursor (.iterator()) would outlive
+# its transaction's server connection: turn them off there (exports then fetch in chunks).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
+# Optional read replica: dashboards and exports read from it (xianyang_portal.db).
+READ_REPLICA_ALIAS = None
+if env("DATABASE_REPLICA_URL", default=""):
+    READ_REPLICA_ALIAS = "replica"
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
+    }
+DATABASE_ROUTERS = ["xianyang_portal.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -95,20 +129,61 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    # Django's list of 20,000 common passwords, plus pinyin, keyboard and year patterns.
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.LocalPatternValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "django_password_validators.password_history.password_validation."
+        "UniquePasswordsValidator",
+        "OPTIONS": {"last_passwords": 5},
+    },
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Login throttling (django-axes): lock a username+IP pair after repeated failures.
+# Staff sessions (every role assignment, and the admin): idle timeout and absolute end.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
+STAFF_PASSWORD_MAX_AGE_DAYS = env.int("STAFF_PASSWORD_MAX_AGE_DAYS", default=90)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+OTP_TOTP_ISSUER = "咸阳惠企平台"
+# API tokens (django-rest-knox: stored as a SHA-512 digest, expiring, revocable).
+API_TOKEN_TTL_STAFF_HOURS = env.int("API_TOKEN_TTL_STAFF_HOURS", default=8)
+API_TOKEN_TTL_ENTERPRISE_DAYS = env.int("API_TOKEN_TTL_ENTERPRISE_DAYS", default=30)
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
+
+# The client address: REMOTE_ADDR, or the Nth address from the right of the header a
+# trusted reverse proxy sets (e.g. TRUSTED_PROXY_HEADER=HTTP_X_FORWARDED_FOR, COUNT=1 behind
+# one nginx). Lockout, rate limits and the audit log all read accounts.network.client_ip.
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# Login lockout (django-axes): per account whatever the address, and per address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
 AXES_RESET_ON_SUCCESS = True
+
+# Rate limits (django-ratelimit on pages, DRF throttles on the API), per client address.
+RATELIMIT_IP_META_KEY = "accounts.network.client_ip"
+RATELIMIT_VIEW = "accounts.lockout.ratelimited"
+RATE_LIMITS = {
+    "login": env("RATE_LIMIT_LOGIN", default="20/m"),
+    "register": env("RATE_LIMIT_REGISTER", default="10/h"),
+    "password_reset": env("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
+    "objection": env("RATE_LIMIT_OBJECTION", default="10/h"),
+    "verify": env("RATE_LIMIT_VERIFY", default="30/m"),
+    "calculator": env("RATE_LIMIT_CALCULATOR", default="60/m"),
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -118,17 +193,26 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Bootstrap comes from the XStatic-Bootstrap package, never from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic_bootstrap.BASE_DIR)]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Evidence and letters are private: they are never served from MEDIA_URL, only through
 # views that apply the visibility selectors.
 MEDIA_URL = "/_private_media_not_served/"
+# S3_BUCKET (with S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, optional S3_ENDPOINT_URL for MinIO,
+# S3_REGION, S3_PRESIGNED_SECONDS) puts them in an S3-compatible store; a missing or
+# invalid value stops the process here, naming the setting.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage_options(env.ENVIRON)
+    or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Filesystem storage behind nginx: Django answers with X-Accel-Redirect to this internal
+# location instead of streaming the file (empty: Django streams it, development only).
+PRIVATE_FILES_ACCEL_PREFIX = env("PRIVATE_FILES_ACCEL_PREFIX", default="")
+# Folders of the default storage swept for orphans (files no row refers to).
+STORAGE_ORPHAN_FOLDERS = ["evidence", "letters", "jobs"]
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@xianyang-portal.local")
@@ -148,20 +232,46 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One queue per kind of work, each with its own workers (docker-compose.yml, deploy/k8s/):
+# a deadline burst of letters never delays batch builds or emails.
+CELERY_LETTERS_QUEUE = env("CELERY_LETTERS_QUEUE", default="letters")  # benches use their own
+CELERY_QUEUE_NAMES = ["default", CELERY_LETTERS_QUEUE, "batches", "emails"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "reviews.letters.tasks.*": {"queue": CELERY_LETTERS_QUEUE},
+    "payments.tasks.*": {"queue": "batches"},
+    "accounts.tasks.notification_email*": {"queue": "emails"},
+    # everything else (beat's notice check, orphan sweep, outbox relay): default
+}
+# A batch of letters is split into chunks of LETTER_CHUNK, one task each, so the letters
+# worker's processes (one per core) share it.
+LETTER_CHUNK = env.int("LETTER_CHUNK", default=100)
+
+# Approval letters (GB/T 9704-2012): the bureau's seal image (PNG or SVG, transparent
+# background); when empty the letter shows a marked placeholder in the seal area. 版记 lines.
+LETTER_SEAL_IMAGE = env("LETTER_SEAL_IMAGE", default="")
+LETTER_COPY_TO = env("LETTER_COPY_TO", default="市财政局")
+LETTER_PRINTED_BY = env("LETTER_PRINTED_BY", default="咸阳市工业和信息化局办公室")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated request gets 401 with WWW-Authenticate.
+        "accounts.tokens.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.AuditorReadOnly",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "xianyang_portal.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "verify": "30/minute",
+        "token": env("RATE_LIMIT_TOKEN", default="10/minute"),
+        "calculator": env("RATE_LIMIT_CALCULATOR_API", default="60/minute"),
         "integration": env("INTEGRATION_RATE", default="600/minute"),
     },
 }
@@ -184,19 +294,29 @@ EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes logs every successful login at INFO; keep lockouts (WARNING) only.
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# Logs carry the request id (also in Celery tasks); LOG_FORMAT=json for one object a line.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
+
+# Prometheus scrapes /metrics on each pod (not routed by nginx); a bearer token if set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Optional error tracking and tracing: the packages are imported only when configured.
+sentry_init(
+    env("SENTRY_DSN", default=""),
+    environment=env("SENTRY_ENVIRONMENT", default="production"),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+otel_init(env("OTEL_EXPORTER_OTLP_ENDPOINT", default=""))
 
 # Webhook receivers the tests run on loopback (plain http); never set in production.
 WEBHOOK_TRUSTED_TEST_HOSTS: list[str] = []
 CELERY_BEAT_SCHEDULE = {
+    "push-opened-rounds": {
+        "task": "integrations.tasks.push_opened_rounds",
+        "schedule": env.int("PUSH_CHECK_SECONDS", default=3600),
+    },
     "webhooks-deliver-due": {
         "task": "integrations.tasks.webhooks_deliver_due",
         "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=60),
@@ -209,6 +329,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.send_reminders",
         "schedule": env.int("REMINDER_CHECK_SECONDS", default=3600),
     },
+    "delete-orphan-files": {"task": "jobs.tasks.orphan_files_delete", "schedule": 24 * 3600},
 }
 # The public notice's issuing body and where the public sends objections (shown on it).
 NOTICE_ISSUER = env("NOTICE_ISSUER", default="咸阳市工业和信息化局")

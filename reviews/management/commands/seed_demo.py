@@ -41,6 +41,8 @@ def banner(*, url: str, accounts, round_name: str) -> str:
         "  （演示批次公示期为0个工作日：公示在下一次定时任务时结束 / the demo notice ends"
         " at the next periodic run）",
         f"  演示账户密码 / password for every demo account: {DEMO_PASSWORD}",
+        "  工作人员另需动态验证码：把 TOTP 密钥（base32）加入身份验证器App / staff also need"
+        " the current code of their TOTP secret (base32, fixed demo secrets):",
     ]
     rows += [f"    {username:<16} {label}" for username, label in accounts]
     rows += [

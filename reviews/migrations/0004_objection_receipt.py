@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviews', '0002_letters'),
+        ('reviews', '0003_letter_reservation'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0005_exempt_from_list'),
+        ('applications', '0006_credential'),
     ]
 
     operations = [

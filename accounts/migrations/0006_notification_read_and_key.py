@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_organisation_profile_attributes'),
+        ('accounts', '0005_security_roles_and_sessions'),
     ]
 
     operations = [

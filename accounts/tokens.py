@@ -1,0 +1,48 @@
+"""API tokens: django-rest-knox (hashed, expiring, revocable), with our lifetimes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from knox.auth import TokenAuthentication
+from knox.models import AuthToken
+from rest_framework import exceptions
+
+from .models import User
+from .twofactor import is_staff_account
+
+
+def token_lifetime(user: User) -> timedelta:
+    if is_staff_account(user):
+        return timedelta(hours=settings.API_TOKEN_TTL_STAFF_HOURS)
+    return timedelta(days=settings.API_TOKEN_TTL_ENTERPRISE_DAYS)
+
+
+def token_issue(*, user: User) -> tuple[str, AuthToken]:
+    instance, key = AuthToken.objects.create(user=user, expiry=token_lifetime(user))
+    return key, instance
+
+
+def tokens_revoke(*, user: User) -> int:
+    return AuthToken.objects.filter(user=user).delete()[0]
+
+
+class PortalTokenAuthentication(TokenAuthentication):
+    """Knox tokens, refused once the password changed after they were issued."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            raise exceptions.AuthenticationFailed(
+                _("令牌无效、已过期或已被撤销，请重新获取。")
+            ) from exc
+
+    def validate_user(self, auth_token):
+        user, token = super().validate_user(auth_token)
+        if user.password_changed_at and token.created < user.password_changed_at:
+            token.delete()
+            raise exceptions.AuthenticationFailed("password changed")
+        return user, token

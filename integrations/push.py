@@ -1,0 +1,119 @@
+"""精准推送: when a round opens, tell each organisation what its profile likely qualifies for."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation
+from accounts.notifications import Message, notify_many
+from applications.ledger import AwardContext, clause_evaluate_for
+from applications.models import Credential
+from applications.services import facts_from_record
+from measures.models import Round
+from measures.rules.types import format_amount_wan
+from xianyang_portal.errors import DomainError
+
+from .models import PushPreference, PushRun
+
+
+@dataclass(frozen=True)
+class Match:
+    clause_code: str
+    clause_title: str
+    amount: object  # Decimal | None: the estimated maximum
+
+
+def _matches(organisation: Organisation, credentials, clauses, profile) -> list[Match]:
+    matches = []
+    for credential in credentials:
+        clause = clauses.get(credential.clause_code)
+        if clause is None:
+            continue
+        rule = clause.current_version.rule
+        if organisation.kind not in rule.applicant_types:
+            continue
+        raw = facts_from_record(
+            rule,
+            level=credential.level,
+            obtained_on=credential.obtained_on,
+            number=credential.number,
+        )
+        try:
+            _facts, result = clause_evaluate_for(
+                version=clause.current_version,
+                raw_facts=raw,
+                organisation=organisation,
+                context=AwardContext(prior_awards=(), profile=profile),
+            )
+        except DomainError:
+            continue  # the profile lacks a fact the clause needs: no claim we cannot back
+        if result.eligible:
+            matches.append(Match(clause.code, clause.title, result.amount))
+    return matches
+
+
+def round_push(*, round_id: int) -> int:
+    """Run the calculator over every profile for the round's clauses; one message each.
+
+    Idempotent per round (a PushRun row): running it twice sends nothing twice.
+    """
+    with transaction.atomic():
+        round_ = Round.objects.select_for_update().get(pk=round_id)
+        if PushRun.objects.filter(round=round_).exists():
+            return 0
+        clauses = {
+            c.code: c for c in round_.clauses.select_related("current_version", "policy", "measure")
+        }
+        opted_out = set(
+            PushPreference.objects.filter(opted_out=True).values_list("organisation_id", flat=True)
+        )
+        by_org: dict[int, list[Credential]] = defaultdict(list)
+        for credential in Credential.objects.filter(clause_code__in=clauses).order_by("pk"):
+            if credential.organisation_id not in opted_out:
+                by_org[credential.organisation_id].append(credential)
+        organisations = Organisation.objects.filter(pk__in=by_org).prefetch_related("members")
+        messages = []
+        for organisation in organisations:
+            profile = organisation.profile_facts()
+            matches = _matches(organisation, by_org[organisation.pk], clauses, profile)
+            if matches:
+                messages.append(_message(organisation, round_, matches))
+        notify_many(messages)
+        PushRun.objects.create(round=round_, organisations=len(messages))
+        return len(messages)
+
+
+def _message(organisation: Organisation, round_: Round, matches: list[Match]) -> Message:
+    lines = [
+        _("· %(title)s：最高%(amount)s")
+        % {
+            "title": m.clause_title,
+            "amount": format_amount_wan(m.amount) if m.amount else _("按评审核定"),
+        }
+        for m in matches
+    ]
+    return Message(
+        users=list(organisation.members.all()),
+        subject=_("政策推送：“%(round)s”已开始受理，您单位可能符合%(n)d项奖励")
+        % {"round": round_.name, "n": len(matches)},
+        body=_(
+            "根据您单位的资质档案测算，以下条款您可能符合条件（以审核结果为准）：\n%(lines)s\n可在“资质档案”页的“政策推送设置”中关闭此类消息。"
+        )
+        % {"lines": "\n".join(lines)},
+        link=reverse("applications:start", args=[matches[0].clause_code]),
+    )
+
+
+def rounds_open_push() -> int:
+    """Beat: push every round that has opened and not been pushed yet."""
+    now = timezone.now()
+    due = Round.objects.filter(opens_at__lte=now, closes_at__gt=now).exclude(
+        pk__in=PushRun.objects.values("round_id")
+    )
+    return sum(round_push(round_id=r.pk) for r in due)
