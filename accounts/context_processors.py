@@ -1,7 +1,9 @@
 from .navigation import nav_for
-from .selectors import user_scopes
+from .selectors import notifications_unread_count, user_scopes
 
 
 def navigation(request):
-    scopes = user_scopes(getattr(request, "user", None))
-    return {"nav_items": nav_for(scopes), "scopes": scopes}
+    user = getattr(request, "user", None)
+    scopes = user_scopes(user)
+    unread = notifications_unread_count(user=user) if getattr(user, "is_authenticated", 0) else 0
+    return {"nav_items": nav_for(scopes), "scopes": scopes, "unread_messages": unread}

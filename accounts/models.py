@@ -220,11 +220,21 @@ class Notification(models.Model):
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    # Reminders carry a key (e.g. "correction-due:12:2025-10-20") so a periodic run sends
+    # each one once per user.
+    key = models.CharField(_("提醒标识"), max_length=120, blank=True, default="")
 
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~Q(key=""), name="notification_key_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -23,6 +23,7 @@ class Message:
     subject: str
     body: str
     link: str = ""
+    key: str = ""  # a reminder's identity: sent once per user (see notify_many)
 
 
 def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[Notification]:
@@ -30,11 +31,23 @@ def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") ->
 
 
 def notify_many(messages: Iterable[Message]) -> list[Notification]:
-    """Store many notifications in one insert and email them from one outbox row."""
+    """Store many notifications in one insert and email them from one outbox row.
+
+    A message with a `key` is skipped for users who already have a notification with that
+    key, so periodic reminders are idempotent.
+    """
+    messages = list(messages)
+    keys = {m.key for m in messages if m.key}
+    sent = (
+        set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
+        if keys
+        else set()
+    )
     rows = [
-        Notification(user=user, subject=m.subject, body=m.body, link=m.link)
+        Notification(user=user, subject=m.subject, body=m.body, link=m.link, key=m.key)
         for m in messages
         for user in m.users
+        if not m.key or (user.pk, m.key) not in sent
     ]
     created = Notification.objects.bulk_create(rows, batch_size=2000)
     ids = [n.pk for n in created]

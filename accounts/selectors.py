@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from .models import Organisation, Role, User
+from .models import Notification, Organisation, Role, User
 
 STAFF_ROLES = frozenset(Role.values)
 
@@ -91,3 +91,14 @@ def staff_users_visible_to(*, user: User) -> QuerySet[User]:
         .prefetch_related("role_assignments__place", "role_assignments__department")
         .order_by("username")
     )
+
+
+def notifications_visible_to(*, user: User) -> QuerySet[Notification]:
+    """A user's own messages (the message centre); nobody reads another user's."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user)
+
+
+def notifications_unread_count(*, user: User) -> int:
+    return notifications_visible_to(user=user).filter(read_at__isnull=True).count()

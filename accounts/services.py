@@ -405,3 +405,13 @@ def breakglass_superuser_create(*, username: str, email: str, password: str, rea
 def domain_error_from_validation(exc: ValidationError) -> DomainError:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     return DomainError(exc.messages[0], code="invalid", detail=detail)
+
+
+def notifications_mark_read(*, actor: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the actor's own messages read (all unread ones when no ids are given)."""
+    from .selectors import notifications_visible_to
+
+    unread = notifications_visible_to(user=actor).filter(read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from outbox.registry import outbox_handler
+from xianyang_portal.site import site_url
 
 from .models import Notification
 from .notifications import EMAIL_KIND
@@ -21,7 +21,7 @@ def _deliver(notification_id: int) -> str:
             return "already-sent"
         if not notification.user.email:
             return "no-address"
-        link = f"\n\n{settings.SITE_URL}{notification.link}" if notification.link else ""
+        link = f"\n\n{site_url()}{notification.link}" if notification.link else ""
         send_mail(
             subject=f"[咸阳惠企平台] {notification.subject}",
             message=notification.body + link,

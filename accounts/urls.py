@@ -57,4 +57,7 @@ urlpatterns = [
     path("two-factor/", views.otp_enrol, name="otp_enrol"),
     path("two-factor/qr.svg", views.otp_qr, name="otp_qr"),
     path("password/", views.password_change, name="password_change"),
+    path("messages/", views.message_list, name="messages"),
+    path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
+    path("messages/<int:notification_id>/open/", views.message_open, name="message_open"),
 ]

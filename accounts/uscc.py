@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
 # The code alphabet: digits and capitals without I, O, S, V, Z.
 ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
+# GB 32100-2015 登记管理部门代码: 1 机构编制, 5 民政, 9 工商 (市场监管), A-N … and Y 其他.
+REGISTRATION_AUTHORITIES = frozenset("123456789ANY")
 
 
 class USCCChecksumError(ValidationError):
@@ -31,14 +32,25 @@ def validate_uscc(value: str) -> str:
             % {"chars": "、".join(bad)},
             code="uscc_alphabet",
         )
-    try:
-        stdnum_uscc.validate(code)
-    except InvalidChecksum as exc:
+    # python-stdnum's validate() wants 8 leading digits, which refuses the registration
+    # authorities N (农业, e.g. 农民专业合作社) and Y (其他); GB 32100-2015 allows 1-9, A, N, Y
+    # in position 1 and a category character in position 2. We check the layout here and
+    # take only the check character from stdnum.
+    if code[0] not in REGISTRATION_AUTHORITIES:
+        raise ValidationError(
+            _("统一社会信用代码第1位（登记管理部门代码）应为1-9、A、N或Y，当前为%(ch)s。")
+            % {"ch": code[0]},
+            code="uscc_format",
+        )
+    if not code[2:8].isdigit():
+        raise ValidationError(
+            _("统一社会信用代码第3至8位应为登记管理机关行政区划码（6位数字）。"),
+            code="uscc_format",
+        )
+    expected = stdnum_uscc.calc_check_digit(code[:17])
+    if code[17] != expected:
         raise USCCChecksumError(
-            _("统一社会信用代码校验位不正确（应为 %(expected)s）。")
-            % {"expected": stdnum_uscc.calc_check_digit(code[:-1])},
+            _("统一社会信用代码校验位不正确（应为 %(expected)s）。") % {"expected": expected},
             code="uscc_checksum",
-        ) from exc
-    except (InvalidFormat, InvalidLength, InvalidComponent) as exc:
-        raise ValidationError(_("统一社会信用代码格式不正确。"), code="uscc_format") from exc
+        )
     return code

@@ -7,9 +7,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -28,7 +30,12 @@ from .forms import (
 )
 from .lockout import rate
 from .models import Role
-from .selectors import organisations_of_member, staff_users_visible_to, user_scopes
+from .selectors import (
+    notifications_visible_to,
+    organisations_of_member,
+    staff_users_visible_to,
+    user_scopes,
+)
 from .twofactor import enrolment_confirm, enrolment_device, has_second_factor, totp_base32
 
 
@@ -68,6 +75,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "organisations": organisations_of_member(user=request.user),
         "role_labels": [Role(role).label for role in sorted(scopes.roles)],
+        "latest_messages": notifications_visible_to(user=request.user).filter(read_at__isnull=True)[
+            :5
+        ],
     }
     return render(request, "accounts/home.html", context)
 
@@ -124,6 +134,34 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "can_manage": scopes.has(Role.SECURITY_ADMIN),
         },
     )
+
+
+def message_list(request: HttpRequest) -> HttpResponse:
+    """消息中心: the user's messages, newest first, unread marked; 50 per page."""
+    page = Paginator(notifications_visible_to(user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/messages.html", {"page": page})
+
+
+@require_POST
+def message_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one message read and follow its link (a path inside the portal only)."""
+    notification = get_object_or_404(
+        notifications_visible_to(user=request.user), pk=notification_id
+    )
+    services.notifications_mark_read(actor=request.user, notification_ids=[notification.pk])
+    link = notification.link
+    if link and url_has_allowed_host_and_scheme(link, allowed_hosts=None):
+        return redirect(link)
+    return redirect("accounts:messages")
+
+
+@require_POST
+def messages_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notifications_mark_read(actor=request.user)
+    messages.success(request, _("已将 %(n)d 条消息标为已读。") % {"n": count})
+    return redirect("accounts:messages")
 
 
 @method_decorator(

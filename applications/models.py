@@ -60,6 +60,7 @@ class Application(models.Model):
     pledge_name = models.CharField(_("承诺人"), max_length=60, blank=True)
     pledged_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
     correction_requests = models.JSONField(_("补正要求"), default=dict, blank=True)
+    correction_due_on = models.DateField(_("补正期限"), null=True, blank=True)
     # 免申即享: created from an official recognition list; these checklist items are
     # satisfied by that list, so the enterprise only confirms the pledge and its account.
     exempt_source = models.CharField(_("免申即享名单"), max_length=300, blank=True)

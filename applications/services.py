@@ -483,13 +483,26 @@ def application_submit(
 
 
 @transaction.atomic
-def application_resubmit(*, actor: User, application_id: int) -> Application:
+def application_resubmit(
+    *,
+    actor: User,
+    application_id: int,
+    pledge_accepted: bool = False,
+    pledge_name: str = "",
+) -> Application:
+    """Resubmit after 补正. When the reviewer asked for the 承诺书 again, it must be signed
+    again: a new name and time are recorded (the old ones stay in the audit log)."""
     application = _lock_own(actor, application_id)
     if application.status != Status.RETURNED:
         if application.status in (Status.COUNTY_REVIEW, Status.DEPARTMENT_REVIEW, Status.APPROVAL):
             return application  # already resubmitted (double click)
         _require_editable(application)
     problems = _submission_problems(application)
+    pledge_again = PLEDGE_MATERIAL in (application.correction_requests or {})
+    if pledge_again and (not pledge_accepted or not pledge_name.strip()):
+        problems.setdefault("pledge", []).append(
+            _("审核人员要求重新签署承诺书：请勾选承诺书并填写承诺人姓名。")
+        )
     try:
         _evaluate(application, application.facts)
     except DomainError as exc:
@@ -498,7 +511,26 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
     if problems:
         raise DomainError(next(iter(problems.values()))[0], code="incomplete", detail=problems)
     duplicates.refuse_if_not_eligible(application)
-    application.save(update_fields=[*EVALUATION_FIELDS, "updated_at"])
+    fields = [*EVALUATION_FIELDS, "updated_at"]
+    if pledge_again:
+        before = {
+            "pledge_name": application.pledge_name,
+            "pledged_at": application.pledged_at.isoformat() if application.pledged_at else None,
+        }
+        application.pledge_name = pledge_name.strip()
+        application.pledged_at = timezone.now()
+        fields += ["pledge_name", "pledged_at"]
+        audit_record(
+            actor=actor,
+            obj=application,
+            action="application.pledge_signed",
+            before=before,
+            after={
+                "pledge_name": application.pledge_name,
+                "pledged_at": application.pledged_at.isoformat(),
+            },
+        )
+    application.save(update_fields=fields)
     application = application_transition(
         actor=actor, application_id=application.pk, request=TransitionRequest(Action.RESUBMIT)
     )

@@ -9,7 +9,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import organisations_of_member, user_scopes
-from measures.forms import FACT_PREFIX, facts_form
+from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
@@ -22,6 +22,8 @@ from .ledger import clause_evaluate_for
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action, transition_for
 from .models import Status
+from .pages import pdf_page_png
+from .receipt import receipt_context, receipt_pdf
 from .services import PLEDGE_MATERIAL
 
 
@@ -67,15 +69,25 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
             organisations.filter(pk=request.POST.get("organisation") or 0).first()
             or organisations[0]
         )
+        answers = calculator_answers(clause.rule, request.POST)
         try:
             application = services.application_start(
                 actor=request.user, organisation=organisation, clause=clause
             )
+            if answers:
+                services.application_save_draft(
+                    actor=request.user,
+                    application_id=application.pk,
+                    raw_facts={k.removeprefix(FACT_PREFIX): v for k, v in answers.items()},
+                )
         except DomainError as exc:
             flash_error(request, exc)
         else:
+            if answers:
+                messages.info(request, _("已带入政策计算器中填写的信息，请核对。"))
             return redirect("applications:edit", application.reference)
     context = {
+        "answers": list(calculator_answers(clause.rule, request.GET).items()),
         "clause": clause,
         "reward_text": describe_reward(clause.rule.reward, clause.rule),
         "round": open_round_for_clause(clause),
@@ -107,6 +119,8 @@ def _edit_context(request, application, facts, declaration, pledge, material_err
         "checklist": checklist,
         "reusable": selectors.reusable_evidence(organisation_id=application.organisation_id),
         "evaluation": application.evaluation or None,
+        "pledge_again": application.status == Status.RETURNED
+        and PLEDGE_MATERIAL in (application.correction_requests or {}),
     }
 
 
@@ -174,17 +188,22 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
             other_funding_declared=declaration.cleaned_data.get("other_funding_declared", False),
             other_funding_detail=declaration.cleaned_data.get("other_funding_detail", ""),
         )
+        material_errors = _apply_files(request, application)
     except Conflict:
-        # A second click (or another tab) lost the race: the application moved on meanwhile.
-        messages.info(request, _("该申报已由另一次操作提交或更新，以下为当前状态。"))
+        # A second click (or another tab) arrived after the submit that won: show the result.
+        messages.info(request, _("申报已提交，当前不能修改。"))
         return redirect("applications:detail", reference)
-    material_errors = _apply_files(request, application)
     application.refresh_from_db()
     action = request.POST.get("action", "save")
     if action == "submit" and not material_errors:
         try:
             if application.status == Status.RETURNED:
-                services.application_resubmit(actor=request.user, application_id=application.pk)
+                services.application_resubmit(
+                    actor=request.user,
+                    application_id=application.pk,
+                    pledge_accepted=pledge.cleaned_data.get("pledge_accepted", False),
+                    pledge_name=pledge.cleaned_data.get("pledge_name", ""),
+                )
             else:
                 services.application_submit(
                     actor=request.user,
@@ -196,7 +215,7 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
             _place_problems(exc, facts, declaration, pledge, material_errors)
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("申报已提交。"))
+            messages.success(request, _("申报已提交。可在详情页打印申报回执。"))
             return redirect("applications:detail", reference)
     elif not material_errors and action == "save":
         messages.success(request, _("草稿已保存。"))
@@ -299,6 +318,26 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "applications/detail.html", context)
 
 
+def _submitted_application(request: HttpRequest, reference: str):
+    application = _own_application(request, reference)
+    if application.submitted_at is None:
+        raise Http404(_("草稿尚未提交，没有申报回执。"))
+    return application
+
+
+def receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    """申报回执 (printable page): the applicant's own submitted application only."""
+    application = _submitted_application(request, reference)
+    return render(request, "applications/receipt.html", receipt_context(application))
+
+
+def receipt_pdf_download(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _submitted_application(request, reference)
+    response = HttpResponse(receipt_pdf(application), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{application.reference}.pdf"'
+    return response
+
+
 @require_POST
 def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     application = _own_application(request, reference)
@@ -326,6 +365,24 @@ def delete_draft(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @xframe_options_sameorigin
+def evidence_page(request: HttpRequest, evidence_id: int, page: int) -> HttpResponse:
+    """One page of a PDF as an image, for previews on any device (same selector as the file)."""
+    evidence = get_object_or_404(
+        selectors.evidence_visible_to(user=request.user),
+        pk=evidence_id,
+        content_type="application/pdf",
+    )
+    try:
+        png = pdf_page_png(evidence, page)
+    except Exception as exc:  # a PDF pdfium cannot read: no preview, the download still works
+        raise Http404(_("无法预览该文件，请下载查看。")) from exc
+    if png is None:
+        raise Http404(_("没有这一页。"))
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """The only way to a stored file: the visibility selector decides, 404 otherwise."""
     evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)

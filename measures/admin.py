@@ -141,6 +141,9 @@ class RoundAdmin(PolicyAdminOnly, admin.ModelAdmin):
     filter_horizontal = ("clauses",)
     inlines = [RoundBudgetInline]
 
+    def save_model(self, request, obj, form, change):
+        services.round_save(actor=request.user, round_=obj)
+
 
 class HolidayScheduleForm(forms.ModelForm):
     days_text = forms.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.forms import PortalForm
@@ -96,3 +97,13 @@ class ProcurementForm(PortalForm):
             "max_value": _("采购预算不能超过1000亿元，请核对单位（元）。"),
         },
     )
+
+
+def calculator_answers(rule, data) -> QueryDict:
+    """The calculator's fact fields as typed (fact_<name>=value), for pre-filling a draft."""
+    answers = QueryDict(mutable=True)
+    for spec in rule.facts:
+        value = data.get(FACT_PREFIX + spec.name, "")
+        if value != "":
+            answers[FACT_PREFIX + spec.name] = value[:500]
+    return answers

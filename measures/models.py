@@ -4,6 +4,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -176,7 +177,12 @@ class Round(models.Model):
     opens_at = models.DateTimeField(_("开始时间"))
     closes_at = models.DateTimeField(_("截止时间"))
     clauses = models.ManyToManyField(Clause, related_name="rounds", verbose_name=_("受理条款"))
-    notice_working_days = models.PositiveSmallIntegerField(_("公示工作日数"), default=5)
+    notice_working_days = models.PositiveSmallIntegerField(
+        _("公示工作日数"),
+        default=5,
+        validators=[MaxValueValidator(30)],
+        help_text=_("本批次申报的公示期（工作日）。0 仅用于演示：公示在下一次定时任务时结束。"),
+    )
 
     class Meta:
         verbose_name = _("申报批次")

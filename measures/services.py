@@ -16,7 +16,7 @@ from audit.services import audit_record
 from xianyang_portal.errors import Conflict, DomainError
 from xianyang_portal.money import format_yuan
 
-from .models import Clause, ClauseVersion, Measure, Policy, RoundBudget, Section
+from .models import Clause, ClauseVersion, Measure, Policy, Round, RoundBudget, Section
 from .rules.catalogue import Catalogue
 from .rules.engine import clean_facts, evaluate
 from .rules.types import ClauseRule, Evaluation, FactsError, PriorAward, RuleDefinitionError
@@ -171,6 +171,37 @@ def clause_rule_update(
     _store_rule(clause=locked, rule_data=rule.to_dict(), actor=actor, note=note or "后台修改")
     locked.refresh_from_db(fields=["current_version"])
     return locked.current_version
+
+
+ROUND_FIELDS = ("policy", "name", "opens_at", "closes_at", "notice_working_days")
+
+
+@transaction.atomic
+def round_save(*, actor: User, round_: Round) -> Round:
+    """Create or edit a round (admin): dates, and the public notice length in working days.
+
+    0 working days is the demo setting: the notice closes at the next periodic run.
+    """
+    errors: dict[str, list[str]] = {}
+    if round_.opens_at and round_.closes_at and round_.closes_at <= round_.opens_at:
+        errors["closes_at"] = [_("截止时间必须晚于开始时间。")]
+    if not 0 <= (round_.notice_working_days or 0) <= 30:
+        errors["notice_working_days"] = [_("公示期应为0至30个工作日（0仅用于演示）。")]
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], code="invalid_round", detail=errors)
+    before = None
+    if round_.pk:
+        old = Round.objects.select_for_update().get(pk=round_.pk)
+        before = {f: str(getattr(old, f)) for f in ROUND_FIELDS}
+    round_.save()
+    audit_record(
+        actor=actor,
+        obj=round_,
+        action="round.save",
+        before=before,
+        after={f: str(getattr(round_, f)) for f in ROUND_FIELDS},
+    )
+    return round_
 
 
 def clause_evaluate(

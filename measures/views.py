@@ -13,7 +13,7 @@ from accounts.selectors import organisations_of_member, user_scopes
 from xianyang_portal.errors import DomainError
 
 from . import selectors
-from .forms import ProcurementForm, facts_form
+from .forms import ProcurementForm, calculator_answers, facts_form
 from .models import Clause
 from .rules.describe import describe_reward, max_amount
 from .rules.procurement import procurement_reservation
@@ -95,6 +95,8 @@ def calculator(request: HttpRequest) -> HttpResponse:
         entry["round"] = rounds.get(clause.pk)
         posted = clause.code == selected_code
         entry["form"] = facts_form(rule, request.POST if posted else None)
+        if posted:  # the answers travel to the application form ("去申报")
+            entry["prefill"] = calculator_answers(rule, request.POST).urlencode()
         if posted and entry["form"].is_valid():
             try:
                 _facts, entry["result"] = clause_evaluate_for(

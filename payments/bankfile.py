@@ -59,13 +59,21 @@ class BankRow:
     reason: str
 
 
+def excel_text_value(value: str) -> str:
+    """Our CSV export writes digit strings as ="…" so Excel keeps them as text; read it back."""
+    value = value.strip()
+    if value.startswith('="') and value.endswith('"'):
+        return value[2:-1]
+    return value
+
+
 def read_bank_file(*, name: str, data: bytes) -> list[BankRow]:
     """The data rows of a bank result file, as text; refuses files that cannot be read."""
     return [
         BankRow(
             row=row.row,
             reference=row.cells["reference"],
-            account=row.cells["account"],
+            account=excel_text_value(row.cells["account"]),
             amount=row.cells["amount"],
             result=row.cells["result"],
             reason=row.cells.get("reason", ""),

@@ -13,10 +13,8 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH = 720
-LABEL_WIDTH = 200
-VALUE_WIDTH = 110
-BAR_HEIGHT = 12
+BAR_AREA_PERCENT = 78  # the rest of the width holds the value label
+BAR_HEIGHT = 14
 GAP = 10
 
 
@@ -42,67 +40,69 @@ def bar_chart(
     values: Sequence[Sequence[Decimal]],
     chart_id: str,
 ) -> SafeString:
-    """Horizontal grouped bars: one group per category, one bar per series."""
+    """Horizontal grouped bars: one group per category (its label on a line above), one bar
+    per series.
+
+    Horizontal positions are percentages and there is no viewBox, so the chart takes the
+    width of its container while its text stays at 12 px on a phone as on a desktop.
+    """
     if not categories:
         return SafeString("")
     peak = max((v for row in values for v in row), default=Decimal(0)) or Decimal(1)
-    group_height = BAR_HEIGHT * len(series) + GAP
+    label_height = 16
+    group_height = label_height + BAR_HEIGHT * len(series) + GAP
     legend_height = 22
     height = legend_height + group_height * len(categories) + 4
-    bar_area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     parts = []
     for index, item in enumerate(series):
-        x = LABEL_WIDTH + index * 150
+        x = index * 34
         parts.append(
             format_html(
-                '<rect x="{}" y="4" width="12" height="12" fill="{}"></rect>'
-                '<text x="{}" y="15" font-size="12">{}</text>',
+                '<rect x="{}%" y="4" width="12" height="12" fill="{}"></rect>'
+                '<text x="{}%" y="15" dx="16" font-size="12">{}</text>',
                 x,
                 COLOURS.get(item.colour, "#666"),
-                x + 16,
+                x,
                 item.name,
             )
         )
     for row_index, (category, row) in enumerate(zip(categories, values, strict=True)):
         top = legend_height + row_index * group_height
-        label = category if len(category) <= 16 else category[:15] + "…"
+        label = category if len(category) <= 24 else category[:23] + "…"
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="12" text-anchor="end"><title>{}</title>{}</text>',
-                LABEL_WIDTH - 6,
-                top + BAR_HEIGHT * len(series) / 2 + 4,
+                '<text x="0" y="{}" font-size="12"><title>{}</title>{}</text>',
+                top + 12,
                 category,
                 label,
             )
         )
         for index, (item, value) in enumerate(zip(series, row, strict=True)):
-            y = top + index * BAR_HEIGHT
-            width = float(value / peak) * bar_area if value > 0 else 0
+            y = top + label_height + index * BAR_HEIGHT
+            width = float(value / peak) * BAR_AREA_PERCENT if value > 0 else 0
             parts.append(
                 format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
+                    '<rect x="0" y="{}" width="{}%" height="{}" fill="{}">'
                     "<title>{}：{}</title></rect>"
-                    '<text x="{}" y="{}" font-size="11">{}</text>',
-                    LABEL_WIDTH,
+                    '<text x="{}%" y="{}" dx="4" font-size="12">{}</text>',
                     y,
-                    f"{width:.1f}",
-                    BAR_HEIGHT - 2,
+                    f"{width:.2f}",
+                    BAR_HEIGHT - 1,
                     COLOURS.get(item.colour, "#666"),
                     item.name,
                     wan(value),
-                    f"{LABEL_WIDTH + width + 4:.1f}",
-                    y + BAR_HEIGHT - 3,
+                    f"{width:.2f}",
+                    y + BAR_HEIGHT - 2,
                     wan(value),
                 )
             )
     body = format_html_join("", "{}", ((part,) for part in parts))
     return format_html(
         '<svg class="portal-chart" id="{}" role="img" aria-labelledby="{}-title" '
-        'viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMinYMin meet" '
-        'xmlns="http://www.w3.org/2000/svg"><title id="{}-title">{}</title>{}</svg>',
+        'width="100%" height="{}" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="{}-title">{}</title>{}</svg>',
         chart_id,
         chart_id,
-        WIDTH,
         height,
         chart_id,
         title,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -45,6 +44,9 @@ LIST_HEADERS = (
 )
 LIST_WIDTHS = (6, 24, 36, 22, 28, 24, 16, 34, 30, 14, 14, 24, 16, 10)
 AMOUNT_COLUMN = LIST_HEADERS.index("金额（元）")
+ACCOUNT_COLUMN = LIST_HEADERS.index("银行账号")
+USCC_COLUMN = LIST_HEADERS.index("统一社会信用代码")
+RESULT_HEADERS = ("结果", "原因")
 _FIELDS = (
     "number",
     "reference",
@@ -64,7 +66,6 @@ _FIELDS = (
 _STATE_LABELS = dict(LineState.choices)
 
 
-@lru_cache(maxsize=4096)
 def capitals(amount: Decimal) -> str:
     return amount_in_capitals(amount)
 
@@ -183,6 +184,28 @@ def payment_list_csv(batch: PaymentBatch, *, full_accounts: bool = False) -> Ite
             yield row
 
     return csv_rows(LIST_HEADERS, rows())
+
+
+def bank_result_template_workbook(batch: PaymentBatch) -> Workbook:
+    """The bank-result template: the export's columns with 结果 and 原因 to fill in, one row
+    per line of the batch; the upload (payments.bankfile) reads it as it is."""
+    workbook = new_workbook()
+    write_sheet(
+        workbook,
+        title="银行回单",
+        # "状态" would read as the bank's result column on upload: named apart here.
+        headers=(*(h if h != "状态" else "明细状态" for h in LIST_HEADERS), *RESULT_HEADERS),
+        rows=([*row, "", ""] for row in _list_rows(batch)),
+        widths=(*LIST_WIDTHS, 10, 30),
+        number_format={AMOUNT_COLUMN: AMOUNT_FORMAT},
+        # One data sheet (the upload refuses more); the reader finds the header below these.
+        preamble=(
+            (f"银行回单模板 {batch.reference}",),
+            ("“结果”填写“成功”或“失败”（也接受“已拨付”“退票”等写法）；失败时“原因”必填。",),
+            ("请勿修改明细编号、银行账号和金额：系统逐行核对，任何一行有误则整份文件不导入。",),
+        ),
+    )
+    return workbook
 
 
 def batch_summary_pdf(batch: PaymentBatch) -> bytes:

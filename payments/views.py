@@ -30,7 +30,7 @@ from .forms import BuildForm, DashboardFilterForm, ImportForm, MarkLinesForm, Re
 from .models import BatchState, LineState, PaymentBatch
 
 LINES_PER_PAGE = 100
-EXPORT_FORMATS = ("xlsx", "csv", "pdf")
+EXPORT_FORMATS = ("xlsx", "csv", "pdf", "result-template")
 
 
 def _require_viewer(request: HttpRequest) -> None:
@@ -256,6 +256,11 @@ def export_response(grant: services.ExportGrant, fmt: str) -> HttpResponse:
         response = workbook_response(
             exports.payment_list_workbook(batch, full_accounts=full), f"{name}.xlsx"
         )
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if fmt == "result-template":
+        workbook = exports.bank_result_template_workbook(batch)
+        response = workbook_response(workbook, f"银行回单模板-{batch.reference}.xlsx")
         response["Cache-Control"] = "private, no-store"
         return response
     if fmt == "csv":

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from xianyang_portal.exports import new_workbook, workbook_response, write_sheet
+from xianyang_portal.labels import event_label
 
 
 def audit_events_xlsx(events) -> HttpResponse:
@@ -11,8 +12,8 @@ def audit_events_xlsx(events) -> HttpResponse:
     rows = (
         (
             timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
-            e.actor.username if e.actor else "system",
-            e.action,
+            str(e.actor) if e.actor else "系统",
+            event_label(e.action),
             e.object_type,
             e.object_repr,
             str(e.before),

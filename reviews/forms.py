@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from xianyang_portal.forms import PortalForm
 
-from .notices import DEFAULT_NOTICE_WORKING_DAYS
-
 
 class ActionForm(PortalForm):
     action = forms.CharField(widget=forms.HiddenInput)
@@ -24,12 +22,21 @@ class ActionForm(PortalForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    correction_due_on = forms.DateField(
+        label=_("补正期限"),
+        required=False,
+        error_messages={"invalid": _("请填写有效的日期，例如 2025-10-20。")},
+    )
 
 
 class NoticeStartForm(PortalForm):
     title = forms.CharField(label=_("公示标题"), required=False, max_length=200)
     working_days = forms.IntegerField(
-        label=_("公示期（工作日）"), min_value=1, max_value=30, initial=DEFAULT_NOTICE_WORKING_DAYS
+        label=_("公示期（工作日）"),
+        min_value=1,
+        max_value=30,
+        required=False,
+        help_text=_("留空则按申报批次的设置。"),
     )
 
 

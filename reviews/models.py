@@ -70,6 +70,9 @@ class Objection(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     upheld = models.BooleanField(null=True)
     resolution = models.TextField(_("处理意见"), blank=True)
+    # Given to the objector (shown, and emailed when the contact is an email address); anyone
+    # holding it can look up the objection's status on /notices/objections/lookup/.
+    receipt_no = models.CharField(_("受理回执号"), max_length=24, unique=True, null=True)  # noqa: DJ001 - older rows have none; NULLs stay distinct
 
     class Meta:
         verbose_name = _("公示异议")

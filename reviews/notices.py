@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Sequence
 from datetime import date
 
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +27,9 @@ from applications.lifecycle.engine import (
 )
 from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
+from measures.models import Round
 from xianyang_portal.errors import DomainError, NotAllowed
+from xianyang_portal.site import site_url
 
 from .calendar import working_period
 from .models import Notice, NoticeEntry, Objection
@@ -34,21 +43,30 @@ def notice_start(
     *,
     actor: User,
     application_ids: Sequence[int],
-    working_days: int = DEFAULT_NOTICE_WORKING_DAYS,
+    working_days: int | None = None,
     title: str = "",
     today: date | None = None,
 ) -> Notice:
+    """Publish a notice; its length is the round's setting unless the approver gives one.
+
+    A round set to 0 working days (the demo round) has a notice that ends at once: the next
+    periodic run approves it.
+    """
     if not user_scopes(actor).has(Role.APPROVER):
         raise NotAllowed(_("只有审定人员可以发起公示。"))
     if not application_ids:
         raise DomainError(_("请选择要公示的申报。"), code="empty_notice")
-    if not 1 <= working_days <= 30:
+    from_round = working_days is None
+    if from_round:
+        working_days = notice_days_for(application_ids)
+    if not (0 if from_round else 1) <= working_days <= 30:
         raise DomainError(
             _("公示期应为1至30个工作日。"),
             code="invalid_period",
             detail={"working_days": [_("公示期应为1至30个工作日。")]},
         )
-    starts_on, ends_on = working_period(today or timezone.localdate(), working_days)
+    today = today or timezone.localdate()
+    starts_on, ends_on = working_period(today, working_days) if working_days else (today, today)
     notice = Notice.objects.create(
         title=title.strip()
         or _("惠企政策奖励资金拟支持名单公示（%(day)s）") % {"day": starts_on.isoformat()},
@@ -68,6 +86,56 @@ def notice_start(
     return notice
 
 
+def notice_days_for(application_ids: Sequence[int]) -> int:
+    """The longest notice period among the rounds of these applications (their setting)."""
+    days = Round.objects.filter(applications__pk__in=application_ids).aggregate(
+        days=Max("notice_working_days")
+    )["days"]
+    return DEFAULT_NOTICE_WORKING_DAYS if days is None else days
+
+
+MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
+
+
+def contact_is_valid(contact: str) -> bool:
+    """A mainland mobile number, a landline with its area code, or an email address."""
+    compact = contact.replace(" ", "")
+    if MOBILE.match(compact) or LANDLINE.match(compact):
+        return True
+    try:
+        validate_email(contact)
+    except ValidationError:
+        return False
+    return True
+
+
+def new_receipt_no(today: date) -> str:
+    """YY-20251020-7KQ2MZ: the day, then 6 characters that cannot be guessed or misread."""
+    from .letters.services import CODE_ALPHABET
+
+    tail = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return f"YY-{today:%Y%m%d}-{tail}"
+
+
+def _receipt_email(objection: Objection) -> None:
+    send_mail(
+        subject=_("[咸阳惠企平台] 公示异议已受理，回执号 %(no)s") % {"no": objection.receipt_no},
+        message=_(
+            "%(name)s：您对公示名单提出的异议已受理，回执号 %(no)s。"
+            "可凭回执号在 %(url)s 查询处理进度。"
+        )
+        % {
+            "name": objection.name,
+            "no": objection.receipt_no,
+            "url": site_url() + reverse("objection_lookup"),
+        },
+        from_email=None,
+        recipient_list=[objection.contact],
+        fail_silently=True,
+    )
+
+
 @transaction.atomic
 def objection_lodge(
     *, entry_id: int, name: str, contact: str, content: str, today: date | None = None
@@ -78,6 +146,10 @@ def objection_lodge(
         errors["name"] = [_("请填写真实姓名，匿名异议不予受理。")]
     if not contact.strip():
         errors["contact"] = [_("请填写联系方式，以便核实。")]
+    elif not contact_is_valid(contact.strip()):
+        errors["contact"] = [
+            _("请填写有效的手机号（11位）、固定电话（如029-33000000）或电子邮箱。")
+        ]
     if len(content.strip()) < 5:
         errors["content"] = [_("请具体说明异议内容（至少5个字）。")]
     if errors:
@@ -87,8 +159,14 @@ def objection_lodge(
     if not entry.notice.starts_on <= today <= entry.notice.ends_on:
         raise DomainError(_("不在公示期内，无法提出异议。"), code="notice_closed")
     objection = Objection.objects.create(
-        entry=entry, name=name.strip(), contact=contact.strip(), content=content.strip()
+        entry=entry,
+        name=name.strip(),
+        contact=contact.strip(),
+        content=content.strip(),
+        receipt_no=new_receipt_no(today),
     )
+    if "@" in objection.contact:
+        transaction.on_commit(lambda: _receipt_email(objection))
     application = Application.objects.get(pk=entry.application_id)
     if application.status == Status.PUBLIC_NOTICE:
         application_transition(
@@ -147,9 +225,8 @@ def notices_finish_due(*, today: date | None = None) -> list[int]:
     """
     today = today or timezone.localdate()
     approved: list[int] = []
-    due = NoticeEntry.objects.filter(
-        notice__ends_on__lt=today, application__status=Status.PUBLIC_NOTICE
-    )
+    ended = Q(notice__ends_on__lt=today) | Q(notice__working_days=0)
+    due = NoticeEntry.objects.filter(ended, application__status=Status.PUBLIC_NOTICE)
     for application_id in due.values_list("application_id", flat=True).distinct().order_by():
         try:
             application_transition(
@@ -162,7 +239,9 @@ def notices_finish_due(*, today: date | None = None) -> list[int]:
             logger.exception("notice end failed for application %s", application_id)
             continue
         approved.append(application_id)
-    Notice.objects.filter(ends_on__lt=today, finished_at__isnull=True).exclude(
-        entries__application__status__in=(Status.PUBLIC_NOTICE, Status.OBJECTION)
-    ).update(finished_at=timezone.now())
+    Notice.objects.filter(
+        Q(ends_on__lt=today) | Q(working_days=0), finished_at__isnull=True
+    ).exclude(entries__application__status__in=(Status.PUBLIC_NOTICE, Status.OBJECTION)).update(
+        finished_at=timezone.now()
+    )
     return approved

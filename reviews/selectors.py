@@ -16,6 +16,7 @@ from applications.selectors import applications_visible_to
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
 from xianyang_portal.forms import PortalForm
+from xianyang_portal.labels import event_choices
 
 # What each role works on by default (the queue's default status filter).
 ROLE_QUEUE = {
@@ -136,11 +137,9 @@ def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
 
 
 class AuditFilter(django_filters.FilterSet):
-    actor = django_filters.CharFilter(
-        field_name="actor__username", lookup_expr="iexact", label=_("操作人用户名")
-    )
-    action = django_filters.CharFilter(
-        field_name="action", lookup_expr="icontains", label=_("动作")
+    actor = django_filters.CharFilter(method="filter_actor", label=_("操作人"))
+    action = django_filters.ChoiceFilter(
+        field_name="action", choices=event_choices, label=_("动作"), empty_label=_("全部")
     )
     date_from = django_filters.DateFilter(
         field_name="occurred_at", lookup_expr="date__gte", label=_("起始日期")
@@ -153,6 +152,15 @@ class AuditFilter(django_filters.FilterSet):
         model = AuditEvent
         fields = ["actor", "action", "date_from", "date_to"]
         form = PortalForm
+
+    def filter_actor(self, queryset, name, value):
+        """A name as shown in the log (姓名), or the exact username."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(actor__full_name__icontains=value) | Q(actor__username__iexact=value)
+        )
 
 
 def letters_visible_to(*, user: User):
@@ -173,3 +181,14 @@ def approved_without_letter(*, user: User) -> QuerySet[Application]:
         .filter(status__in=AWARDED_STATUSES, approved_amount__isnull=False)
         .exclude(letters__state="current")
     )
+
+
+def objection_by_receipt(*, receipt_no: str):
+    """Public look-up by receipt number (the only key a member of the public holds): the
+    status and dates only, never the objector's contact."""
+    from .models import Objection
+
+    receipt_no = receipt_no.strip().upper()
+    if not receipt_no:
+        return None
+    return Objection.objects.filter(receipt_no=receipt_no).select_related("entry__notice").first()

@@ -3,10 +3,18 @@ from __future__ import annotations
 from celery import shared_task
 
 # Autodiscovery imports <app>.tasks only: register the letter consumers with the outbox too.
-from .letters.tasks import letters_heal, letters_make, letters_zip_make
+from .letters.tasks import letters_generate, letters_heal, letters_make, letters_zip_make
 from .notices import notices_finish_due
+from .reminders import reminders_send
 
-__all__ = ["finish_due_notices", "letters_heal", "letters_make", "letters_zip_make"]
+__all__ = [
+    "finish_due_notices",
+    "letters_generate",
+    "letters_heal",
+    "letters_make",
+    "letters_zip_make",
+    "send_reminders",
+]
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, time_limit=600)
@@ -16,3 +24,9 @@ def finish_due_notices() -> list[int]:
     Idempotent: an application already approved is no longer in public notice.
     """
     return notices_finish_due()
+
+
+@shared_task
+def send_reminders() -> int:
+    """Beat task: draft and 补正 reminders; each is sent once (keyed notifications)."""
+    return reminders_send()

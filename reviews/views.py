@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -7,7 +8,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -32,6 +35,7 @@ from xianyang_portal.errors import DomainError
 from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
 from . import notices, selectors, services
+from .effects import correction_deadline
 from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
 from .letters.tasks import queue_letters, queue_letters_zip
@@ -57,9 +61,20 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "counts": [(Status(s).label, s, counts.get(s, 0)) for s in Status.values if counts.get(s)],
         "query": query.urlencode(),
-        "bulk_actions": [(a, Action(a).label) for a in BULK_ACTIONS],
+        # The auditor (read-only) gets no bulk controls; each reviewer only their stage's.
+        "bulk_actions": [
+            (a, Action(a).label) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
+        ],
+        "today": timezone.localdate(),
     }
     return render(request, "reviews/queue.html", context)
+
+
+BULK_BY_ROLE = (
+    (Role.COUNTY_REVIEWER, Action.PASS),
+    (Role.DEPARTMENT_REVIEWER, Action.RECOMMEND),
+    (Role.APPROVER, Action.APPROVE),
+)
 
 
 def _case(request: HttpRequest, reference: str) -> Application:
@@ -71,6 +86,10 @@ def _case(request: HttpRequest, reference: str) -> Application:
 def case(request: HttpRequest, reference: str) -> HttpResponse:
     _require_reviewer(request)
     application = _case(request, reference)
+    return render(request, "reviews/case.html", _case_context(request, application))
+
+
+def _case_context(request: HttpRequest, application: Application, **extra) -> dict:
     rule = application.rule_version.rule
     labels = {m.code: m.label for m in rule.materials}
     kinds = actor_kinds(request.user, application)
@@ -81,7 +100,7 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
         if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
     ]  # fmt: skip
     earlier = organisation_other_cases(user=request.user, application=application)
-    context = {
+    return {
         "application": application,
         "rule": rule,
         "facts": fact_rows(rule, application.facts),
@@ -98,8 +117,9 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
         "objections": Objection.objects.filter(entry__application=application).select_related(
             "resolved_by"
         ),
+        "correction_due_default": correction_deadline(None),
+        **extra,
     }
-    return render(request, "reviews/case.html", context)
 
 
 @require_POST
@@ -108,6 +128,8 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
     application = _case(request, reference)
     form = ActionForm(request.POST)
     if not form.is_valid():
+        if set(form.errors) == {"correction_due_on"}:
+            return _case_with_errors(request, application, form.errors, request.POST)
         messages.error(request, _("提交的数据不完整，请刷新页面后重试。"))
         return redirect("reviews:case", reference)
     corrections = {
@@ -125,9 +147,12 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
                 amount_basis=form.cleaned_data["amount_basis"],
                 expected_revision=form.cleaned_data["revision"],
                 corrections={k: v for k, v in corrections.items() if v},
+                correction_due_on=form.cleaned_data["correction_due_on"],
             ),
         )
     except DomainError as exc:
+        if exc.detail and "correction_due_on" in exc.detail:
+            return _case_with_errors(request, application, exc.detail, request.POST)
         flash_error(request, exc)
         return redirect("reviews:case", reference)
     messages.success(
@@ -135,6 +160,14 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
         _("已办理：%(action)s") % {"action": Action(form.cleaned_data["action"]).label},
     )
     return redirect("reviews:queue")
+
+
+def _case_with_errors(request, application, errors, data) -> HttpResponse:
+    """Show the case again with the action open and each error next to its field."""
+    context = _case_context(
+        request, application, action_errors=dict(errors), open_action=data.get("action")
+    )
+    return render(request, "reviews/case.html", context, status=400)
 
 
 @require_POST
@@ -247,7 +280,7 @@ def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
             form.add_error(None, _("请选择公示名单中的条目。"))
         else:
             try:
-                notices.objection_lodge(
+                objection = notices.objection_lodge(
                     entry_id=entry.pk,
                     name=form.cleaned_data["name"],
                     contact=form.cleaned_data["contact"],
@@ -256,14 +289,29 @@ def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
             except DomainError as exc:
                 apply_error_to_form(form, exc)
             else:
-                messages.success(request, _("异议已受理，我们将核实后与您联系。"))
-                return redirect("public_notice", notice.pk)
+                messages.success(
+                    request,
+                    _("异议已受理，回执号 %(no)s（请记录，可凭此查询处理进度）。")
+                    % {"no": objection.receipt_no},
+                )
+                return redirect(
+                    reverse("objection_lookup") + "?" + urlencode({"receipt": objection.receipt_no})
+                )
     entries = notice.entries.all()
     return render(
         request, "reviews/public_notice.html",
         {"notice": notice, "entries": entries, "form": form, "is_open": is_open,
-         "upcoming": notice.starts_on > today},
+         "upcoming": notice.starts_on > today, "issuer": notice_issuer()},
     )  # fmt: skip
+
+
+def notice_issuer() -> dict[str, str]:
+    """Who publishes the notice and where objections go (settings NOTICE_*)."""
+    return {
+        "name": settings.NOTICE_ISSUER,
+        "phone": settings.NOTICE_CONTACT_PHONE,
+        "address": settings.NOTICE_CONTACT_ADDRESS,
+    }
 
 
 def audit_log(request: HttpRequest) -> HttpResponse:
@@ -320,6 +368,22 @@ def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
         "reviews/verify.html",
         {"letter": letter, "code": code[:24]},
         status=200 if letter else 404,
+    )
+
+
+@login_not_required
+@ratelimit(key="ip", rate=rate("verify"), block=False)
+def objection_lookup(request: HttpRequest) -> HttpResponse:
+    """Anyone with a receipt number sees the objection's status (nothing private)."""
+    receipt = request.GET.get("receipt", "")[:24]
+    if receipt and request.limited:
+        return render(request, "reviews/objection_lookup.html", {"throttled": True}, status=429)
+    objection = selectors.objection_by_receipt(receipt_no=receipt) if receipt else None
+    return render(
+        request,
+        "reviews/objection_lookup.html",
+        {"receipt": receipt, "objection": objection, "searched": bool(receipt)},
+        status=404 if receipt and objection is None else 200,
     )
 
 

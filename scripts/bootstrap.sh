@@ -19,6 +19,7 @@ if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" >
 fi
 if [ "$mode" = test ]; then
   apt_packages+=(chromium poppler-utils clamav-daemon)  # clamd: the upload-scan tests
+  command -v npm >/dev/null 2>&1 || apt_packages+=(npm)  # axe-core for the browser tests
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 fi
@@ -60,4 +61,14 @@ if [ ! -f "$stamp" ]; then
   rm -rf build ./*.egg-info
   touch "$stamp"
 fi
-.venv/bin/python manage.py compilemessages --ignore=.venv -v 0
+if [ "$mode" = test ]; then
+  # axe-core (accessibility checks injected by Playwright) from its npm package, pinned by
+  # package-lock.json; node_modules/ is not committed.
+  lock_stamp="node_modules/.installed-$(sha1sum package-lock.json | cut -c1-12)"
+  if [ ! -f "$lock_stamp" ]; then
+    echo "==> npm ci (axe-core)"
+    npm ci --no-audit --no-fund --loglevel=error
+    touch "$lock_stamp"
+  fi
+fi
+.venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0

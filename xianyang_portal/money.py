@@ -42,6 +42,17 @@ def format_yuan(amount: Decimal) -> str:
     return f"¥{quantize(amount):,.2f}"
 
 
+def format_wan(amount: Decimal) -> str:
+    """Prose: 20万元, 18.5万元; amounts under 1万 or not exact in 万 to two places: 5,000元."""
+    amount = quantize(amount)
+    wan = amount / Decimal(10000)
+    if amount >= 10000 and wan == wan.quantize(CENT):
+        text = f"{wan.quantize(CENT):f}".rstrip("0").rstrip(".")
+        return f"{text}万元"
+    text = f"{amount:,.2f}"
+    return f"{text[:-3] if text.endswith('.00') else text}元"
+
+
 def amount_in_capitals(amount: Decimal) -> str:
     """人民币贰拾万元整 (大写金额, as printed on letters and payment lists)."""
     amount = quantize(amount)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ class TransitionRequest:
     details: dict[str, Any] = field(default_factory=dict)
     # Bulk review: each case takes its own proposed amount (recommended, else computed).
     use_case_amount: bool = False
+    # 退回补正: the reviewer's deadline (None: the default, 10 working days).
+    correction_due_on: date | None = None
 
 
 @dataclass

@@ -248,13 +248,16 @@ def _record_corrections(ctx: EffectContext) -> None:
 @guard(Effect.CLEAR_CORRECTIONS)
 def _clear_corrections(ctx: EffectContext) -> None:
     ctx.application.correction_requests = {}
-    ctx.update_fields.add("correction_requests")
+    ctx.application.correction_due_on = None
+    ctx.update_fields |= {"correction_requests", "correction_due_on"}
 
 
 # --- telling the applicant -------------------------------------------------------------------
 
 
 def status_message(application: Application, source: str, target: str) -> Message:
+    if target == Status.RETURNED:
+        return correction_message(application)
     return Message(
         users=list(application.organisation.members.all()),
         subject=_("申报 %(ref)s 状态更新：%(status)s")
@@ -265,6 +268,27 @@ def status_message(application: Application, source: str, target: str) -> Messag
             "source": status_label(source),
             "target": status_label(target),
         },
+        link=reverse("applications:detail", args=[application.reference]),
+    )
+
+
+def correction_message(application: Application) -> Message:
+    """退回补正: what to correct (material names, not codes) and by when."""
+    labels = {m.code: m.label for m in application.rule_version.rule.materials}
+    items = [
+        f"· {labels.get(code, code)}：{text}"
+        for code, text in (application.correction_requests or {}).items()
+    ]
+    due = application.correction_due_on.isoformat() if application.correction_due_on else ""
+    body = _("您单位申报的“%(clause)s”需要补正，请于 %(due)s 前修改并重新提交。") % {
+        "clause": application.clause.title,
+        "due": due,
+    }
+    return Message(
+        users=list(application.organisation.members.all()),
+        subject=_("申报 %(ref)s 退回补正，期限 %(due)s")
+        % {"ref": application.reference, "due": due},
+        body="\n".join([body, *items]),
         link=reverse("applications:detail", args=[application.reference]),
     )
 

@@ -64,6 +64,7 @@ class Effect:
     BUDGET_RELEASE = "budget_release"  # give the approved amount back to the round's budget
     RECORD_CORRECTIONS = "record_corrections"  # which stage returned it and what to correct
     CLEAR_CORRECTIONS = "clear_corrections"
+    CORRECTION_DEADLINE = "correction_deadline"  # the 补正 deadline (registered by reviews)
     NOTICE_ENTER = "notice_enter"  # put the case on its notice (registered by reviews)
     NOTIFY_APPLICANT = "notify_applicant"
     QUEUE_LETTER = "queue_letter"  # make or supersede the approval letter (registered by reviews)
@@ -134,7 +135,7 @@ TRANSITIONS: tuple[Transition, ...] = (
             Status.RETURNED,
             STAGE_ROLE[stage],
             needs_comment=True,
-            effects=(E.RECORD_CORRECTIONS, *NOTIFY),
+            effects=(E.RECORD_CORRECTIONS, E.CORRECTION_DEADLINE, *NOTIFY),
         )
         for stage in REVIEW_STAGES
     ),

@@ -11,12 +11,16 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.notifications import Message, notify_many
 from applications.lifecycle.statuses import AWARDED_STATUSES
 from applications.models import Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
 from xianyang_portal.files import files_follow_transaction
+from xianyang_portal.money import format_yuan
+from xianyang_portal.site import site_url
 
 from ..models import Letter, LetterReservation, LetterSequence
 from .render import LetterContent, render_letter_pdfs
@@ -57,7 +61,7 @@ def _content(application: Application, reservation: LetterReservation) -> Letter
         issued_on=reservation.issued_on,
         issuer=ISSUER,
         verification_code=code,
-        verify_url=settings.SITE_URL.rstrip("/") + reverse("verify_letter", args=[code]),
+        verify_url=site_url() + reverse("verify_letter", args=[code]),
         copy_to=settings.LETTER_COPY_TO,
         printed_by=settings.LETTER_PRINTED_BY,
     )
@@ -202,4 +206,16 @@ def _letters_store_rows(reserved, contents, pdfs, track) -> tuple[list[Letter], 
         )
         letters.append(letter)
     LetterReservation.objects.filter(pk__in=open_ids).delete()
+    notify_many(_letter_message(letter) for letter in letters)
     return letters, len(reserved) - len(open_ids)
+
+
+def _letter_message(letter: Letter) -> Message:
+    application = letter.application
+    return Message(
+        users=list(application.organisation.members.all()),
+        subject=_("核定通知书 %(number)s 已出具") % {"number": letter.number},
+        body=_("您单位申报的“%(clause)s”核定奖励 %(amount)s，通知书可在申报详情页下载。")
+        % {"clause": letter.clause_title, "amount": format_yuan(letter.amount)},
+        link=reverse("applications:detail", args=[application.reference]),
+    )

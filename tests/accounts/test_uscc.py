@@ -115,3 +115,51 @@ def test_admin_form_override_path(demo, client):
     )
     assert accepted.status_code == 302
     assert Organisation.objects.get(uscc="91110000600037341M").uscc_check_overridden
+
+
+# GB 32100-2015 check character, written out by hand for the tests (independent of the code
+# under test): weights 3^i mod 31, C18 = 31 - (Σ Ci·Wi mod 31), 31 → 0.
+GB_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+GB_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _with_check(body: str) -> str:
+    total = sum(GB_ALPHABET.index(c) * w for c, w in zip(body, GB_WEIGHTS, strict=True))
+    return body + GB_ALPHABET[(31 - total % 31) % 31]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "N2610404MF0123456",  # 农业农村部门: 农村集体经济组织
+        "N1610404MF0123457",
+        "Y1610404MF0123458",  # 其他登记管理部门
+        "A1610404MF0123459",  # 中央军委改革和编制办公室
+        "51610400MJ0000001",  # 民政: 社会团体
+    ],
+)
+def test_every_registration_authority_accepted_with_a_right_check_character(body):
+    code = _with_check(body)
+    assert validate_uscc(code) == code
+
+
+def test_n_code_with_wrong_check_character_is_the_overridable_kind():
+    right = _with_check("N2610404MF0123456")
+    wrong = right[:-1] + ("0" if right[-1] != "0" else "1")
+    with pytest.raises(USCCChecksumError) as info:
+        validate_uscc(wrong)
+    assert f"应为 {right[-1]}" in info.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("B1610404MF0123456", "第1位"),
+        ("0161040XMF0123456", "第1位"),
+        ("91610A04MF0123456", "第3至8位"),
+    ],
+)
+def test_layout_errors_are_specific(body, fragment):
+    with pytest.raises(ValidationError) as info:
+        validate_uscc(_with_check(body))
+    assert info.value.code == "uscc_format" and fragment in info.value.messages[0]

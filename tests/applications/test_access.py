@@ -230,7 +230,7 @@ def test_preview_fragment_computes_on_server(client, demo, application_factory):
             "fact_certificate_no": "x",
         },
     )
-    assert "100000.00" in response.content.decode()
+    assert "¥100,000.00" in response.content.decode()
 
 
 def test_dashboard_follows_the_language_switch(client, demo, application_factory):

@@ -35,7 +35,7 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     clause.locator("input[name=fact_recognised_on]").fill("2025-09-15")
     clause.locator("button:has-text('测算')").click()
     result = page.locator("[data-clause='M14-GREEN-DESIGN-PRODUCT'] [data-testid=evaluation]")
-    assert "150000.00" in result.inner_text()
+    assert "¥150,000.00" in result.inner_text()
     page.locator("[data-clause='M14-GREEN-DESIGN-PRODUCT'] a:has-text('去申报')").click()
     page.click("button:has-text('开始填写申报表')")
     page.wait_for_url("**/edit/")
@@ -45,7 +45,7 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     page.fill("#id_fact_product_names", "节能电机、变频器、水泵")
     page.fill("#id_fact_recognised_on", "2025-09-15")
     # A locator expectation, not wait_for_function: the CSP forbids evaluating strings.
-    expect(page.locator("#live-evaluation")).to_contain_text("150000.00")
+    expect(page.locator("#live-evaluation")).to_contain_text("¥150,000.00")
     page.set_input_files("#file_CERTIFICATE", str(pdf))
     page.set_input_files("#file_PRODUCT-LIST", str(png))
     page.click("button[value=save]")

@@ -73,7 +73,7 @@ def test_review_journey(page, demo, application_factory, tmp_path):
     page.click("button:has-text('发布公示')")
     page.wait_for_url(lambda url: "/reviews/" not in url and "/notices/" in url)
     entries = page.inner_text("[data-testid=notice-entries]")
-    assert "咸阳秦都精密制造有限公司" in entries and "180000.00" in entries
+    assert "咸阳秦都精密制造有限公司" in entries and "¥180,000.00" in entries
     logout(page)
 
     page.goto("/notices/")

@@ -196,7 +196,7 @@ def test_calculator_page_shows_applicable_clauses_and_result(client, demo, open_
             "fact_certificate_no": "x",
         },
     ).content.decode()
-    assert "200000.00" in result
+    assert "¥200,000.00" in result
     assert "/applications/start/M02-SPECIALISED-SME/" in result
 
 
@@ -223,4 +223,4 @@ def test_budget_page_access(client, demo, open_round, username, status):
     response = client.get("/measures/budgets/")
     assert response.status_code == status
     if status == 200:
-        assert "5000000.00" in response.content.decode()
+        assert "¥5,000,000.00" in response.content.decode()

@@ -181,3 +181,40 @@ def test_exports_of_an_unlocked_batch_are_refused(payable, build, demo, client):
     api = client.get(f"/api/v1/payments/batches/{batch.reference}/export/xlsx/")
     assert api.status_code == 400 and api.json()["code"] == "batch_not_locked"
     assert client.get(f"/payments/batches/{batch.reference}/export/doc/").status_code == 404
+
+
+def test_bank_result_template_has_the_export_columns_and_imports_as_is(locked_batch, client, demo):
+    from openpyxl import load_workbook
+
+    from payments.bankfile import read_bank_file
+
+    client.force_login(demo["finance"])
+    response = client.get(f"/payments/batches/{locked_batch.reference}/export/result-template/")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert len(workbook.sheetnames) == 1  # the upload takes one data sheet
+    rows = [list(r) for r in workbook.active.iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r[0] == "序号")
+    expected = [h if h != "状态" else "明细状态" for h in LIST_HEADERS] + ["结果", "原因"]
+    assert rows[header] == expected
+    lines = locked_batch.lines.exclude(state=LineState.REMOVED)
+    assert len(rows) - header - 1 == lines.count()
+    for row in rows[header + 1 :]:
+        row[-2] = "成功"
+    filled = type(workbook)()
+    sheet = filled.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    filled.save(out)
+    parsed = read_bank_file(name="回单.xlsx", data=out.getvalue())
+    assert {(r.reference, r.account, r.result) for r in parsed} == {
+        (line.reference, line.bank_account, "成功") for line in lines
+    }
+
+
+def test_bank_file_reader_unwraps_excel_text_formulas():
+    # A bank or officer may save account numbers as ="…" (Excel's way of keeping text).
+    from payments.bankfile import excel_text_value
+
+    assert excel_text_value('="6222024100123456789"') == "6222024100123456789"

@@ -141,7 +141,7 @@ def test_notice_lists_entries_publicly(noticed, client):
     assert (notice.starts_on, notice.ends_on) == (date(2026, 9, 29), date(2026, 10, 10))
     body = client.get(f"/notices/{notice.pk}/").content.decode()
     assert cases[0].organisation.legal_name in body
-    assert "150000.00" in body
+    assert "¥150,000.00" in body
     assert cases[0].organisation.uscc not in body  # no private data beyond the list
 
 
@@ -232,7 +232,7 @@ def test_objection_form_on_public_page(noticed, client, settings):
             {
                 "entry": notice.entries.get(application=held).pk,
                 "name": "张",
-                "contact": "139",
+                "contact": "13900000000",
                 "content": "该项目已获市级技改资金",
             },
         )

@@ -128,7 +128,7 @@ def test_verification_page(approved, client):
     ok = client.get(f"/verify/{letter.verification_code}/")
     body = ok.content.decode()
     assert ok.status_code == 200 and "真实有效" in body
-    assert letter.organisation_name in body and "200000.00" in body
+    assert letter.organisation_name in body and "¥200,000.00" in body
     assert (
         application.organisation.uscc not in body
         and application.organisation.bank_account not in body

@@ -107,7 +107,7 @@ def test_audit_log_filter_and_export(case_factory, demo, client):
     assert sheet.freeze_panes == "A2"  # the header row stays in view
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("时间", "操作人", "动作")
-    assert any(r[1] == "county_qindu" and r[2] == "application.pass" for r in rows[1:])
+    assert any(r[1] == "秦都区工信局 张审核" and r[2] == "审核通过" for r in rows[1:])
 
 
 @pytest.mark.parametrize(

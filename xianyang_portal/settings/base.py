@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_celery_beat",
+    "xianyang_portal",  # template filters (templatetags/portal.py)
     "django_prometheus",
     "outbox",
     "accounts",
@@ -411,6 +412,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.finish_due_notices",
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
     },
+    "send-reminders": {
+        "task": "reviews.tasks.send_reminders",
+        "schedule": env.int("REMINDER_CHECK_SECONDS", default=3600),
+    },
     "delete-orphan-files": {"task": "jobs.tasks.orphan_files_delete", "schedule": 24 * 3600},
     "files-sweep": {
         "task": "outbox.tasks.files_sweep",
@@ -421,4 +426,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=60),
     },
 }
+# The public notice's issuing body and where the public sends objections (shown on it).
+NOTICE_ISSUER = env("NOTICE_ISSUER", default="咸阳市工业和信息化局")
+NOTICE_CONTACT_PHONE = env("NOTICE_CONTACT_PHONE", default="029-33219876")
+NOTICE_CONTACT_ADDRESS = env(
+    "NOTICE_CONTACT_ADDRESS", default="咸阳市秦都区人民路西段1号 市工信局政策法规科（邮编712000）"
+)
+# Reminders: drafts this many days before their round closes; a 补正 this many working
+# days before its deadline (and once when it is overdue).
+DRAFT_REMINDER_DAYS = env.int("DRAFT_REMINDER_DAYS", default=3)
+CORRECTION_REMINDER_WORKING_DAYS = env.int("CORRECTION_REMINDER_WORKING_DAYS", default=2)
 AXES_VERBOSE = False

@@ -1,0 +1,169 @@
+"""Every role's main pages at 390×844: no horizontal overflow, the primary action on screen,
+and no serious or critical axe-core violation (WCAG 2.1 AA). The screenshots feed the user
+guide (docs/guide/img)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.phone import PHONE, assert_fits, axe_violations, shoot
+from tests.helpers import login
+
+pytestmark = pytest.mark.browser
+
+# role → [(path, primary action selector or None, guide screenshot name)]
+PAGES = {
+    None: [
+        ("/", "main a:has-text('企业注册申报')", "public-home"),
+        ("/measures/", None, "public-measures"),
+        ("/notices/", None, "public-notices"),
+        ("/accounts/register/", "button[type=submit]", "public-register"),
+    ],
+    "qindu_corp": [
+        ("/accounts/home/", "main .list-group a", "enterprise-home"),
+        ("/applications/", "[data-testid=row-action]", "enterprise-applications"),
+        ("/measures/calculator/", "main details summary", "enterprise-calculator"),
+        ("/accounts/messages/", None, "enterprise-messages"),
+        ("{approved}", "[data-testid=receipt-link]", "enterprise-detail"),
+        ("{approved_receipt}", "[data-testid=receipt-pdf]", "enterprise-receipt"),
+        ("{draft_edit}", "button[value=submit]", "enterprise-edit"),
+    ],
+    "county_weicheng": [
+        ("/reviews/", "[data-testid=open-case]", "county-queue"),
+        ("{waiting_case}", "[data-testid=actions] summary", "county-case"),
+    ],
+    "dept_miit": [("/reviews/", "summary:has-text('筛选条件')", "department-queue")],
+    "approver": [
+        ("/reviews/", "summary:has-text('筛选条件')", "approver-queue"),
+        ("/reviews/notices/", None, "approver-notices"),
+        ("/reviews/letters/", None, "approver-letters"),
+    ],
+    "finance": [
+        ("/payments/", "[data-testid=new-batch]", "finance-batches"),
+        ("/payments/dashboard/", None, "finance-dashboard"),
+    ],
+    "policy_admin": [
+        ("/measures/budgets/", None, "admin-budgets"),
+        ("/payments/dashboard/", None, "admin-dashboard"),
+    ],
+    "auditor": [
+        ("/reviews/", "[data-testid=open-case]", "auditor-queue"),
+        ("/reviews/audit/", "summary:has-text('筛选条件')", "auditor-audit"),
+    ],
+}
+
+
+@pytest.fixture
+def seeded(demo, open_round_db):
+    from applications.models import Application, Status
+    from reviews.demo import seed_applications
+
+    seed_applications()
+    approved = Application.objects.get(status=Status.APPROVED)
+    draft = Application.objects.get(status=Status.DRAFT)
+    waiting = Application.objects.get(status=Status.COUNTY_REVIEW)
+    return {
+        "approved": f"/applications/{approved.reference}/",
+        "approved_receipt": f"/applications/{approved.reference}/receipt/",
+        "draft_edit": f"/applications/{draft.reference}/edit/",
+        "waiting_case": f"/reviews/cases/{waiting.reference}/",
+    }
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE)
+    context.set_default_timeout(20000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", list(PAGES), ids=lambda r: r or "public")
+def test_main_pages_fit_a_phone_and_pass_axe(phone_page, seeded, role):
+    page = phone_page
+    if role:
+        login(page, role)
+    problems = {}
+    for path, primary, shot in PAGES[role]:
+        page.goto(path.format(**seeded))
+        assert_fits(page, primary)
+        shoot(page, shot)
+        found = axe_violations(page)
+        if found:
+            problems[path] = found
+    assert not problems, problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queue_filters_fold_and_tables_become_cards(phone_page, seeded):
+    page = phone_page
+    login(page, "county_weicheng")
+    page.goto("/reviews/")
+    assert page.locator("details.filter-panel").get_attribute("open") is None
+    assert not page.locator("#id_q").is_visible()
+    page.click("summary:has-text('筛选条件')")
+    assert page.locator("#id_q").is_visible()
+    row = page.locator("[data-testid=queue] tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"
+    label = row.locator("td[data-label]").nth(1)
+    assert label.get_attribute("data-label") == "编号"
+    # On a desktop the same page keeps its table and an open filter panel.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/reviews/")
+    assert page.locator("details.filter-panel").get_attribute("open") is not None
+    assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dashboard_text_stays_readable_on_a_phone(phone_page, seeded):
+    page = phone_page
+    login(page, "finance")
+    page.goto("/payments/dashboard/")
+    smallest = page.evaluate(
+        """() => Math.min(...Array.from(document.querySelectorAll('main *'))
+             .filter(e => e.childNodes.length && Array.from(e.childNodes)
+               .some(n => n.nodeType === 3 && n.textContent.trim()))
+             .filter(e => e.getClientRects().length)
+             .map(e => {
+               const size = parseFloat(getComputedStyle(e).fontSize);
+               const svg = e.closest('svg');
+               if (!svg || !svg.viewBox || !svg.viewBox.baseVal || !svg.viewBox.baseVal.width)
+                 return size;
+               return size * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+             }))"""
+    )
+    assert smallest >= 12, smallest
+    chart = page.locator("svg.portal-chart").first
+    assert chart.bounding_box()["width"] <= 390
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_text_switch_is_remembered(page, seeded):
+    page.goto("/")
+    base = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    page.click("[data-testid=large-text]")
+    assert page.get_attribute("[data-testid=large-text]", "aria-pressed") == "true"
+    page.goto("/measures/")
+    large = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert large >= base * 1.2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evidence_preview_is_an_image_on_a_phone(phone_page, seeded):
+    page = phone_page
+    from applications.models import ApplicationMaterial
+
+    material = ApplicationMaterial.objects.filter(
+        evidence__content_type="application/pdf", application__status="county_review"
+    ).first()
+    assert material is not None
+    login(page, "county_weicheng")
+    page.goto(f"/reviews/cases/{material.application.reference}/")
+    image = page.locator("[data-testid=evidence-pages] img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    assert image.evaluate("img => img.naturalWidth") >= 500
+    assert image.bounding_box()["width"] <= 390

@@ -1,0 +1,67 @@
+"""Chinese labels for the codes stored in records: statuses, workflow actions, audit events.
+
+Pages, exports and the audit log show these instead of `letter_issued` or
+`application.mark_failed`. An unknown code falls back to a generic label, never the code.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+def _action_labels() -> dict:
+    from applications.lifecycle.transitions import Action
+
+    return {a.value: a.label for a in Action}
+
+
+EVENT_LABELS = {
+    "application.flag_resolved": gettext_lazy("核实疑似重复"),
+    "application.letter_issued": gettext_lazy("出具核定通知书"),
+    "application.create": gettext_lazy("创建申报"),
+    "application.pledge_signed": gettext_lazy("签署承诺书"),
+    "clause.rule_change": gettext_lazy("修改奖励规则"),
+    "organisation.bank_account_change": gettext_lazy("变更收款账户"),
+    "organisation.register": gettext_lazy("申报主体注册"),
+    "organisation.uscc_override": gettext_lazy("信用代码人工核准"),
+    "organisation.profile_update": gettext_lazy("修改单位信息"),
+    "payment_batch.bank_change_confirmed": gettext_lazy("确认账户变更"),
+    "payment_batch.build": gettext_lazy("生成拨付批次"),
+    "payment_batch.build_resumed": gettext_lazy("继续生成拨付批次"),
+    "payment_batch.built": gettext_lazy("拨付批次生成完成"),
+    "payment_batch.export": gettext_lazy("导出拨付清单"),
+    "payment_batch.lines_removed": gettext_lazy("移出拨付明细"),
+    "payment_batch.lock": gettext_lazy("锁定拨付批次"),
+    "payment_batch.results": gettext_lazy("导入银行回单"),
+    "round.save": gettext_lazy("保存申报批次"),
+    "user.create": gettext_lazy("创建工作人员账户"),
+    "objection.lodge": gettext_lazy("提出异议"),
+}
+
+
+def status_label(code) -> str:
+    from applications.models import Status
+
+    return str(Status(code).label) if code in Status.values else (str(code) if code else "")
+
+
+def action_label(code) -> str:
+    label = _action_labels().get(code)
+    return str(label) if label else _("其他操作")
+
+
+def event_label(code) -> str:
+    """An audit event's action: application.<workflow action> or one of EVENT_LABELS."""
+    if code in EVENT_LABELS:
+        return str(EVENT_LABELS[code])
+    action = str(code).removeprefix("application.")
+    label = _action_labels().get(action)
+    return str(label) if label else _("其他操作")
+
+
+def event_choices() -> list[tuple[str, str]]:
+    """Every known audit action with its label, for the audit log's filter."""
+    choices = {f"application.{a}": str(label) for a, label in _action_labels().items()}
+    choices |= {code: str(label) for code, label in EVENT_LABELS.items()}
+    return sorted(choices.items(), key=lambda item: item[1])
