@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Place, Role, User
+from accounts.models import Organisation, Place, Role, User
 from accounts.selectors import user_scopes
-from applications.models import Application, Status
+from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.selectors import applications_visible_to
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
@@ -34,18 +40,23 @@ def default_queue_statuses(user: User) -> list[str]:
     return statuses
 
 
+def _open_flags():
+    return DuplicateFlag.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True)
+
+
+def with_open_flags(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    """Annotate the number of unresolved flags by a correlated subquery (no join, no GROUP BY,
+    so it neither multiplies rows nor aggregates over the whole visible set)."""
+    count = _open_flags().order_by().values("application").annotate(n=Count("pk")).values("n")
+    return queryset.annotate(open_flags=Coalesce(Subquery(count), 0))
+
+
 def review_cases_visible_to(*, user: User) -> QuerySet[Application]:
     """Cases staff may open (drafts are the applicant's own business)."""
     scopes = user_scopes(user)
     if not scopes.roles & REVIEWER_ROLES:
         return Application.objects.none()
-    return (
-        applications_visible_to(user=user)
-        .exclude(status=Status.DRAFT)
-        .annotate(
-            open_flags=Count("duplicate_flags", filter=Q(duplicate_flags__resolved_at__isnull=True))
-        )
-    )
+    return with_open_flags(applications_visible_to(user=user).exclude(status=Status.DRAFT))
 
 
 SORTS = {
@@ -95,19 +106,19 @@ class QueueFilter(django_filters.FilterSet):
         form = PortalForm
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        return (
-            queryset.filter(
-                Q(organisation__legal_name__icontains=value) | Q(organisation__uscc__iexact=value)
-            )
-            if value
-            else queryset
+        # Substring search on name and USCC: pg_trgm GIN indexes on UPPER(...) serve icontains.
+        value = value.strip()[:60]
+        if not value:
+            return queryset
+        organisations = Organisation.objects.filter(
+            Q(legal_name__icontains=value) | Q(uscc__icontains=value)
         )
+        return queryset.filter(organisation_id__in=organisations.values("pk"))
 
     def filter_flagged(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(open_flags__gt=0) if value else queryset.filter(open_flags=0)
+        return queryset.filter(Exists(_open_flags()) if value else ~Exists(_open_flags()))
 
     def filter_waiting(self, queryset, name, value):
         return queryset.filter(stage_entered_at__lte=timezone.now() - timedelta(days=int(value)))
@@ -116,16 +127,130 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.order_by(SORTS.get(value, "stage_entered_at"), "id")
 
 
+def _summary_cells(user: User):
+    """The summary cells of what the user may see, or None when only a direct count is exact
+    (a reviewer who is also a member of an organisation sees that organisation's cases too)."""
+    scopes = user_scopes(user)
+    cells = ApplicationSummary.objects.all()
+    if scopes.sees_everything:
+        return cells
+    if scopes.organisation_ids:
+        return None
+    condition = Q(pk__in=[])
+    if scopes.has(Role.COUNTY_REVIEWER):
+        condition |= Q(place_id__in=scopes.place_ids)
+    if scopes.has(Role.DEPARTMENT_REVIEWER):
+        condition |= Q(department_id__in=scopes.department_ids)
+    return cells.filter(condition)
+
+
+def queue_status_counts(*, user: User) -> dict[str, int]:
+    """Cases per status of everything the user may see, from the summaries (one small query)."""
+    cells = _summary_cells(user)
+    if cells is None:
+        base = review_cases_visible_to(user=user)
+        return dict(base.order_by().values_list("status").annotate(n=Count("id")))
+    rows = cells.order_by().values_list("status").annotate(n=Sum("count"))
+    return {status: n for status, n in rows if n}
+
+
+# Filters the summary cells can answer exactly (their dimensions); any other needs a count.
+SUMMARY_FILTERS = {
+    "status": "status__in",
+    "round": "round",
+    "measure": "measure",
+    "county": "place",
+}
+# Above this many matching rows the count is the planner's estimate, shown as "约 N".
+EXACT_COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    value: int
+    estimated: bool
+
+
+def queue_count(*, user: User, queue: QueueFilter) -> QueueCount:
+    """How many cases the filtered queue holds, without rescanning the visible set: from the
+    summaries when only their dimensions are filtered, else exact up to EXACT_COUNT_LIMIT and
+    estimated by the planner above it."""
+    queue.errors  # noqa: B018 - validates; qs filters by the valid fields only, and so do we
+    data = queue.form.cleaned_data
+    used = {k for k, v in data.items() if v not in (None, "", []) and k != "sort"}
+    cells = _summary_cells(user)
+    if cells is not None and used <= set(SUMMARY_FILTERS):
+        for key in used:
+            cells = cells.filter(**{SUMMARY_FILTERS[key]: data[key]})
+        if "status" not in used:
+            cells = cells.exclude(status=Status.DRAFT)
+        return QueueCount(cells.aggregate(n=Sum("count"))["n"] or 0, False)
+    ids = queue.qs.order_by().values("pk")
+    exact = ids[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT:
+        return QueueCount(exact, False)
+    return QueueCount(max(_planner_rows(ids), exact), True)
+
+
+def _planner_rows(queryset: QuerySet) -> int:
+    if connection.vendor != "postgresql":
+        return queryset.count()
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class QueuePaginator(Paginator):
+    """Id-first pages: the page's ids come from a narrow (index-only) query, then the rows by
+    id; the count is given (queue_count), never a COUNT over the visible set."""
+
+    def __init__(self, queryset: QuerySet, per_page: int, count: QueueCount, rows=None):
+        super().__init__(queryset.values_list("pk", flat=True), per_page)
+        self._rows = rows if rows is not None else queryset
+        self._count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._count.value
+
+    @property
+    def estimated(self) -> bool:
+        return self._count.estimated
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list[bottom : bottom + self.per_page])
+        by_id = self._rows.order_by().in_bulk(ids)
+        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
+
+
 def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
     """The filtered queue and the counts per status of everything the user may see."""
-    base = review_cases_visible_to(user=user)
+    base = applications_visible_to(user=user).exclude(status=Status.DRAFT)
+    if not user_scopes(user).roles & REVIEWER_ROLES:
+        base = base.none()
     data = params.copy()
     if "status" not in data and not data.get("_all"):
         for status in default_queue_statuses(user):
             data.appendlist("status", status)
     queue = QueueFilter(data, queryset=base.order_by("stage_entered_at", "id"))
-    counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
-    return queue, counts
+    return queue, queue_status_counts(user=user)
+
+
+def queue_page(*, user: User, queue: QueueFilter, number, per_page: int, rows=None):
+    """One page of the filtered queue (rows annotated with their open flags)."""
+    paginator = QueuePaginator(
+        queue.qs,
+        per_page,
+        queue_count(user=user, queue=queue),
+        rows=with_open_flags(rows if rows is not None else queue.qs),
+    )
+    return paginator.get_page(number)
 
 
 def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.notifications import Message, notify_many
 from accounts.selectors import user_scopes
 from applications.models import Application, Status
+from applications.summaries import summaries_on_bulk_status_change, summaries_on_status_change
 from audit.models import AuditEvent
 from audit.services import audit_record
 from measures.services import budget_commit, budget_release
@@ -244,6 +245,12 @@ def _transition(
     application.revision += 1
     application.stage_entered_at = timezone.now()
     application.save(update_fields=sorted(update_fields))
+    summaries_on_status_change(
+        application=application,
+        source=source,
+        target=target,
+        amount_before=before["approved_amount"],
+    )
     audit_record(
         actor=actor,
         obj=application,
@@ -466,6 +473,9 @@ def applications_bulk_move(
         Application.objects.filter(pk__in=ids).update(
             status=target, revision=models.F("revision") + 1, stage_entered_at=now, updated_at=now
         )
+    summaries_on_bulk_status_change(
+        moves=[(a, a.status, transition_for(a.status, action).target) for a in applications]
+    )
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     if notify_applicants:
         notify_many(

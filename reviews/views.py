@@ -40,7 +40,9 @@ def _require_reviewer(request: HttpRequest) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     _require_reviewer(request)
     queue_filter, counts = selectors.review_queue(user=request.user, params=request.GET)
-    page = Paginator(queue_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.queue_page(
+        user=request.user, queue=queue_filter, number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
