@@ -21,7 +21,8 @@ from applications.models import Application, ApplicationSummary, DuplicateFlag, 
 from applications.selectors import applications_visible_to
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
-from xianyang_portal.forms import PortalForm
+from measures.selectors import catalogue_cached
+from xianyang_portal.forms import FastSelect, FastSelectMultiple, PortalForm
 
 # What each role works on by default (the queue's default status filter).
 ROLE_QUEUE = {
@@ -70,19 +71,47 @@ SORTS = {
 }
 
 
+def _queue_choices() -> dict[str, list[tuple[int, str]]]:
+    """Choice lists of the queue's filters, built once per catalogue version (no query)."""
+
+    def build():
+        return {
+            "round": [(r.pk, str(r)) for r in Round.objects.order_by("-opens_at", "pk")],
+            "measure": [(m.pk, str(m)) for m in Measure.objects.filter(monetary=True)],
+            "clause": [(c.pk, str(c)) for c in Clause.objects.select_related("measure")],
+            "county": [(p.pk, str(p)) for p in Place.objects.all()],
+        }
+
+    return catalogue_cached("queue-choices", build)
+
+
+def _choices(name: str):
+    return lambda: _queue_choices()[name]
+
+
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("单位名称或信用代码"))
-    round = django_filters.ModelChoiceFilter(queryset=Round.objects.all(), label=_("批次"))
-    measure = django_filters.ModelChoiceFilter(
-        field_name="clause__measure",
-        queryset=Measure.objects.filter(monetary=True),
+    round = django_filters.ChoiceFilter(
+        field_name="round_id", choices=_choices("round"), label=_("批次"), widget=FastSelect
+    )
+    measure = django_filters.ChoiceFilter(
+        field_name="clause__measure_id",
+        choices=_choices("measure"),
         label=_("措施"),
+        widget=FastSelect,
     )
-    clause = django_filters.ModelChoiceFilter(queryset=Clause.objects.all(), label=_("条款"))
-    county = django_filters.ModelChoiceFilter(
-        field_name="organisation__place", queryset=Place.objects.all(), label=_("县市区/园区")
+    clause = django_filters.ChoiceFilter(
+        field_name="clause_id", choices=_choices("clause"), label=_("条款"), widget=FastSelect
     )
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
+    county = django_filters.ChoiceFilter(
+        field_name="organisation__place_id",
+        choices=_choices("county"),
+        label=_("县市区/园区"),
+        widget=FastSelect,
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, label=_("状态"), widget=FastSelectMultiple, distinct=False
+    )
     amount_min = django_filters.NumberFilter(
         field_name="computed_amount", lookup_expr="gte", label=_("金额不低于")
     )
@@ -98,6 +127,7 @@ class QueueFilter(django_filters.FilterSet):
         choices=[(k, k) for k in SORTS],
         label=_("排序"),
         empty_label=_("默认（等待最久在前）"),
+        widget=FastSelect,
     )
 
     class Meta:
