@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
@@ -183,7 +181,7 @@ def application_attach_upload(
 ) -> ApplicationMaterial:
     application = _lock_own(actor, application_id)
     _require_editable(application)
-    checked, data = check_upload(upload)
+    checked = check_upload(upload)
     _check_limits(application, checked.size)
     evidence = EvidenceFile(
         organisation=application.organisation,
@@ -191,10 +189,11 @@ def application_attach_upload(
         content_type=checked.content_type,
         extension=checked.extension,
         size=checked.size,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=checked.sha256,
         uploaded_by=actor,
     )
-    evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+    # Saved from the upload in chunks (storage copies or moves a temporary file).
+    evidence.file.save("upload" + checked.extension, upload, save=False)
     evidence.save()
     return _attach(application, material_code, evidence)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
@@ -32,12 +33,17 @@ OFD_MAX_RATIO = 100
 OFD_MAX_ENTRIES = 2000
 
 
+HEAD_BYTES = 8192  # enough for every magic number filetype knows
+CHUNK = 64 * 1024
+
+
 @dataclass(frozen=True)
 class CheckedUpload:
     original_name: str
     extension: str
     content_type: str
     size: int
+    sha256: str
 
 
 def _refuse(message: str, code: str) -> DomainError:
@@ -56,24 +62,24 @@ def safe_filename(name: str) -> str:
     return cleaned[:120]
 
 
-def _check_ofd(data: bytes) -> None:
+def _check_ofd(stream, size: int) -> None:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
         entries = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise _refuse(_("OFD 文件已损坏，无法打开。"), "corrupt") from exc
     if len(entries) > OFD_MAX_ENTRIES:
         raise _refuse(_("压缩内容过多，疑似压缩炸弹，已拒收。"), "archive_bomb")
     total = sum(entry.file_size for entry in entries)
-    if total > OFD_MAX_UNCOMPRESSED or total > OFD_MAX_RATIO * max(len(data), 1):
+    if total > OFD_MAX_UNCOMPRESSED or total > OFD_MAX_RATIO * max(size, 1):
         raise _refuse(_("文件解压后体积异常，疑似压缩炸弹，已拒收。"), "archive_bomb")
     if not any(PurePath(entry.filename).name.upper() == "OFD.XML" for entry in entries):
         raise _refuse(_("不接受压缩包，请上传 PDF、JPG、PNG 或 OFD 文件。"), "archive")
 
 
-def _check_pdf(data: bytes) -> None:
+def _check_pdf(stream) -> None:
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
+        reader = PdfReader(stream, strict=False)
         if reader.is_encrypted:
             raise _refuse(_("PDF 文件已加密，请上传未加密的文件。"), "encrypted_pdf")
         if len(reader.pages) == 0:
@@ -93,16 +99,55 @@ def _check_pdf(data: bytes) -> None:
         raise _refuse(_("PDF 文件已损坏，无法打开。"), "corrupt") from exc
 
 
-def _check_image(data: bytes) -> None:
+def _check_image(stream) -> None:
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(stream) as image:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse(_("图片文件已损坏，无法打开。"), "corrupt") from exc
 
 
-def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
-    """Return the checked metadata and content, or raise a DomainError the user can act on."""
+def _digest(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Stream(io.RawIOBase):
+    """The upload as a seekable binary stream for the parsers, read on demand (a large
+    upload is a temporary file on disk; it is never read into memory as a whole)."""
+
+    def __init__(self, upload: UploadedFile):
+        self._file = upload.file
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._file.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:  # the upload handler owns the file
+        pass
+
+
+def check_upload(upload: UploadedFile) -> CheckedUpload:
+    """Return the checked metadata, or raise a DomainError the user can act on.
+
+    Reads the content as a stream (magic numbers from the first bytes, the parsers seek as
+    they need, the SHA-256 in 64 KiB chunks); the caller saves the upload itself, in chunks.
+    """
     name = safe_filename(upload.name or "")
     extension = PurePath(name).suffix.lower()
     size = upload.size or 0
@@ -115,13 +160,16 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
             % {"size": size / 1048576, "limit": limit // 1048576},
             "too_large",
         )
-    data = upload.read()
-    if data.startswith(EXECUTABLE_MAGIC):
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    stream = io.BufferedReader(_Stream(upload), CHUNK)
+    stream.seek(0)
+    if head.startswith(EXECUTABLE_MAGIC):
         raise _refuse(_("不允许上传可执行文件。"), "executable")
-    kind = filetype.guess(data)
+    kind = filetype.guess(head)
     detected = kind.mime if kind else None
     if detected == "application/zip" and extension == ".ofd":
-        _check_ofd(data)
+        _check_ofd(stream, size)
         detected = "application/ofd"
     elif detected in (
         "application/zip",
@@ -132,7 +180,7 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
         "application/x-bzip2",
     ):
         if detected == "application/zip":
-            _check_ofd(data)  # refuses bombs first, then any ordinary archive
+            _check_ofd(stream, size)  # refuses bombs first, then any ordinary archive
         raise _refuse(_("不接受压缩包，请上传 PDF、JPG、PNG 或 OFD 文件。"), "archive")
     elif detected in (
         "application/x-msdownload",
@@ -149,7 +197,9 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
             "content_mismatch",
         )
     if detected == "application/pdf":
-        _check_pdf(data)
+        _check_pdf(stream)
     elif detected.startswith("image/"):
-        _check_image(data)
-    return CheckedUpload(name, extension, detected, size), data
+        _check_image(stream)
+    checked = CheckedUpload(name, extension, detected, size, _digest(upload))
+    upload.seek(0)
+    return checked

@@ -14,6 +14,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import user_scopes
 from applications.api import ApplicationSerializer, with_materials
+from applications.models import Application
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
@@ -98,9 +99,7 @@ def queue(request: Request) -> Response:
         queue=queue_filter,
         number=request.query_params.get("page"),
         per_page=API_PAGE_SIZE,
-        rows=with_materials(
-            queue_filter.qs.select_related("rule_version").defer("rule_version__rule_data")
-        ),
+        rows=with_materials(Application.objects.select_related(*selectors.QUEUE_ROW_RELATIONS)),
     )
     url = request.build_absolute_uri()
     return Response(

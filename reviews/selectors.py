@@ -272,13 +272,18 @@ def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
     return queue, queue_status_counts(user=user)
 
 
+QUEUE_ROW_RELATIONS = ("organisation", "organisation__place", "clause", "round")
+
+
 def queue_page(*, user: User, queue: QueueFilter, number, per_page: int, rows=None):
-    """One page of the filtered queue (rows annotated with their open flags)."""
+    """One page of the filtered queue (rows annotated with their open flags).
+
+    The page's ids come from the filtered, visibility-checked queue; the rows are then read
+    by primary key only (`rows`: which columns and relations to load)."""
+    if rows is None:
+        rows = Application.objects.select_related(*QUEUE_ROW_RELATIONS)
     paginator = QueuePaginator(
-        queue.qs,
-        per_page,
-        queue_count(user=user, queue=queue),
-        rows=with_open_flags(rows if rows is not None else queue.qs),
+        queue.qs, per_page, queue_count(user=user, queue=queue), rows=with_open_flags(rows)
     )
     return paginator.get_page(number)
 

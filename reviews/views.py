@@ -29,6 +29,8 @@ from .models import Letter, Notice, NoticeEntry, Objection
 from .workflow import ACTION_LABELS, Action, actions_from
 
 PAGE_SIZE = 25
+NOTICE_PAGE_SIZE = 100  # one notice holds at most a page of the pending cases
+EARLIER_SHOWN = 20
 BULK_ACTIONS = {Action.PASS, Action.RECOMMEND, Action.APPROVE}
 
 
@@ -80,7 +82,7 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
         .exclude(pk=application.pk)
         .exclude(status=Status.DRAFT)
         .select_related("clause")
-        .order_by("-submitted_at")
+        .order_by("-submitted_at")[:EARLIER_SHOWN]
     )
     context = {
         "application": application,
@@ -220,10 +222,14 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("公示已发布，截止 %(day)s。") % {"day": notice.ends_on})
             return redirect("public_notice", notice.pk)
+    page = Paginator(pending.order_by("stage_entered_at", "id"), NOTICE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    notices_page = Paginator(Notice.objects.all(), 50).get_page(request.GET.get("notices_page"))
     return render(
         request,
         "reviews/notice_list.html",
-        {"pending": pending, "form": form, "notices": Notice.objects.all()[:50]},
+        {"pending": page, "form": form, "notices": notices_page},
     )
 
 
@@ -348,8 +354,12 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         transaction.on_commit(lambda: letters_zip.delay(job.pk, ids))
         return redirect("jobs:status", job.pk)
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
-    missing = selectors.approved_without_letter(user=request.user)
-    return render(request, "reviews/letters.html", {"page": page, "missing": missing})
+    missing = selectors.approved_without_letter(user=request.user).order_by("pk")
+    return render(
+        request,
+        "reviews/letters.html",
+        {"page": page, "missing": missing[:50], "missing_count": missing.count()},
+    )
 
 
 @require_POST
