@@ -50,7 +50,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem(_("审计日志"), "reviews:audit_log", frozenset({Role.AUDITOR, Role.POLICY_ADMIN})),
     NavItem(_("账户管理"), "accounts:staff_list", frozenset({Role.POLICY_ADMIN})),
+    NavItem(_("免申即享名单"), "integrations:recognition_lists", frozenset({Role.POLICY_ADMIN})),
     NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN})),
+    NavItem(_("对接账号"), "integrations:service_accounts", frozenset({"security_admin"})),
 )
 
 

@@ -10,32 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from measures.models import Clause, ClauseVersion, Round
 
+# Status and what each status means live with the lifecycle (applications/lifecycle/).
+from .lifecycle.statuses import LIVE_STATUSES, Status
+from .lifecycle.transitions import Action
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    COUNTY_REVIEW = "county_review", _("县区初审")
-    DEPARTMENT_REVIEW = "department_review", _("市级复审")
-    APPROVAL = "approval", _("审定")
-    PENDING_NOTICE = "pending_notice", _("拟支持，待公示")
-    PUBLIC_NOTICE = "public_notice", _("公示")
-    OBJECTION = "objection", _("公示异议")
-    APPROVED = "approved", _("已批准")
-    IN_PAYMENT = "in_payment", _("已纳入拨付批次")
-    PAID = "paid", _("已拨付")
-    PAYMENT_FAILED = "payment_failed", _("拨付失败")
-    RETURNED = "returned", _("退回补正")
-    REJECTED = "rejected", _("不予支持")
-    WITHDRAWN = "withdrawn", _("已撤回")
-
-
-# Statuses in which an application still counts against duplicates and caps.
-LIVE_STATUSES = tuple(
-    s for s in Status.values if s not in (Status.DRAFT, Status.REJECTED, Status.WITHDRAWN)
-)
-# Statuses that mean the money was granted (earlier awards for caps and first-time rules).
-AWARDED_STATUSES = (Status.APPROVED, Status.IN_PAYMENT, Status.PAID, Status.PAYMENT_FAILED)
 
 
 class Application(models.Model):
@@ -81,6 +60,10 @@ class Application(models.Model):
     pledge_name = models.CharField(_("承诺人"), max_length=60, blank=True)
     pledged_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
     correction_requests = models.JSONField(_("补正要求"), default=dict, blank=True)
+    # 免申即享: created from an official recognition list; these checklist items are
+    # satisfied by that list, so the enterprise only confirms the pledge and its account.
+    exempt_source = models.CharField(_("免申即享名单"), max_length=300, blank=True)
+    exempt_materials = models.JSONField(_("由名单证明的材料"), default=list, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -243,3 +226,40 @@ class ApplicationSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status}: {self.count}"
+
+
+class Decision(models.Model):
+    """One decision on a case, as a typed row: rules read these, never the audit log."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("申报")
+    )
+    kind = models.CharField(_("决定"), max_length=24, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    stage = models.CharField(_("环节"), max_length=20, choices=Status.choices)
+    target = models.CharField(_("结果状态"), max_length=20, choices=Status.choices)
+    amount_before = models.DecimalField(_("处理前金额"), null=True, blank=True, **MONEY)
+    amount_after = models.DecimalField(_("处理后金额"), null=True, blank=True, **MONEY)
+    comment = models.TextField(_("意见"), blank=True)
+    details = models.JSONField(_("附加信息"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("审核决定")
+        verbose_name_plural = _("审核决定")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["application", "created_at"]),
+            models.Index(fields=["actor", "stage"]),
+            models.Index(fields=["kind", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

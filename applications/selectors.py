@@ -11,7 +11,8 @@ from accounts.selectors import user_scopes
 from measures.models import Clause
 from measures.rules.types import PriorAward
 
-from .models import AWARDED_STATUSES, Application, EvidenceFile, Status
+from .lifecycle.statuses import AWARDED_STATUSES
+from .models import Application, Decision, EvidenceFile, Status
 
 
 def applications_visible_to(*, user: User) -> QuerySet[Application]:
@@ -70,18 +71,9 @@ def prior_awards_for(
     )
 
 
-def application_timeline(application: Application) -> list:
-    """Every recorded step of the case, oldest first (from the append-only audit log)."""
-    from audit.services import audit_events_for
-    from reviews.workflow import ACTION_LABELS
-
-    events = list(audit_events_for(application).order_by("occurred_at", "id"))
-    for event in events:
-        action = event.action.removeprefix("application.")
-        event.action_label = str(ACTION_LABELS.get(action, action))
-        status = (event.after or {}).get("status")
-        event.status_label = str(Status(status).label) if status in Status.values else ""
-    return events
+def application_timeline(application: Application) -> QuerySet[Decision]:
+    """Every decision on the case, oldest first (typed decision rows)."""
+    return application.decisions.select_related("actor").order_by("created_at", "id")
 
 
 def current_materials(application: Application) -> dict[str, list]:

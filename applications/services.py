@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -16,22 +18,22 @@ from accounts.selectors import user_scopes
 from measures.models import Clause
 from measures.selectors import open_round_for_clause
 from measures.services import clause_evaluate
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 
 from . import duplicates
+from .lifecycle.engine import TransitionRequest, application_transition
+from .lifecycle.statuses import MEANING
+from .lifecycle.transitions import Action
 from .models import Application, ApplicationMaterial, EvidenceFile, Status
 from .selectors import prior_awards_for
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
-EDITABLE = (Status.DRAFT, Status.RETURNED)
 
 
 def is_editable(application: Application) -> bool:
     """The applicant may change facts and files (draft, or returned for correction)."""
-    return application.status in EDITABLE
+    return MEANING[application.status].editable
 
 
 def _lock_own(actor: User, application_id: int) -> Application:
@@ -46,7 +48,7 @@ def _lock_own(actor: User, application_id: int) -> Application:
 
 
 def _require_editable(application: Application) -> None:
-    if application.status not in EDITABLE:
+    if not MEANING[application.status].editable:
         raise Conflict(
             _("申报当前状态为“%(status)s”，不能修改。")
             % {"status": application.get_status_display()},
@@ -81,20 +83,66 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     )
 
 
+@dataclass(frozen=True)
+class ListDraft:
+    """One organisation found on an official recognition list, with the facts the list gives."""
+
+    organisation: Organisation
+    facts: dict[str, Any]
+
+
+def applications_start_from_list(
+    *, actor: User, clause: Clause, drafts: list[ListDraft], source: str
+) -> list[Application]:
+    """免申即享: pre-filled drafts for every listed organisation, in bulk (one insert).
+
+    The list proves the clause's required documents; the ledger, eligibility and duplicate
+    checks run when the enterprise confirms and submits, as for any application.
+    """
+    round_ = open_round_for_clause(clause)
+    if round_ is None:
+        raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
+    version = clause.current_version
+    rule = version.rule
+    proven = [m.code for m in rule.materials if m.required and m.code != PLEDGE_MATERIAL]
+    applications = []
+    for draft in drafts:
+        application = Application(
+            reference=Application.new_reference(),
+            organisation=draft.organisation,
+            round=round_,
+            clause=clause,
+            rule_version=version,
+            created_by=actor,
+            facts=draft.facts,
+            exempt_source=source[:300],
+            exempt_materials=proven,
+        )
+        # Facts the list does not give are completed by the enterprise, as in any draft.
+        with contextlib.suppress(DomainError):
+            _evaluate(application, draft.facts, prior_awards=())
+        applications.append(application)
+    return Application.objects.bulk_create(applications, batch_size=2000)
+
+
 def _applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
-def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
+def _evaluate(
+    application: Application, raw_facts: dict[str, Any], *, prior_awards: tuple | None = None
+) -> None:
     """Run the engine on the facts and keep the result with the rule version it used."""
     version = application.clause.current_version
+    if prior_awards is None:
+        prior_awards = prior_awards_for(
+            organisation=application.organisation, exclude_application_id=application.pk
+        )
     facts, result = clause_evaluate(
         version=version,
         raw_facts=raw_facts,
         applicant_type=application.organisation.kind,
-        prior_awards=prior_awards_for(
-            organisation=application.organisation, exclude_application_id=application.pk
-        ),
+        prior_awards=prior_awards,
     )
     rule = version.rule
     application.rule_version = version
@@ -226,6 +274,7 @@ def _submission_problems(application: Application) -> dict[str, list[str]]:
             "material_code", flat=True
         )
     )
+    present |= set(application.exempt_materials)
     for material in rule.materials:
         if material.required and material.code != PLEDGE_MATERIAL and material.code not in present:
             problems.setdefault(f"material:{material.code}", []).append(

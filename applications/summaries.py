@@ -2,8 +2,8 @@
 
 One cell per round × measure × department × place × status holds the number of applications
 and the sum of their approved amounts. Every status move goes through
-`summaries_on_status_change` (one application) or `summaries_on_bulk_status_change` (many),
-called in the same transaction as the move, so the cells always equal a direct count.
+`summaries_on_moves`, an observer of the lifecycle engine (single and bulk moves alike, in
+the same transaction as the move), so the cells always equal a direct count.
 `summaries_refresh` recounts everything (Celery beat, after bulk loads and state set-up).
 Drafts are not counted.
 """
@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
+from .lifecycle.context import EffectContext
+from .lifecycle.effects import observe_moves
 from .models import Application, ApplicationSummary, Status
 
 ZERO = Decimal("0.00")
@@ -56,16 +58,7 @@ def _apply(deltas: dict[Cell, list]) -> None:
         cursor.execute(sql, [value for row in rows for value in row])
 
 
-def summaries_on_status_change(
-    *,
-    application: Application,
-    source: str,
-    target: str,
-    amount_before: Decimal | None = None,
-) -> None:
-    """One application moved from `source` to `target` (its approved amount may have changed:
-    `amount_before` is the amount before the move, the application holds the amount after)."""
-    deltas: dict[Cell, list] = defaultdict(lambda: [0, ZERO])
+def _add(deltas: dict[Cell, list], application, source, target, amount_before) -> None:
     if source != Status.DRAFT:
         cell = deltas[_cell(application, source)]
         cell[0] -= 1
@@ -74,22 +67,15 @@ def summaries_on_status_change(
         cell = deltas[_cell(application, target)]
         cell[0] += 1
         cell[1] += application.approved_amount or ZERO
-    _apply(deltas)
 
 
-def summaries_on_bulk_status_change(*, moves: Iterable[tuple[Application, str, str]]) -> None:
-    """Many moves (application, source, target) with unchanged amounts, in one statement."""
+@observe_moves
+def summaries_on_moves(contexts: Iterable[EffectContext]) -> None:
+    """The lifecycle engine's observer: every move of a call (one or thousands), in the
+    transaction that moves them, in one upsert."""
     deltas: dict[Cell, list] = defaultdict(lambda: [0, ZERO])
-    for application, source, target in moves:
-        amount = application.approved_amount or ZERO
-        if source != Status.DRAFT:
-            cell = deltas[_cell(application, source)]
-            cell[0] -= 1
-            cell[1] -= amount
-        if target != Status.DRAFT:
-            cell = deltas[_cell(application, target)]
-            cell[0] += 1
-            cell[1] += amount
+    for ctx in contexts:
+        _add(deltas, ctx.application, ctx.source, ctx.target, ctx.approved_before)
     _apply(deltas)
 
 

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -15,32 +14,15 @@ from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
 from measures.selectors import current_policy, open_round_for_clause
 from measures.services import clause_evaluate
-from reviews.workflow import Action, transition_for
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
 from .forms import DeclarationForm, PledgeForm, ReasonForm
+from .lifecycle.statuses import MEANING
+from .lifecycle.transitions import Action, transition_for
 from .models import Status
 from .services import PLEDGE_MATERIAL
-
-# Lazy: evaluated per request, in the user's language.
-APPLICANT_NEXT_STEP = {
-    Status.DRAFT: gettext_lazy("完善申报信息、上传材料并提交"),
-    Status.RETURNED: gettext_lazy("按补正要求修改后重新提交"),
-    Status.COUNTY_REVIEW: gettext_lazy("等待县区初审"),
-    Status.DEPARTMENT_REVIEW: gettext_lazy("等待市级复审"),
-    Status.APPROVAL: gettext_lazy("等待审定"),
-    Status.PENDING_NOTICE: gettext_lazy("拟支持，等待公示"),
-    Status.PUBLIC_NOTICE: gettext_lazy("公示中"),
-    Status.OBJECTION: gettext_lazy("公示异议核查中"),
-    Status.APPROVED: gettext_lazy("已批准，下载核定通知书，等待拨付"),
-    Status.IN_PAYMENT: gettext_lazy("资金拨付中"),
-    Status.PAID: gettext_lazy("资金已拨付"),
-    Status.PAYMENT_FAILED: gettext_lazy("拨付失败，请核对单位银行账户信息"),
-    Status.REJECTED: gettext_lazy("不予支持"),
-    Status.WITHDRAWN: gettext_lazy("已撤回"),
-}
 
 
 def _own_application(request: HttpRequest, reference: str):
@@ -64,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "application": a,
-            "next_step": APPLICANT_NEXT_STEP.get(a.status, ""),
+            "next_step": MEANING[a.status].next_step,
             "editable": services.is_editable(a),
         }
         for a in applications
@@ -111,6 +93,7 @@ def _edit_context(request, application, facts, declaration, pledge, material_err
             "versions": materials.get(m.code, []),
             "errors": material_errors.get(m.code, []),
             "is_pledge": m.code == PLEDGE_MATERIAL,
+            "proven_by_list": m.code in application.exempt_materials,
         }
         for m in rule.materials
     ]
@@ -302,7 +285,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             (labels.get(code, code), reason)
             for code, reason in application.correction_requests.items()
         ],
-        "next_step": APPLICANT_NEXT_STEP.get(application.status, ""),
+        "next_step": MEANING[application.status].next_step,
         "can_withdraw": transition_for(application.status, Action.WITHDRAW) is not None,
         "can_edit": services.is_editable(application),
         "can_delete": application.status == Status.DRAFT,

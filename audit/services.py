@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
@@ -41,6 +42,35 @@ def audit_record(
         before=_jsonable(before),
         after=_jsonable(after),
         comment=comment,
+    )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    obj: models.Model
+    action: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    comment: str = ""
+
+
+def audit_record_many(*, actor: Any, entries: list[AuditEntry]) -> None:
+    """Append many events of one actor at once (bulk status moves); same rows as audit_record."""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor if getattr(actor, "pk", None) else None,
+                object_type=e.obj._meta.label_lower,
+                object_id=str(e.obj.pk),
+                object_repr=str(e.obj)[:200],
+                action=e.action,
+                before=_jsonable(e.before),
+                after=_jsonable(e.after),
+                comment=e.comment,
+            )
+            for e in entries
+        ],
+        batch_size=2000,
     )
 
 

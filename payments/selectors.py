@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -20,25 +19,24 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from accounts.selectors import user_scopes
-from applications.models import AWARDED_STATUSES, Application, ApplicationSummary, Status
-from audit.models import AuditEvent
+from applications.lifecycle.statuses import AWARDED_STATUSES, PAYABLE_STATUSES
+from applications.lifecycle.transitions import Action
+from applications.models import Application, ApplicationSummary, Decision, Status
 from measures.models import RoundBudget
 from measures.selectors import budgets_visible_to
 from reviews.models import Letter
-from reviews.workflow import Action
 
 from .models import LISTED_LINE_STATES, LIVE_LINE_STATES, LineState, PaymentBatch, PaymentLine
 
 PAYMENT_VIEWERS = frozenset({Role.FINANCE, Role.AUDITOR})
 DASHBOARD_VIEWERS = frozenset({Role.FINANCE, Role.POLICY_ADMIN, Role.APPROVER, Role.AUDITOR})
 # An application may go into a batch from these statuses (a failed payment is paid again).
-PAYABLE_STATUSES = (Status.APPROVED, Status.PAYMENT_FAILED)
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
@@ -139,14 +137,12 @@ def approval_time_expression():
     A payee whose bank account changed after this moment is flagged for confirmation.
     (Applications approved outside the workflow, e.g. migrated, have no 审定 event.)
     """
-    approve_event = AuditEvent.objects.filter(
-        object_type=Application._meta.label_lower,
-        object_id=Cast(OuterRef("pk"), output_field=CharField()),
-        action=f"application.{Action.APPROVE}",
-    ).order_by("-occurred_at")
+    approve_decision = Decision.objects.filter(
+        application=OuterRef("pk"), kind=Action.APPROVE
+    ).order_by("-created_at")
     letter = Letter.objects.filter(application=OuterRef("pk"), state=Letter.State.CURRENT)
     return Coalesce(
-        Subquery(approve_event.values("occurred_at")[:1]),
+        Subquery(approve_decision.values("created_at")[:1]),
         Subquery(letter.values("created_at")[:1]),
     )
 

@@ -1,7 +1,7 @@
 """Every write of payments: build, review, lock, record results, import the bank's answer.
 
 Lock order everywhere: the batch row, then its lines, then the applications (through
-`applications_bulk_move`, the one bulk status mover). Only finance writes; the auditor reads.
+the lifecycle engine, the one status mover). Only finance writes; the auditor reads.
 """
 
 from __future__ import annotations
@@ -20,11 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from applications.lifecycle.engine import (
+    TransitionRequest,
+    applications_transition_bulk,
+    raise_if_any_refused,
+)
+from applications.lifecycle.transitions import Action
 from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
-from reviews.services import applications_bulk_move
-from reviews.workflow import Action
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
@@ -53,6 +57,17 @@ def build_stalled(batch: PaymentBatch) -> bool:
     if job is None or job.state in (Job.State.FAILED, Job.State.DONE):
         return True
     return job.created_at < timezone.now() - STALLED_AFTER
+
+
+def _move(*, actor: User, application_ids: list[int], action: str, comment: str) -> None:
+    """Move a batch's cases through the lifecycle engine; the batch change is all or nothing."""
+    raise_if_any_refused(
+        applications_transition_bulk(
+            actor=actor,
+            application_ids=application_ids,
+            request=TransitionRequest(action=action, comment=comment),
+        )
+    )
 
 
 def _require_finance(actor: User | None) -> None:
@@ -227,12 +242,11 @@ def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | Non
             )
         )
     PaymentLine.objects.bulk_create(lines, batch_size=1000)
-    applications_bulk_move(
+    _move(
         actor=batch.created_by,
         application_ids=ids,
         action=Action.ADD_TO_BATCH,
         comment=_("纳入拨付批次 %(batch)s") % {"batch": batch.reference},
-        notify_applicants=False,
     )
     return len(ids)
 
@@ -313,12 +327,11 @@ def payment_lines_remove(
         state_changed_by=actor,
         state_changed_at=timezone.now(),
     )
-    applications_bulk_move(
+    _move(
         actor=actor,
         application_ids=[line.application_id for line in lines],
         action=Action.REMOVE_FROM_BATCH,
         comment=reason,
-        notify_applicants=False,
     )
     _refresh_totals(batch)
     audit_record(
@@ -441,7 +454,7 @@ def _record_results(
         PaymentLine.objects.filter(pk__in=[line.pk for line in paid]).update(
             state=LineState.PAID, state_changed_by=actor, state_changed_at=now
         )
-        applications_bulk_move(
+        _move(
             actor=actor,
             application_ids=[line.application_id for line in paid],
             action=Action.MARK_PAID,
@@ -454,7 +467,7 @@ def _record_results(
         PaymentLine.objects.filter(pk__in=[line.pk for line in lines]).update(
             state=LineState.FAILED, reason=reason, state_changed_by=actor, state_changed_at=now
         )
-        applications_bulk_move(
+        _move(
             actor=actor,
             application_ids=[line.application_id for line in lines],
             action=Action.MARK_FAILED,

@@ -14,11 +14,12 @@ from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import user_scopes
 from applications.api import ApplicationSerializer, with_materials
+from applications.lifecycle.engine import TransitionRequest, actor_kinds
+from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
-from .workflow import Action, actions_from
 
 API_PAGE_SIZE = 50
 
@@ -39,12 +40,12 @@ class CaseSerializer(ApplicationSerializer):
         ]
 
     def get_allowed_actions(self, application) -> list[str]:
-        kinds = services.actor_kinds(self.context["request"].user, application)
+        kinds = actor_kinds(self.context["request"].user, application)
         return [t.action for t in actions_from(application.status) if t.actors & kinds]
 
 
 class ActionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[v for k, v in vars(Action).items() if k.isupper()])
+    action = serializers.ChoiceField(choices=Action.values)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     amount = serializers.CharField(required=False, allow_null=True, max_length=20, default=None)
     amount_basis = serializers.CharField(
@@ -57,7 +58,7 @@ class ActionSerializer(serializers.Serializer):
 
 
 class BulkSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[Action.PASS, Action.RECOMMEND, Action.APPROVE])
+    action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
     references = serializers.ListField(
         child=serializers.CharField(max_length=24), min_length=1, max_length=500
     )
@@ -138,10 +139,10 @@ def act(request: Request, reference: str) -> Response:
     payload = ActionSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
-    services.application_transition(
+    services.review_act(
         actor=request.user,
         application_id=application.pk,
-        request=services.TransitionRequest(
+        request=TransitionRequest(
             action=data["action"],
             comment=data["comment"],
             amount=data["amount"],
@@ -169,11 +170,12 @@ def bulk(request: Request) -> Response:
     _reviewer(request)
     payload = BulkSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    results = services.bulk_transition(
+    results = services.review_bulk(
         actor=request.user,
         references=payload.validated_data["references"],
         action=payload.validated_data["action"],
         comment=payload.validated_data["comment"],
-        visible=selectors.review_cases_visible_to(user=request.user),
     )
-    return Response({"results": [r.__dict__ for r in results]})
+    return Response(
+        {"results": [{"reference": r.reference, "ok": r.ok, "message": r.message} for r in results]}
+    )

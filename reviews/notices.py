@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 
@@ -11,14 +12,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.selectors import user_scopes
+from applications.lifecycle.engine import (
+    TransitionRequest,
+    application_transition,
+    applications_transition_bulk,
+    raise_if_any_refused,
+)
+from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
 from xianyang_portal.errors import DomainError, NotAllowed
 
 from .calendar import working_period
 from .models import Notice, NoticeEntry, Objection
-from .services import TransitionRequest, application_transition
-from .workflow import Action
 
+logger = logging.getLogger(__name__)
 DEFAULT_NOTICE_WORKING_DAYS = 5
 
 
@@ -50,20 +57,14 @@ def notice_start(
         working_days=working_days,
         created_by=actor,
     )
-    for application_id in application_ids:
-        application = application_transition(
+    # The engine puts each case on this notice (the notice_enter effect); all or none.
+    raise_if_any_refused(
+        applications_transition_bulk(
             actor=actor,
-            application_id=application_id,
+            application_ids=list(application_ids),
             request=TransitionRequest(Action.START_NOTICE, details={"notice": notice.pk}),
         )
-        NoticeEntry.objects.create(
-            notice=notice,
-            application=application,
-            organisation_name=application.organisation.legal_name,
-            measure_title=str(application.clause.measure),
-            clause_title=application.clause.title,
-            amount=application.approved_amount,
-        )
+    )
     return notice
 
 
@@ -139,25 +140,28 @@ def objection_resolve(
 
 
 def notices_finish_due(*, today: date | None = None) -> list[int]:
-    """Approve every unobjected application whose notice has ended (run by Celery beat)."""
+    """Approve every unobjected application whose notice has ended (beat, or the command).
+
+    Each application commits on its own: one failure does not stop the others, and each
+    approval queues its own letter (the finish_notice transition's effect).
+    """
     today = today or timezone.localdate()
     approved: list[int] = []
     due = NoticeEntry.objects.filter(
         notice__ends_on__lt=today, application__status=Status.PUBLIC_NOTICE
     )
-    for application_id in due.values_list("application_id", flat=True).distinct():
-        with transaction.atomic():
+    for application_id in due.values_list("application_id", flat=True).distinct().order_by():
+        try:
             application_transition(
                 actor=None,
                 application_id=application_id,
                 request=TransitionRequest(Action.FINISH_NOTICE),
                 system=True,
             )
+        except DomainError:
+            logger.exception("notice end failed for application %s", application_id)
+            continue
         approved.append(application_id)
-    if approved:
-        from .letters.tasks import queue_letters
-
-        queue_letters(approved)  # one batch: letters for a whole notice render together
     Notice.objects.filter(ends_on__lt=today, finished_at__isnull=True).exclude(
         entries__application__status__in=(Status.PUBLIC_NOTICE, Status.OBJECTION)
     ).update(finished_at=timezone.now())

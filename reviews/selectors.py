@@ -326,7 +326,7 @@ def letters_visible_to(*, user: User):
 
 def approved_without_letter(*, user: User) -> QuerySet[Application]:
     """Approved cases whose letter is missing (a failed or pending generation), for staff."""
-    from applications.models import AWARDED_STATUSES
+    from applications.lifecycle.statuses import AWARDED_STATUSES
 
     return (
         review_cases_visible_to(user=user)

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import user_scopes
+from applications.lifecycle.engine import TransitionRequest, actor_kinds
+from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import application_timeline, current_materials
 from jobs.services import job_create
@@ -26,12 +28,11 @@ from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
 from .letters.tasks import letters_zip, queue_letters
 from .models import Letter, Notice, NoticeEntry, Objection
-from .workflow import ACTION_LABELS, Action, actions_from
 
 PAGE_SIZE = 25
 NOTICE_PAGE_SIZE = 100  # one notice holds at most a page of the pending cases
 EARLIER_SHOWN = 20
-BULK_ACTIONS = {Action.PASS, Action.RECOMMEND, Action.APPROVE}
+BULK_ACTIONS = services.BULK_ACTIONS
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -52,9 +53,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "counts": [(Status(s).label, s, counts.get(s, 0)) for s in Status.values if counts.get(s)],
         "query": query.urlencode(),
-        "bulk_actions": [
-            (a, ACTION_LABELS[a]) for a in (Action.PASS, Action.RECOMMEND, Action.APPROVE)
-        ],
+        "bulk_actions": [(a, Action(a).label) for a in BULK_ACTIONS],
     }
     return render(request, "reviews/queue.html", context)
 
@@ -70,10 +69,10 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     application = _case(request, reference)
     rule = application.rule_version.rule
     labels = {m.code: m.label for m in rule.materials}
-    kinds = services.actor_kinds(request.user, application)
+    kinds = actor_kinds(request.user, application)
     actions = [
-        {"action": t.action, "label": ACTION_LABELS[t.action], "needs_comment": t.needs_comment,
-         "needs_amount": t.action in services.AMOUNT_ACTIONS}
+        {"action": t.action, "label": Action(t.action).label, "needs_comment": t.needs_comment,
+         "needs_amount": t.needs_amount}
         for t in actions_from(application.status)
         if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
     ]  # fmt: skip
@@ -117,10 +116,10 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
         for m in application.rule_version.rule.materials
     }
     try:
-        services.application_transition(
+        services.review_act(
             actor=request.user,
             application_id=application.pk,
-            request=services.TransitionRequest(
+            request=TransitionRequest(
                 action=form.cleaned_data["action"],
                 comment=form.cleaned_data["comment"],
                 amount=form.cleaned_data["amount"] or None,
@@ -134,7 +133,7 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("reviews:case", reference)
     messages.success(
         request,
-        _("已办理：%(action)s") % {"action": ACTION_LABELS.get(form.cleaned_data["action"], "")},
+        _("已办理：%(action)s") % {"action": Action(form.cleaned_data["action"]).label},
     )
     return redirect("reviews:queue")
 
@@ -150,15 +149,14 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not references:
         messages.error(request, _("请至少勾选一条申报。"))
         return redirect("reviews:queue")
-    results = services.bulk_transition(
+    results = services.review_bulk(
         actor=request.user,
         references=references,
         action=action,
         comment=request.POST.get("comment", ""),
-        visible=selectors.review_cases_visible_to(user=request.user),
     )
     return render(
-        request, "reviews/bulk_result.html", {"results": results, "label": ACTION_LABELS[action]}
+        request, "reviews/bulk_result.html", {"results": results, "label": Action(action).label}
     )
 
 

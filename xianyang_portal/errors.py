@@ -31,3 +31,10 @@ class Conflict(DomainError):
 
     def __init__(self, message: str, *, code: str = "conflict", detail: Any = None) -> None:
         super().__init__(message, code=code, detail=detail)
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, message: str, *, code: str = "not_found", detail: Any = None) -> None:
+        super().__init__(message, code=code, detail=detail)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from applications import api as applications_api
+from integrations import api as integrations_api
 from measures import api as measures_api
 from payments import api as payments_api
 from reviews import api as reviews_api
@@ -93,6 +94,39 @@ api_v1 = [
         name="payment-batch-export",
     ),
     path("payments/dashboard/", payments_api.dashboard, name="payment-dashboard"),
+    path(
+        "recognition-lists/",
+        integrations_api.recognition_list_import,
+        name="recognition-list-import",
+    ),
+    path(
+        "recognition-lists/<int:list_id>/rows/",
+        integrations_api.recognition_list_rows,
+        name="recognition-list-rows",
+    ),
+    # For integrating platforms (Api-Key authentication, scopes, a rate per key).
+    path("integration/policy/", integrations_api.policy, name="integration-policy"),
+    path(
+        "integration/organisations/<str:uscc>/applications/",
+        integrations_api.organisation_statuses,
+        name="integration-statuses",
+    ),
+    path(
+        "integration/recognition-lists/",
+        integrations_api.push_recognition_list,
+        name="integration-recognition-lists",
+    ),
+    path("integration/webhooks/", integrations_api.webhooks, name="integration-webhooks"),
+    path(
+        "integration/webhooks/<int:subscription_id>/",
+        integrations_api.webhook_delete,
+        name="integration-webhook-delete",
+    ),
+    path(
+        "integration/webhooks/deliveries/",
+        integrations_api.webhook_deliveries,
+        name="integration-webhook-deliveries",
+    ),
 ]
 
 urlpatterns = [
@@ -103,6 +137,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("jobs/", include("jobs.urls")),
     path("payments/", include("payments.urls")),
+    path("integrations/", include("integrations.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import AWARDED_STATUSES, Application
+from applications.lifecycle.statuses import AWARDED_STATUSES
+from applications.models import Application
 from audit.services import audit_record
 from measures.rules.describe import fact_rows
 

@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from applications import services
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.lifecycle.transitions import Action
 from applications.models import Application, DuplicateFlag, Status
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from tests.conftest import SPECIALISED_SME_FACTS
 from xianyang_portal.errors import DomainError, NotAllowed
 

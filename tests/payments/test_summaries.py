@@ -9,13 +9,18 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from applications.lifecycle.engine import (
+    TransitionRequest,
+    application_transition,
+    applications_transition_bulk,
+)
+from applications.lifecycle.transitions import Action
 from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.summaries import summaries_refresh, summary_direct_rows
 from payments.models import PaymentLine
 from payments.selectors import dashboard_figures
+from reviews.notices import notice_start
 from reviews.selectors import queue_status_counts, review_cases_visible_to
-from reviews.services import TransitionRequest, application_transition, applications_bulk_move
-from reviews.workflow import Action
 
 
 def _cells() -> dict:
@@ -51,6 +56,16 @@ def _move(demo, application, action, username, **kwargs):
     )
 
 
+def _bulk(*, actor, application_ids, action, system=False):
+    results = applications_transition_bulk(
+        actor=actor,
+        application_ids=application_ids,
+        request=TransitionRequest(action, comment="意见"),
+        system=system,
+    )
+    assert all(r.ok for r in results), [r.message for r in results]
+
+
 def _facts(n: int) -> dict:
     return {"level": "leading", "recognised_on": "2025-08-01", "certificate_no": f"汇总{n}"}
 
@@ -82,13 +97,11 @@ def test_summaries_and_counts_equal_direct_counts(application_factory, demo):
     DuplicateFlag.objects.update(resolved_at=timezone.now(), resolution="已核实")
     # Bulk moves (the payments path): notice, its end, a batch, paid.
     ids = [a.pk for a in apps[:3]]
-    applications_bulk_move(actor=demo["approver"], application_ids=ids, action=Action.START_NOTICE)
-    applications_bulk_move(
-        actor=None, application_ids=ids, action=Action.FINISH_NOTICE, system=True
-    )
+    notice_start(actor=demo["approver"], application_ids=ids)
+    _bulk(actor=None, application_ids=ids, action=Action.FINISH_NOTICE, system=True)
     _move(demo, apps[2], Action.AMEND, "approver", amount="200000.00", amount_basis="更正")
-    applications_bulk_move(actor=demo["finance"], application_ids=ids, action=Action.ADD_TO_BATCH)
-    applications_bulk_move(actor=demo["finance"], application_ids=ids[:2], action=Action.MARK_PAID)
+    _bulk(actor=demo["finance"], application_ids=ids, action=Action.ADD_TO_BATCH)
+    _bulk(actor=demo["finance"], application_ids=ids[:2], action=Action.MARK_PAID)
     # Three flags on one case must not inflate any count (the old join did).
     for kind in ("x", "y", "z"):
         DuplicateFlag.objects.create(application=apps[4], kind=kind, message="疑点")

@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from pypdf import PdfReader
 
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
 from reviews.letters.services import letters_issue
 from reviews.models import Letter
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import DomainError
 
 

@@ -76,8 +76,8 @@ def test_bad_filter_values_do_not_500(case_factory, demo, client):
 
 def test_audit_log_filter_and_export(case_factory, demo, client):
     case = case_factory(Status.COUNTY_REVIEW)
-    from reviews.services import TransitionRequest, application_transition
-    from reviews.workflow import Action
+    from applications.lifecycle.engine import TransitionRequest, application_transition
+    from applications.lifecycle.transitions import Action
 
     application_transition(
         actor=demo["county_qindu"],

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from applications import services
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.lifecycle.transitions import Action
 from applications.models import Application, DuplicateFlag, Status
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from xianyang_portal.errors import DomainError
 
 GREEN = {"level": "national", "product_count": "4", "recognised_on": "2025-09-01"}

@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import Department, Membership, Organisation, RoleAssignment
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.lifecycle.transitions import Action
 from applications.models import Status
-from reviews.services import TransitionRequest, application_transition
-from reviews.workflow import Action
 from tests.helpers import api_as
 from xianyang_portal.errors import NotAllowed
 

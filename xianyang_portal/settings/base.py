@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "reviews",
     "payments",
     "jobs",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -158,7 +159,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "xianyang_portal.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"verify": "30/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "verify": "30/minute",
+        "integration": env("INTEGRATION_RATE", default="600/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "咸阳市惠企政策申报与审核平台 API",
@@ -191,7 +195,13 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Webhook receivers the tests run on loopback (plain http); never set in production.
+WEBHOOK_TRUSTED_TEST_HOSTS: list[str] = []
 CELERY_BEAT_SCHEDULE = {
+    "webhooks-deliver-due": {
+        "task": "integrations.tasks.webhooks_deliver_due",
+        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=60),
+    },
     "finish-due-notices": {
         "task": "reviews.tasks.finish_due_notices",
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),

@@ -27,7 +27,8 @@ from stdnum.cn import uscc as uscc_number
 
 from accounts.demo import DEMO_ORGS, DEMO_PASSWORD
 from accounts.models import Organisation, Place, Role, RoleAssignment, User
-from applications.models import AWARDED_STATUSES, Application, DuplicateFlag, Status
+from applications.lifecycle.statuses import AWARDED_STATUSES
+from applications.models import Application, DuplicateFlag, Status
 from applications.summaries import summaries_refresh
 from measures.demo import seed_policy_and_round
 from measures.models import Round, RoundBudget

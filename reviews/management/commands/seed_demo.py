@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, seed_accounts
-from applications.demo import seed_applications
 from measures.demo import seed_policy_and_round
+from reviews.demo import seed_applications
 
 
 class Command(BaseCommand):

@@ -1,0 +1,224 @@
+"""The integration API for 陕企通 / 咸企通 and the staff API for recognition lists."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    parser_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.uscc import validate_uscc
+from measures.api import MeasureSerializer
+from measures.selectors import current_policy, measures_of
+from xianyang_portal.errors import DomainError, NotFound
+
+from . import selectors, services
+from .auth import ServiceAccountAuthentication, ServiceAccountThrottle, has_scope
+from .models import RecognitionRow, Scope
+
+
+def integration(scope: str):
+    """The decorators every integration operation carries: key auth, its scope, its rate."""
+
+    def wrap(view):
+        view = throttle_classes([ServiceAccountThrottle])(view)
+        view = permission_classes([has_scope(scope)])(view)
+        return authentication_classes([ServiceAccountAuthentication])(view)
+
+    return wrap
+
+
+@extend_schema(responses=MeasureSerializer(many=True), tags=["integration"])
+@api_view(["GET"])
+@integration(Scope.READ_POLICY)
+def policy(request: Request) -> Response:
+    policy_ = current_policy()
+    rows = measures_of(policy_) if policy_ else []
+    return Response(MeasureSerializer(rows, many=True).data)
+
+
+class StatusOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    clause = serializers.CharField(source="clause.code")
+    clause_title = serializers.CharField(source="clause.title")
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    exempt = serializers.SerializerMethodField()
+    approved_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, read_only=True
+    )
+    updated_at = serializers.DateTimeField()
+
+    def get_exempt(self, application) -> bool:
+        return bool(application.exempt_source)
+
+
+@extend_schema(responses=StatusOutput(many=True), tags=["integration"])
+@api_view(["GET"])
+@integration(Scope.READ_STATUSES)
+def organisation_statuses(request: Request, uscc: str) -> Response:
+    try:
+        code = validate_uscc(uscc)
+    except Exception as exc:
+        raise DomainError(_("统一社会信用代码格式不正确。"), code="invalid_uscc") from exc
+    rows = selectors.statuses_for_platform(uscc=code)
+    if rows is None:
+        raise NotFound(_("该统一社会信用代码的单位尚未在平台注册。"))
+    return Response(StatusOutput(rows, many=True).data)
+
+
+class ListInput(serializers.Serializer):
+    clause = serializers.CharField(max_length=40)
+    title = serializers.CharField(max_length=200)
+    document_no = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    file = serializers.FileField()
+
+
+class UnmatchedOutput(serializers.Serializer):
+    row = serializers.IntegerField()
+    uscc = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ListOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="recognition_list.pk")
+    title = serializers.CharField(source="recognition_list.title")
+    clause = serializers.CharField(source="recognition_list.clause.code")
+    rows = serializers.IntegerField(source="recognition_list.row_count")
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    unmatched = UnmatchedOutput(many=True)
+
+
+def _import(request: Request, *, actor, via) -> Response:
+    payload = ListInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    upload = data["file"]
+    result = services.recognition_list_import(
+        actor=actor,
+        clause_code=data["clause"],
+        title=data["title"],
+        document_no=data["document_no"],
+        file_name=upload.name,
+        data=upload.read(services.LIST_SPEC.max_bytes + 1),
+        via=via,
+    )
+    return Response(ListOutput(result).data, status=201)
+
+
+@extend_schema(
+    request={"multipart/form-data": ListInput}, responses=ListOutput, tags=["integration"]
+)
+@api_view(["POST"])
+@parser_classes([MultiPartParser])
+@integration(Scope.PUSH_RECOGNITIONS)
+def push_recognition_list(request: Request) -> Response:
+    account = request.auth
+    # The platform's lists are recorded as imported by the administrator who issued its key.
+    return _import(request, actor=account.created_by, via=account)
+
+
+@extend_schema(request={"multipart/form-data": ListInput}, responses=ListOutput)
+@api_view(["POST"])
+@parser_classes([MultiPartParser])
+def recognition_list_import(request: Request) -> Response:
+    """The policy administrator's import (the same service as the page)."""
+    return _import(request, actor=request.user, via=None)
+
+
+class RowOutput(serializers.ModelSerializer):
+    application = serializers.CharField(source="application.reference", allow_null=True)
+
+    class Meta:
+        model = RecognitionRow
+        fields = ["row", "uscc", "name", "level", "recognised_on", "outcome", "application"]
+
+
+@extend_schema(responses=RowOutput(many=True))
+@api_view(["GET"])
+def recognition_list_rows(request: Request, list_id: int) -> Response:
+    recognition_list = selectors.recognition_lists_visible_to(user=request.user).filter(pk=list_id)
+    if not recognition_list.exists():
+        raise NotFound(_("找不到该名单。"))
+    rows = RecognitionRow.objects.filter(recognition_list_id=list_id).select_related("application")
+    return Response(RowOutput(rows, many=True).data)
+
+
+class SubscriptionInput(serializers.Serializer):
+    url = serializers.CharField(max_length=500)
+
+
+class SubscriptionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class SubscriptionCreatedOutput(SubscriptionOutput):
+    secret = serializers.CharField(help_text="HMAC-SHA256 key for X-Portal-Signature; shown once")
+
+
+@extend_schema(
+    methods=["POST"],
+    request=SubscriptionInput,
+    responses=SubscriptionCreatedOutput,
+    tags=["integration"],
+)
+@extend_schema(methods=["GET"], responses=SubscriptionOutput(many=True), tags=["integration"])
+@api_view(["GET", "POST"])
+@integration(Scope.READ_STATUSES)
+def webhooks(request: Request) -> Response:
+    account = request.auth
+    if request.method == "GET":
+        rows = account.subscriptions.filter(active=True)
+        return Response(SubscriptionOutput(rows, many=True).data)
+    payload = SubscriptionInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    subscription = services.webhook_subscribe(account=account, url=payload.validated_data["url"])
+    return Response(SubscriptionCreatedOutput(subscription).data, status=201)
+
+
+@extend_schema(responses={204: None}, tags=["integration"])
+@api_view(["DELETE"])
+@integration(Scope.READ_STATUSES)
+def webhook_delete(request: Request, subscription_id: int) -> Response:
+    services.webhook_unsubscribe(account=request.auth, subscription_id=subscription_id)
+    return Response(status=204)
+
+
+class DeliveryOutput(serializers.Serializer):
+    idempotency_key = serializers.CharField()
+    event = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    response_status = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    next_attempt_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    payload = serializers.JSONField()
+
+
+@extend_schema(
+    responses=inline_serializer(
+        "DeliveryLog", {"count": serializers.IntegerField(), "results": DeliveryOutput(many=True)}
+    ),
+    tags=["integration"],
+)
+@api_view(["GET"])
+@integration(Scope.READ_STATUSES)
+def webhook_deliveries(request: Request) -> Response:
+    rows = selectors.deliveries_of(account=request.auth)
+    return Response({"count": rows.count(), "results": DeliveryOutput(rows[:200], many=True).data})

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Organisation, Role, User
+from accounts.selectors import user_scopes
+from applications.models import Application, Status
+
+from .models import RecognitionList, ServiceAccount, WebhookDelivery
+from .services import SECURITY_ADMIN
+
+
+def statuses_for_platform(*, uscc: str) -> QuerySet[Application] | None:
+    """What a platform with the read-statuses scope sees of one organisation: no drafts."""
+    organisation = Organisation.objects.filter(uscc=uscc).first()
+    if organisation is None:
+        return None
+    return (
+        Application.objects.filter(organisation=organisation)
+        .exclude(status=Status.DRAFT)
+        .select_related("clause")
+        .order_by("-updated_at")
+    )
+
+
+def deliveries_of(*, account: ServiceAccount) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(subscription__account=account).order_by("-id")
+
+
+def service_accounts_visible_to(*, user: User) -> QuerySet[ServiceAccount]:
+    scopes = user_scopes(user)
+    if scopes.has(SECURITY_ADMIN) or scopes.has(Role.AUDITOR):
+        return ServiceAccount.objects.select_related("created_by")
+    return ServiceAccount.objects.none()
+
+
+def recognition_lists_visible_to(*, user: User) -> QuerySet[RecognitionList]:
+    scopes = user_scopes(user)
+    if scopes.has(Role.POLICY_ADMIN) or scopes.has(Role.AUDITOR):
+        return RecognitionList.objects.select_related("clause", "imported_by", "imported_via")
+    return RecognitionList.objects.none()

@@ -1,0 +1,476 @@
+"""Every write of integrations: service accounts, webhook subscriptions, recognition lists."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, Role, User
+from accounts.notifications import Message, notify_many
+from accounts.selectors import user_scopes
+from accounts.uscc import validate_uscc
+from applications.lifecycle.statuses import Status
+from applications.models import Application
+from applications.services import ListDraft, applications_start_from_list
+from audit.services import audit_record
+from measures.models import Clause
+from measures.rules.types import TieredReward, format_amount_wan
+from measures.selectors import current_policy
+from xianyang_portal.errors import DomainError, NotAllowed
+from xianyang_portal.tables import TableSpec, read_table
+
+from .keys import key_new
+from .models import RecognitionList, RecognitionRow, Scope, ServiceAccount, WebhookSubscription
+
+SECURITY_ADMIN = "security_admin"  # 安全管理员: alone manages integration keys (三员分立)
+
+
+def _require_security_admin(actor: User) -> None:
+    if not user_scopes(actor).has(SECURITY_ADMIN):
+        raise NotAllowed(_("只有安全管理员可以管理对接账号。"))
+
+
+# --- service accounts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    account: ServiceAccount
+    key: str  # shown once; only its hash is stored
+
+
+@transaction.atomic
+def service_account_create(
+    *, actor: User, name: str, scopes: list[str], valid_days: int | None = 365
+) -> IssuedKey:
+    _require_security_admin(actor)
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("请填写对接平台名称。")]
+    unknown = [s for s in scopes if s not in Scope.values]
+    if not scopes or unknown:
+        errors["scopes"] = [_("请选择权限范围（读取政策、推送认定名单、读取申报状态）。")]
+    if valid_days is not None and not 1 <= valid_days <= 3650:
+        errors["valid_days"] = [_("有效期应为1至3650天。")]
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], code="invalid_account", detail=errors)
+    key, prefix, hashed = key_new()
+    account = ServiceAccount.objects.create(
+        name=name.strip(),
+        scopes=sorted(set(scopes)),
+        key_prefix=prefix,
+        key_hash=hashed,
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=valid_days) if valid_days else None,
+    )
+    audit_record(
+        actor=actor,
+        obj=account,
+        action="service_account.create",
+        after={"scopes": account.scopes, "prefix": prefix},
+    )
+    return IssuedKey(account, key)
+
+
+@transaction.atomic
+def service_account_rotate(*, actor: User, account_id: int) -> IssuedKey:
+    """A new key replaces the old one at once (the old key stops working)."""
+    _require_security_admin(actor)
+    account = ServiceAccount.objects.select_for_update().get(pk=account_id)
+    if account.revoked_at:
+        raise DomainError(_("该对接账号已吊销，不能更换密钥。"), code="revoked")
+    key, prefix, hashed = key_new()
+    account.key_prefix, account.key_hash, account.rotated_at = prefix, hashed, timezone.now()
+    account.save(update_fields=["key_prefix", "key_hash", "rotated_at"])
+    audit_record(
+        actor=actor, obj=account, action="service_account.rotate", after={"prefix": prefix}
+    )
+    return IssuedKey(account, key)
+
+
+@transaction.atomic
+def service_account_revoke(*, actor: User, account_id: int, reason: str) -> ServiceAccount:
+    _require_security_admin(actor)
+    if not reason.strip():
+        raise DomainError(
+            _("请填写吊销原因。"),
+            code="comment_required",
+            detail={"reason": [_("请填写吊销原因。")]},
+        )
+    account = ServiceAccount.objects.select_for_update().get(pk=account_id)
+    if account.revoked_at is None:
+        account.revoked_at = timezone.now()
+        account.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor, obj=account, action="service_account.revoke", comment=reason.strip()
+        )
+    return account
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def webhook_url_check(url: str) -> str:
+    """https only, and never an address inside our network (SSRF); checked again on delivery."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    trusted = host in settings.WEBHOOK_TRUSTED_TEST_HOSTS  # tests' local receiver only
+    if parts.scheme != "https" and not trusted:
+        raise DomainError(
+            _("回调地址须使用 https。"),
+            code="insecure_url",
+            detail={"url": [_("回调地址须使用 https。")]},
+        )
+    if not host:
+        raise DomainError(
+            _("回调地址无效。"), code="invalid_url", detail={"url": [_("回调地址无效。")]}
+        )
+    if trusted:
+        return url
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
+    except (socket.gaierror, UnicodeError) as exc:
+        message = _("无法解析回调地址的主机名：%(host)s。") % {"host": host}
+        raise DomainError(message, code="unresolvable_url", detail={"url": [message]}) from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            message = _("回调地址不能指向内网、本机或保留地址（%(ip)s）。") % {"ip": ip}
+            raise DomainError(message, code="private_url", detail={"url": [message]})
+    return url
+
+
+@transaction.atomic
+def webhook_subscribe(*, account: ServiceAccount, url: str) -> WebhookSubscription:
+    if Scope.READ_STATUSES not in account.scopes:
+        raise NotAllowed(_("该对接账号无“读取申报状态”权限，不能订阅状态变更。"), code="scope")
+    subscription = WebhookSubscription.objects.create(
+        account=account, url=webhook_url_check(url), secret=secrets.token_hex(32)
+    )
+    audit_record(
+        actor=None, obj=account, action="service_account.webhook_subscribe", after={"url": url}
+    )
+    return subscription
+
+
+@transaction.atomic
+def webhook_unsubscribe(*, account: ServiceAccount, subscription_id: int) -> None:
+    updated = WebhookSubscription.objects.filter(
+        pk=subscription_id, account=account, active=True
+    ).update(active=False)
+    if updated:
+        audit_record(
+            actor=None,
+            obj=account,
+            action="service_account.webhook_unsubscribe",
+            after={"subscription": subscription_id},
+        )
+
+
+# --- 免申即享: recognition lists ---------------------------------------------------------------
+
+LIST_SPEC = TableSpec(
+    columns={
+        "uscc": ("统一社会信用代码", "社会信用代码", "信用代码", "uscc"),
+        "name": ("企业名称", "单位名称", "名称", "name"),
+        "recognition": ("认定类别", "认定名称", "称号", "认定类型", "recognition"),
+        "level": ("级别", "等级", "层级", "认定级别", "level", "tier"),
+        "date": ("认定日期", "公布日期", "日期", "date"),
+        "document_no": (
+            "文号",
+            "认定文号",
+            "发布文号",
+            "文件文号",
+            "document number",
+            "document_no",
+        ),
+    },
+    required=("uscc", "name"),
+    labels={
+        "uscc": "统一社会信用代码",
+        "name": "企业名称",
+        "recognition": "认定类别",
+        "level": "级别",
+        "date": "认定日期",
+        "document_no": "文号",
+    },
+    max_bytes=10 * 1024 * 1024,
+    max_rows=20_000,
+)
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+@dataclass(frozen=True)
+class _Row:
+    row: int
+    uscc: str
+    name: str
+    recognition: str
+    level: str  # the tier value (e.g. "national"), or "" when the clause has no tier
+    level_text: str
+    recognised_on: date | None
+    document_no: str
+
+
+def _parse_date(text: str) -> date | None:
+    match = _DATE.match(text.strip().split("T")[0].split(" ")[0])
+    if not match:
+        raise ValueError(text)
+    return date(*(int(g) for g in match.groups()))
+
+
+def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]:
+    rule = clause.current_version.rule
+    tier_spec = rule.fact(rule.reward.tier_fact) if isinstance(rule.reward, TieredReward) else None
+    choices = {}
+    if tier_spec:
+        for choice in tier_spec.choices:
+            choices[choice.value.lower()] = choice.value
+            choices[choice.label] = choice.value
+    errors: dict[str, list[str]] = {}
+    first_row_of: dict[str, int] = {}
+    parsed: list[_Row] = []
+    for row in rows:
+        cells = row.cells
+        problems = [
+            _("“%(value)s”以公式字符开头，名单不接受公式。") % {"value": value[:20]}
+            for value in cells.values()
+            if _FORMULA.match(value) and not _NUMBER.match(value)
+        ]
+        uscc = cells.get("uscc", "").strip().upper()
+        try:
+            validate_uscc(uscc)
+        except Exception as exc:  # ValidationError and its checksum subclass
+            problems.append(" ".join(getattr(exc, "messages", [str(exc)])))
+        if uscc in first_row_of:
+            problems.append(
+                _("与第%(row)d行重复（同一统一社会信用代码）。") % {"row": first_row_of[uscc]}
+            )
+        first_row_of.setdefault(uscc, row.row)
+        if not cells.get("name", "").strip():
+            problems.append(_("缺少企业名称。"))
+        level_text = cells.get("level", "").strip()
+        level = ""
+        if tier_spec:
+            level = choices.get(level_text) or choices.get(level_text.lower(), "")
+            if not level:
+                problems.append(
+                    _("级别“%(value)s”不是本条款的级别，应为：%(choices)s。")
+                    % {
+                        "value": level_text,
+                        "choices": "、".join(c.label for c in tier_spec.choices),
+                    }
+                )
+        recognised_on = None
+        if cells.get("date", "").strip():
+            try:
+                recognised_on = _parse_date(cells["date"])
+            except ValueError:
+                problems.append(
+                    _("认定日期“%(value)s”无法识别，请写作 2025-08-01。") % {"value": cells["date"]}
+                )
+        if problems:
+            errors[str(row.row)] = problems
+            continue
+        parsed.append(
+            _Row(
+                row=row.row,
+                uscc=uscc,
+                name=cells["name"].strip()[:200],
+                recognition=cells.get("recognition", "").strip()[:200],
+                level=level,
+                level_text=level_text[:60],
+                recognised_on=recognised_on,
+                document_no=cells.get("document_no", "").strip()[:100],
+            )
+        )
+    return parsed, errors
+
+
+def _facts_from(row: _Row, clause: Clause, list_document_no: str) -> dict:
+    rule = clause.current_version.rule
+    facts: dict[str, str] = {}
+    if isinstance(rule.reward, TieredReward) and row.level:
+        facts[rule.reward.tier_fact] = row.level
+    if rule.event_date_fact and row.recognised_on:
+        facts[rule.event_date_fact] = row.recognised_on.isoformat()
+    if rule.basis_fact:
+        facts[rule.basis_fact] = row.document_no or list_document_no
+    return facts
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    recognition_list: RecognitionList
+    created: int
+    existing: int
+    unmatched: list[RecognitionRow]
+
+
+def recognition_list_import(
+    *,
+    actor: User,
+    clause_code: str,
+    title: str,
+    document_no: str,
+    file_name: str,
+    data: bytes,
+    via: ServiceAccount | None = None,
+) -> ImportResult:
+    """免申即享: a whole list or nothing; every bad row is reported with its row number."""
+    if via is None and not user_scopes(actor).has(Role.POLICY_ADMIN):
+        raise NotAllowed(_("只有政策管理员可以导入认定名单。"))
+    policy = current_policy()
+    clause = (
+        Clause.objects.select_related("current_version", "policy", "measure")
+        .filter(policy=policy, code=(clause_code or "").strip())
+        .first()
+    )
+    if clause is None or clause.current_version is None:
+        message = _("找不到条款“%(code)s”。") % {"code": clause_code}
+        raise DomainError(message, code="unknown_clause", detail={"clause": [message]})
+    if not title.strip():
+        raise DomainError(
+            _("请填写名单名称。"), code="title_required", detail={"title": [_("请填写名单名称。")]}
+        )
+    rows, errors = _check_rows(read_table(name=file_name, data=data, spec=LIST_SPEC), clause)
+    if errors:
+        first_row, first = next(iter(errors.items()))
+        raise DomainError(
+            _("名单中有 %(n)d 行有误，未导入任何数据。第%(row)s行：%(first)s")
+            % {"n": len(errors), "row": first_row, "first": first[0]},
+            code="invalid_rows",
+            detail={"rows": errors},
+        )
+    with transaction.atomic():
+        return _import_rows(
+            actor=actor,
+            clause=clause,
+            title=title.strip()[:200],
+            document_no=document_no.strip()[:100],
+            file_name=file_name[:120],
+            data=data,
+            rows=rows,
+            via=via,
+        )
+
+
+def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, via) -> ImportResult:
+    organisations = {
+        o.uscc: o
+        for o in Organisation.objects.filter(uscc__in=[r.uscc for r in rows]).prefetch_related(
+            "members"
+        )
+    }
+    # One application per organisation and clause from a list: an earlier or ongoing
+    # application of the same clause (any state but withdrawn or rejected) is kept as it is.
+    existing = set(
+        Application.objects.filter(clause=clause, organisation__in=organisations.values())
+        .exclude(status__in=(Status.WITHDRAWN, Status.REJECTED))
+        .values_list("organisation_id", flat=True)
+    )
+    source = f"{title}（{document_no}）" if document_no else title
+    to_create = [
+        r for r in rows if r.uscc in organisations and organisations[r.uscc].pk not in existing
+    ]
+    created = applications_start_from_list(
+        actor=actor,
+        clause=clause,
+        source=source,
+        drafts=[
+            ListDraft(organisations[r.uscc], _facts_from(r, clause, document_no)) for r in to_create
+        ],
+    )
+    application_of = {a.organisation_id: a for a in created}
+    recognition_list = RecognitionList.objects.create(
+        clause=clause,
+        title=title,
+        document_no=document_no,
+        file_name=file_name,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=actor,
+        imported_via=via,
+        row_count=len(rows),
+        created_count=len(created),
+    )
+    saved = RecognitionRow.objects.bulk_create(
+        [_row_record(recognition_list, r, organisations, application_of) for r in rows],
+        batch_size=2000,
+    )
+    notify_many(_invitation(a, clause, source) for a in created)
+    audit_record(
+        actor=actor,
+        obj=recognition_list,
+        action="recognition_list.import",
+        after={
+            "clause": clause.code,
+            "rows": len(rows),
+            "created": len(created),
+            "via": via.name if via else "",
+        },
+    )
+    return ImportResult(
+        recognition_list=recognition_list,
+        created=len(created),
+        existing=sum(1 for r in saved if r.outcome == RecognitionRow.Outcome.EXISTING),
+        unmatched=[r for r in saved if r.outcome == RecognitionRow.Outcome.UNMATCHED],
+    )
+
+
+def _row_record(recognition_list, row: _Row, organisations, application_of) -> RecognitionRow:
+    organisation = organisations.get(row.uscc)
+    application = application_of.get(organisation.pk) if organisation else None
+    if organisation is None:
+        outcome = RecognitionRow.Outcome.UNMATCHED
+    elif application is None:
+        outcome = RecognitionRow.Outcome.EXISTING
+    else:
+        outcome = RecognitionRow.Outcome.CREATED
+    return RecognitionRow(
+        recognition_list=recognition_list,
+        row=row.row,
+        uscc=row.uscc,
+        name=row.name,
+        recognition=row.recognition,
+        level=row.level_text,
+        recognised_on=row.recognised_on,
+        document_no=row.document_no,
+        organisation=organisation,
+        application=application,
+        outcome=outcome,
+    )
+
+
+def _invitation(application: Application, clause: Clause, source: str) -> Message:
+    amount = application.computed_amount
+    return Message(
+        users=list(application.organisation.members.all()),
+        subject=_("免申即享：您单位可享受“%(clause)s”奖励") % {"clause": clause.title},
+        body=_(
+            "您单位已列入《%(source)s》，系统已根据名单为您生成申报（%(ref)s）%(amount)s。"
+            "请核对信息，确认承诺书和银行账户后提交，无需再上传认定材料。"
+        )
+        % {
+            "source": source,
+            "ref": application.reference,
+            "amount": _("，测算金额最高%(wan)s") % {"wan": format_amount_wan(amount)}
+            if amount
+            else "",
+        },
+        link=reverse("applications:edit", args=[application.reference]),
+    )

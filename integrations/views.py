@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.selectors import user_scopes
+from measures.selectors import clauses_of, current_policy
+from xianyang_portal.errors import DomainError
+from xianyang_portal.views import apply_error_to_form, flash_error
+
+from . import selectors, services
+from .forms import RecognitionListForm, RevokeForm, ServiceAccountForm
+from .models import RecognitionRow
+
+
+def _require(request: HttpRequest, role: str) -> None:
+    if not user_scopes(request.user).has(role):
+        raise PermissionDenied
+
+
+def service_accounts(request: HttpRequest) -> HttpResponse:
+    """The security administrator's keys for integrating platforms (shown once when issued)."""
+    _require(request, services.SECURITY_ADMIN)
+    form = ServiceAccountForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.service_account_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                valid_days=form.cleaned_data["valid_days"],
+            )
+        except DomainError as exc:
+            apply_error_to_form(form, exc)
+        else:
+            form = ServiceAccountForm()
+    return render(
+        request,
+        "integrations/service_accounts.html",
+        {
+            "form": form,
+            "issued": issued,
+            "accounts": selectors.service_accounts_visible_to(user=request.user),
+            "revoke_form": RevokeForm(),
+        },
+    )
+
+
+@require_POST
+def service_account_rotate(request: HttpRequest, account_id: int) -> HttpResponse:
+    _require(request, services.SECURITY_ADMIN)
+    account = get_object_or_404(
+        selectors.service_accounts_visible_to(user=request.user), pk=account_id
+    )
+    try:
+        issued = services.service_account_rotate(actor=request.user, account_id=account.pk)
+    except DomainError as exc:
+        flash_error(request, exc)
+        return redirect("integrations:service_accounts")
+    return render(
+        request,
+        "integrations/service_accounts.html",
+        {
+            "form": ServiceAccountForm(),
+            "issued": issued,
+            "accounts": selectors.service_accounts_visible_to(user=request.user),
+            "revoke_form": RevokeForm(),
+        },
+    )
+
+
+@require_POST
+def service_account_revoke(request: HttpRequest, account_id: int) -> HttpResponse:
+    _require(request, services.SECURITY_ADMIN)
+    account = get_object_or_404(
+        selectors.service_accounts_visible_to(user=request.user), pk=account_id
+    )
+    try:
+        services.service_account_revoke(
+            actor=request.user, account_id=account.pk, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("已吊销：%(name)s") % {"name": account.name})
+    return redirect("integrations:service_accounts")
+
+
+def recognition_lists(request: HttpRequest) -> HttpResponse:
+    """免申即享: the policy administrator imports an official list for a clause."""
+    _require(request, Role.POLICY_ADMIN)
+    policy = current_policy()
+    clauses = [c for c in clauses_of(policy) if c.measure.monetary] if policy else []
+    form = RecognitionListForm(request.POST or None, request.FILES or None, clauses=clauses)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.recognition_list_import(
+                actor=request.user,
+                clause_code=form.cleaned_data["clause"],
+                title=form.cleaned_data["title"],
+                document_no=form.cleaned_data["document_no"],
+                file_name=upload.name,
+                data=upload.read(services.LIST_SPEC.max_bytes + 1),
+            )
+        except DomainError as exc:
+            apply_error_to_form(form, exc)
+            row_errors = (exc.detail or {}).get("rows", {}) if isinstance(exc.detail, dict) else {}
+            return render(
+                request,
+                "integrations/recognition_lists.html",
+                {"form": form, "row_errors": sorted(row_errors.items(), key=lambda i: int(i[0])),
+                 "lists": selectors.recognition_lists_visible_to(user=request.user)},
+            )  # fmt: skip
+        messages.success(
+            request,
+            _(
+                "已导入：生成免申申报 %(created)d 件，已有申报 %(existing)d 件，未注册 %(unmatched)d 家。"
+            )
+            % {
+                "created": result.created,
+                "existing": result.existing,
+                "unmatched": len(result.unmatched),
+            },
+        )
+        return redirect("integrations:recognition_list", result.recognition_list.pk)
+    return render(
+        request,
+        "integrations/recognition_lists.html",
+        {"form": form, "lists": selectors.recognition_lists_visible_to(user=request.user)},
+    )
+
+
+def recognition_list(request: HttpRequest, list_id: int) -> HttpResponse:
+    recognition_list = get_object_or_404(
+        selectors.recognition_lists_visible_to(user=request.user), pk=list_id
+    )
+    rows = RecognitionRow.objects.filter(recognition_list=recognition_list).select_related(
+        "application"
+    )
+    return render(
+        request,
+        "integrations/recognition_list.html",
+        {
+            "recognition_list": recognition_list,
+            "unmatched": rows.filter(outcome=RecognitionRow.Outcome.UNMATCHED),
+            "rows": rows.exclude(outcome=RecognitionRow.Outcome.UNMATCHED)[:500],
+        },
+    )

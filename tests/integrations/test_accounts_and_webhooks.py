@@ -1,0 +1,216 @@
+"""Integration keys (hashed, scoped, expiring, revocable, audited) and signed status webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import RoleAssignment
+from applications.lifecycle.engine import TransitionRequest, application_transition
+from applications.models import Status
+from audit.models import AuditEvent
+from integrations import services
+from integrations.models import ServiceAccount, WebhookDelivery
+from integrations.webhooks import deliveries_due, delivery_attempt
+from xianyang_portal.errors import DomainError, NotAllowed
+
+QINDU = "91610400MA6T0XY00U"
+
+
+@pytest.fixture
+def security_admin(demo):
+    user = demo["auditor"].__class__.objects.create_user(username="secadmin", password="x")
+    RoleAssignment.objects.create(user=user, role="security_admin")
+    return user
+
+
+def _client(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def test_key_is_stored_hashed_shown_once_and_audited(security_admin):
+    issued = services.service_account_create(
+        actor=security_admin, name="陕企通", scopes=["read_policy"]
+    )
+    account = ServiceAccount.objects.get()
+    assert issued.key not in json.dumps(list(ServiceAccount.objects.values()), default=str)
+    assert account.key_hash == hashlib.sha256(issued.key.encode()).hexdigest()
+    assert AuditEvent.objects.filter(action="service_account.create").exists()
+
+
+def test_only_the_security_administrator_issues_keys(demo):
+    for username in ("policy_admin", "auditor", "approver"):
+        with pytest.raises(NotAllowed):
+            services.service_account_create(actor=demo[username], name="x", scopes=["read_policy"])
+
+
+def test_scopes_expiry_rotation_and_revocation(security_admin, open_round_db):
+    issued = services.service_account_create(
+        actor=security_admin, name="咸企通", scopes=["read_policy"]
+    )
+    client = _client(issued.key)
+    assert client.get("/api/v1/integration/policy/").status_code == 200
+    wrong_scope = client.get(f"/api/v1/integration/organisations/{QINDU}/applications/")
+    assert wrong_scope.status_code == 403 and wrong_scope.json()["message"]
+    assert _client(issued.key + "x").get("/api/v1/integration/policy/").status_code == 401
+    rotated = services.service_account_rotate(actor=security_admin, account_id=issued.account.pk)
+    assert client.get("/api/v1/integration/policy/").status_code == 401  # the old key stops
+    client = _client(rotated.key)
+    assert client.get("/api/v1/integration/policy/").status_code == 200
+    ServiceAccount.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = client.get("/api/v1/integration/policy/")
+    assert expired.status_code == 401 and "过期" in expired.json()["message"]
+    ServiceAccount.objects.update(expires_at=None)
+    with pytest.raises(DomainError):
+        services.service_account_revoke(
+            actor=security_admin, account_id=issued.account.pk, reason=" "
+        )
+    services.service_account_revoke(
+        actor=security_admin, account_id=issued.account.pk, reason="合同终止"
+    )
+    revoked = client.get("/api/v1/integration/policy/")
+    assert revoked.status_code == 401 and "吊销" in revoked.json()["message"]
+
+
+def test_each_key_is_rate_limited(security_admin, open_round_db, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "integration": "3/minute",
+        },
+    }
+    from rest_framework.throttling import SimpleRateThrottle
+
+    SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    try:
+        issued = services.service_account_create(
+            actor=security_admin, name="x", scopes=["read_policy"]
+        )
+        client = _client(issued.key)
+        codes = [client.get("/api/v1/integration/policy/").status_code for _ in range(5)]
+    finally:
+        from rest_framework.settings import api_settings
+
+        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_statuses_by_uscc_hide_drafts(security_admin, case_factory, application_factory):
+    application_factory()  # a draft
+    case = case_factory(Status.COUNTY_REVIEW)
+    issued = services.service_account_create(
+        actor=security_admin, name="x", scopes=["read_statuses"]
+    )
+    body = _client(issued.key).get(f"/api/v1/integration/organisations/{QINDU}/applications/")
+    assert [r["reference"] for r in body.json()] == [case.reference]
+    bad = _client(issued.key).get("/api/v1/integration/organisations/123/applications/")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_uscc"
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://example.com/hook", "insecure_url"),
+        ("https://127.0.0.1/hook", "private_url"),
+        ("https://10.1.2.3/hook", "private_url"),
+        ("https://192.168.0.5/hook", "private_url"),
+        ("https://[::1]/hook", "private_url"),
+        ("https://169.254.169.254/latest", "private_url"),
+        ("https://no-such-host.invalid/hook", "unresolvable_url"),
+        ("not a url", "insecure_url"),
+    ],
+)
+def test_webhook_urls_must_be_https_and_public(security_admin, url, code):
+    issued = services.service_account_create(
+        actor=security_admin, name="x", scopes=["read_statuses"]
+    )
+    response = _client(issued.key).post(
+        "/api/v1/integration/webhooks/", {"url": url}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == code
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list = []
+    fail_first = 0
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((dict(self.headers), body))
+        if type(self).fail_first > 0:
+            type(self).fail_first -= 1
+            self.send_response(503)
+        else:
+            self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOK_TRUSTED_TEST_HOSTS = ["127.0.0.1"]
+    _Receiver.received = []
+    _Receiver.fail_first = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+
+
+def test_status_change_is_delivered_signed_and_retried_with_backoff(
+    security_admin, case_factory, demo, receiver, django_capture_on_commit_callbacks
+):
+    case = case_factory(Status.COUNTY_REVIEW)
+    issued = services.service_account_create(
+        actor=security_admin, name="x", scopes=["read_statuses"]
+    )
+    client = _client(issued.key)
+    created = client.post("/api/v1/integration/webhooks/", {"url": receiver}, format="json")
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    _Receiver.fail_first = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        application_transition(
+            actor=demo["county_qindu"], application_id=case.pk, request=TransitionRequest("pass")
+        )
+    delivery = WebhookDelivery.objects.get()
+    # The eager on-commit publish already tried once and got 503: retried later, not lost.
+    delivery.refresh_from_db()
+    assert (
+        delivery.state == "pending" and delivery.attempts == 1 and delivery.response_status == 503
+    )
+    assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=20)
+    assert deliveries_due() == []  # not due yet (backoff)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+    assert delivery_attempt(delivery.pk) == "delivered"
+    assert delivery_attempt(delivery.pk) == "skipped"  # idempotent
+    headers, body = _Receiver.received[-1]
+    expected = hmac.new(
+        secret.encode(), headers["X-Portal-Timestamp"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    assert headers["X-Portal-Signature"] == f"sha256={expected}"
+    assert headers["Idempotency-Key"] == delivery.idempotency_key
+    assert len({h["Idempotency-Key"] for h, _b in _Receiver.received}) == 1
+    payload = json.loads(body)
+    assert (payload["reference"], payload["from"], payload["to"]) == (
+        case.reference,
+        "county_review",
+        "department_review",
+    )
+    log = client.get("/api/v1/integration/webhooks/deliveries/").json()
+    assert log["count"] == 1 and log["results"][0]["state"] == "delivered"
+    assert log["results"][0]["attempts"] == 2
