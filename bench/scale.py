@@ -81,7 +81,7 @@ def _manage(url: str, *args: str) -> str:
     return out.stdout
 
 
-def ensure_database(url: str, orgs: int, applications: int) -> None:
+def ensure_database(url: str, orgs: int, applications: int, *, seed: bool = True) -> None:
     import psycopg2
 
     parts = urlparse(url)
@@ -100,7 +100,7 @@ def ensure_database(url: str, orgs: int, applications: int) -> None:
         cursor.execute("SELECT count(*) FROM applications_application")
         existing = cursor.fetchone()[0]
     db.close()
-    if existing == 0:
+    if existing == 0 and seed:
         print(_manage(url, "seed_scale", "--orgs", str(orgs), "--applications", str(applications)))
     print(f"database {name}: ready in {time.perf_counter() - started:.1f} s ({existing} existing)")
 
