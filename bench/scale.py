@@ -41,19 +41,14 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference import ref_s
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SECRET = os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-" + "x" * 40)
 ROUNDS, SAMPLES = 3, 12
 USERS = {"county": "scale_county", "dept": "scale_dept", "auditor": "scale_auditor"}
-
-
-def ref_s() -> float:
-    started = time.perf_counter()
-    x = 0
-    for i in range(3_000_000):
-        x = (x * 31 + i) % 1000003
-    return time.perf_counter() - started
 
 
 def _env(url: str, settings: str = "bench.scale_settings") -> dict:
