@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +20,7 @@ from measures.selectors import current_policy
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
-from .models import Application
+from .models import Application, ApplicationMaterial
 
 
 class MaterialSerializer(serializers.Serializer):
@@ -98,10 +100,26 @@ def _own(request: Request, reference: str) -> Application:
     return application
 
 
-def _read(reference: str) -> Response:
-    application = Application.objects.prefetch_related("materials__evidence").get(
-        reference=reference
+def with_materials(queryset):
+    """What ApplicationSerializer reads, in two queries for any number of rows."""
+    return (
+        queryset.select_related("organisation", "clause", "round", "rule_version")
+        .defer("rule_version__rule_data")
+        .prefetch_related(
+            Prefetch("materials", queryset=ApplicationMaterial.objects.select_related("evidence"))
+        )
     )
+
+
+class ApplicationCursor(CursorPagination):
+    """Newest first, without a COUNT over everything visible (constant cost at any depth)."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+def _read(reference: str) -> Response:
+    application = with_materials(Application.objects).get(reference=reference)
     return Response(ApplicationSerializer(application).data)
 
 
@@ -110,10 +128,11 @@ def _read(reference: str) -> Response:
 def application_list(request: Request) -> Response:
     """GET: applications visible to you. POST: start a draft for one of your organisations."""
     if request.method == "GET":
-        rows = selectors.applications_visible_to(user=request.user).prefetch_related(
-            "materials__evidence"
+        paginator = ApplicationCursor()
+        page = paginator.paginate_queryset(
+            with_materials(selectors.applications_visible_to(user=request.user)), request
         )
-        return Response(ApplicationSerializer(rows.order_by("-created_at")[:200], many=True).data)
+        return paginator.get_paginated_response(ApplicationSerializer(page, many=True).data)
     payload = CreateSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     organisations = organisations_of_member(user=request.user)

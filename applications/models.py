@@ -95,7 +95,13 @@ class Application(models.Model):
                 name="application_recommended_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=["status", "stage_entered_at"])]
+        indexes = [
+            # The queues: one status (or all), oldest waiting first, id as the tie-breaker.
+            models.Index(fields=["status", "stage_entered_at", "id"], name="app_status_waiting"),
+            models.Index(fields=["stage_entered_at", "id"], name="app_waiting"),
+            # The applications API: newest first.
+            models.Index(fields=["created_at", "id"], name="app_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.organisation} {self.clause.code}"
@@ -204,6 +210,37 @@ class DuplicateFlag(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ApplicationSummary(models.Model):
+    """Pre-aggregated counts and approved amounts per cell (round × measure × department ×
+    place × status), for queue badges, dashboards and the budget page.
+
+    Maintained by `applications.summaries` on every status or approved-amount change; a full
+    recount (`summaries_refresh`) runs from Celery beat and after bulk data loads. Drafts are
+    not counted (they are the applicant's own business).
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+    measure = models.ForeignKey("measures.Measure", on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    place = models.ForeignKey("accounts.Place", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    count = models.IntegerField(default=0)
+    approved_amount = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "measure", "department", "place", "status"],
+                name="application_summary_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count}"
 
 
 class Decision(models.Model):

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from reference import ref_s  # noqa: E402 - bench/ is the script's directory
+
 from measures.rules import (  # noqa: E402 - needs the repo root on sys.path first
     APPLICANT_TYPE_LABELS,
     ClauseRule,
@@ -118,6 +120,7 @@ def main() -> None:
     population = generate(rules, args.orgs)
     evals = args.orgs * len(rules)
 
+    reference = ref_s()
     timings = []
     eligible = 0
     for _ in range(args.runs):
@@ -128,7 +131,12 @@ def main() -> None:
     print(f"evals per run: {evals} (eligible: {eligible})")
     print("runs (s): " + " ".join(f"{t:.3f}" for t in timings))
     print(
-        f"calculator: orgs={args.orgs} seconds={median:.3f} per_eval_us={median / evals * 1e6:.2f}"
+        f"goal: seconds ≤ 5 × ref_s = {5 * reference:.3f}: "
+        f"{'met' if median <= 5 * reference else 'NOT met'}"
+    )
+    print(
+        f"calculator: orgs={args.orgs} seconds={median:.3f} per_eval_us={median / evals * 1e6:.2f} "
+        f"ref_s={reference:.3f}"
     )
 
 

@@ -213,7 +213,7 @@ def start_worker(processes: int) -> subprocess.Popen:
         *(f"--concurrency={processes}", "-Q", QUEUE, "-n", name, "--loglevel=WARNING"),
         *("--without-heartbeat", "--without-gossip", "--without-mingle"),
     ]
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+    proc = subprocess.Popen(
         command,
         cwd=ROOT,
         env=env,

@@ -43,6 +43,7 @@ _url_db = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/") or "xian
 os.environ["TEST_DB_NAME"] = f"test_{_url_db}"
 
 import django  # noqa: E402
+from reference import ref_s  # noqa: E402 - bench/ is the script's directory
 
 django.setup()
 
@@ -215,7 +216,15 @@ def run(n: int) -> None:
         f"{'met' if build_s + export_s <= 5 else 'NOT met'}), peak RSS {peak:.0f} MB "
         f"(≤200 MB: {'met' if peak <= 200 else 'NOT met'})"
     )
-    print(f"payments: lines={n} build_s={build_s:.2f} export_s={export_s:.2f} peak_mb={peak:.0f}")
+    reference = ref_s()
+    print(
+        f"goal: build+export ≤ 6 × ref_s = {6 * reference:.2f} s: "
+        f"{'met' if build_s + export_s <= 6 * reference else 'NOT met'}"
+    )
+    print(
+        f"payments: lines={n} build_s={build_s:.2f} export_s={export_s:.2f} peak_mb={peak:.0f} "
+        f"ref_s={reference:.3f}"
+    )
 
 
 def one_run(finance, n: int):

@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class MeasuresConfig(AppConfig):
     name = "measures"
     verbose_name = _("政策措施与奖励规则")
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from . import models
+        from .selectors import catalogue_changed
+
+        # Any write to the catalogue (services, admin, load_policy) moves the version on.
+        for model in (
+            models.Policy,
+            models.Section,
+            models.Measure,
+            models.Clause,
+            models.ClauseVersion,
+            models.Round,
+        ):
+            post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"cat-save-{model}")
+            post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"cat-del-{model}")
+        m2m_changed.connect(
+            catalogue_changed, sender=models.Round.clauses.through, dispatch_uid="cat-m2m"
+        )

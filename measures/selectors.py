@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.models import Role, User
 from accounts.selectors import user_scopes
@@ -66,3 +69,35 @@ def budgets_visible_to(*, user: User, round_id: int | None = None) -> QuerySet[R
         "-round__opens_at", "measure__number"
     )
     return budgets.filter(round_id=round_id) if round_id else budgets
+
+
+# --- catalogue version: what cached public pages and choice lists are keyed by ---------------
+
+CATALOGUE_VERSION_KEY = "measures:catalogue-version"
+
+
+def catalogue_version() -> int:
+    """A number that changes whenever the catalogue (policy, measures, clauses, their rule
+    versions, rounds) changes; one cache read, no database query. The cache must be
+    shared by every process in production (CACHE_URL=redis://…)."""
+    version = cache.get(CATALOGUE_VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(CATALOGUE_VERSION_KEY, version, timeout=None)
+        version = cache.get(CATALOGUE_VERSION_KEY, version)
+    return version
+
+
+def catalogue_changed(**_kwargs) -> None:
+    """Invalidate everything keyed by the catalogue version (signal receiver for writes)."""
+    cache.set(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def catalogue_cached(name: str, build, *, timeout: int = 3600):
+    """`build()` cached per catalogue version and language."""
+    key = f"measures:{name}:{catalogue_version()}:{get_language()}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout)
+    return value

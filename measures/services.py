@@ -20,6 +20,7 @@ from .models import Clause, ClauseVersion, Measure, Policy, Round, RoundBudget, 
 from .rules.catalogue import Catalogue
 from .rules.engine import clean_facts, evaluate
 from .rules.types import ClauseRule, Evaluation, FactsError, PriorAward, RuleDefinitionError
+from .selectors import catalogue_changed
 
 
 @dataclass
@@ -109,6 +110,7 @@ def _load_clause(
             department=_department(rule.department),
             sort_order=order,
         )
+        catalogue_changed()  # a queryset update sends no signal
     outcome = _store_rule(clause=clause, rule_data=rule.to_dict(), actor=actor, note="目录文件导入")
     if outcome == "created":
         report.versions_created += 1

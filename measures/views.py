@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django_ratelimit.decorators import ratelimit
 
@@ -14,7 +16,7 @@ from xianyang_portal.errors import DomainError
 
 from . import selectors
 from .forms import ProcurementForm, calculator_answers, facts_form
-from .models import Clause
+from .models import Clause, Policy
 from .rules.describe import describe_reward, max_amount
 from .rules.procurement import procurement_reservation
 
@@ -39,29 +41,47 @@ def clause_summary(clause: Clause) -> dict:
     }
 
 
-@login_not_required
-def measure_list(request: HttpRequest) -> HttpResponse:
-    policy = _policy_or_404()
-    measures = selectors.measures_of(policy)
+def _sections(policy) -> list[dict]:
     sections = []
-    for measure in measures:
+    for measure in selectors.measures_of(policy):
         if not sections or sections[-1]["section"].pk != measure.section_id:
             sections.append({"section": measure.section, "measures": []})
         sections[-1]["measures"].append(
             {"measure": measure, "clauses": [clause_summary(c) for c in measure.clauses.all()]}
         )
-    return render(request, "measures/list.html", {"policy": policy, "sections": sections})
+    return sections
+
+
+@login_not_required
+def measure_list(request: HttpRequest) -> HttpResponse:
+    # The page body is a template fragment cached per catalogue version and language; the
+    # lazy values below are read (and every clause's rule parsed) only on a cache miss.
+    policy = SimpleLazyObject(_policy_or_404)
+    context = {
+        "policy": policy,
+        "sections": lambda: _sections(policy),
+        "catalogue_version": selectors.catalogue_version(),
+    }
+    return render(request, "measures/list.html", context)
 
 
 @login_not_required
 def measure_detail(request: HttpRequest, number: int) -> HttpResponse:
-    policy = _policy_or_404()
-    measure = get_object_or_404(selectors.measures_of(policy), number=number)
+    def measure_or_404():
+        return get_object_or_404(selectors.measures_of(_policy_or_404()), number=number)
+
+    measure = SimpleLazyObject(measure_or_404)
     context = {
-        "policy": policy,
+        "number": number,
         "measure": measure,
-        "clauses": [clause_summary(c) for c in measure.clauses.all()],
-        "open_rounds": selectors.open_rounds().filter(clauses__measure=measure).distinct(),
+        "clauses": lambda: [clause_summary(c) for c in measure.clauses.all()],
+        "catalogue_version": selectors.catalogue_version(),
+        "open_rounds": selectors.open_rounds()
+        .filter(
+            clauses__measure__number=number,
+            clauses__policy=Subquery(Policy.objects.order_by("-issued_on").values("pk")[:1]),
+        )
+        .distinct(),
     }
     if number == PROCUREMENT_MEASURE:
         form = ProcurementForm(request.GET or None)

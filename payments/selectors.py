@@ -27,8 +27,7 @@ from accounts.models import Role, User
 from accounts.selectors import user_scopes
 from applications.lifecycle.statuses import AWARDED_STATUSES, PAYABLE_STATUSES
 from applications.lifecycle.transitions import Action
-from applications.models import Application, Decision, Status
-from applications.selectors import applications_visible_to
+from applications.models import Application, ApplicationSummary, Decision, Status
 from measures.models import RoundBudget
 from measures.selectors import budgets_visible_to
 from reviews.models import Letter
@@ -303,25 +302,31 @@ class Dashboard:
 
 
 AWARDED = Q(status__in=AWARDED_STATUSES)
+# Paid lines are exactly the applications in 已拨付 (a paid line moves its application there and
+# 已拨付 is final), and a line's amount is the approved amount: paid = approved amount of 已拨付.
+PAID = Q(status=Status.PAID)
 
 
 def _figures(
-    applications: QuerySet[Application],
-    paid: dict[Any, Decimal],
+    cells: QuerySet[ApplicationSummary],
     key: str,
     label_fields: tuple[str, ...],
     label: Callable[[dict[str, Any]], str],
     order: str,
 ) -> list[FigureRow]:
     rows = (
-        applications.values(key, *label_fields)
+        cells.values(key, *label_fields)
         .annotate(
-            n=Count("pk"),
-            awarded=Count("pk", filter=AWARDED),
+            n=Coalesce(Sum("count"), 0),
+            awarded=Coalesce(Sum("count", filter=AWARDED), 0),
             awarded_amount=Coalesce(
                 Sum("approved_amount", filter=AWARDED), Value(ZERO), output_field=MONEY_FIELD
             ),
+            paid_amount=Coalesce(
+                Sum("approved_amount", filter=PAID), Value(ZERO), output_field=MONEY_FIELD
+            ),
         )
+        .filter(n__gt=0)
         .order_by(order, key)
     )
     return [
@@ -331,70 +336,52 @@ def _figures(
             applications=row["n"],
             awarded=row["awarded"],
             awarded_amount=row["awarded_amount"],
-            paid_amount=paid.get(row[key], ZERO),
+            paid_amount=row["paid_amount"],
         )
         for row in rows
     ]
-
-
-def _paid_by(lines: QuerySet[PaymentLine], key: str) -> dict[Any, Decimal]:
-    return {
-        row[key]: row["amount"]
-        for row in lines.values(key).annotate(amount=Sum("amount")).order_by()
-    }
 
 
 def dashboard_figures(*, user: User, round_id: int | None = None) -> Dashboard:
     """Counts and amounts by measure, county, round and status; budget vs committed vs paid.
 
     Drafts are the applicant's own business and are not counted. "Awarded" means approved
-    or later (in payment, paid, payment failed); its amount is the approved amount.
+    or later (in payment, paid, payment failed); its amount is the approved amount. Read from
+    the pre-aggregated summaries (applications.summaries), a few hundred cells, never from
+    every application; dashboard viewers see the whole city.
     """
-    applications = applications_visible_to(user=user).exclude(status=Status.DRAFT)
+    cells = ApplicationSummary.objects.all()
     budgets: QuerySet[RoundBudget] = budgets_visible_to(user=user)
     if not can_see_dashboard(user):
-        applications = applications.none()
+        cells = cells.none()
         budgets = budgets.none()
     if round_id:
-        applications = applications.filter(round_id=round_id)
+        cells = cells.filter(round_id=round_id)
         budgets = budgets.filter(round_id=round_id)
-    paid_lines = PaymentLine.objects.filter(
-        state=LineState.PAID, application__in=applications.values("pk")
-    )
 
-    def paid(key: str) -> dict[Any, Decimal]:
-        return _paid_by(paid_lines, f"application__{key}")
-
-    measure = "clause__measure__number"
+    measure = "measure__number"
     by_measure = _figures(
-        applications,
-        paid(measure),
+        cells,
         measure,
-        ("clause__measure__title",),
-        lambda row: f"第{row[measure]}条 {row['clause__measure__title']}",
+        ("measure__title",),
+        lambda row: f"第{row[measure]}条 {row['measure__title']}",
         measure,
     )
-    place = "organisation__place_id"
     by_county = _figures(
-        applications,
-        paid(place),
-        place,
-        ("organisation__place__name", "organisation__place__sort_order"),
-        lambda row: row["organisation__place__name"],
-        "organisation__place__sort_order",
+        cells,
+        "place_id",
+        ("place__name", "place__sort_order"),
+        lambda row: row["place__name"],
+        "place__sort_order",
     )
     by_round = _figures(
-        applications,
-        paid("round_id"),
+        cells,
         "round_id",
         ("round__name", "round__opens_at"),
         lambda row: row["round__name"],
         "round__opens_at",
     )
-    status_rows = {
-        row.key: row
-        for row in _figures(applications, paid("status"), "status", (), lambda row: "", "status")
-    }
+    status_rows = {row.key: row for row in _figures(cells, "status", (), lambda row: "", "status")}
     labels = dict(Status.choices)
     by_status = [
         FigureRow(
@@ -409,9 +396,10 @@ def dashboard_figures(*, user: User, round_id: int | None = None) -> Dashboard:
         if (row := status_rows.get(value))
     ]
     paid_by_round_measure = {
-        (row["application__round_id"], row["application__clause__measure_id"]): row["amount"]
-        for row in paid_lines.values("application__round_id", "application__clause__measure_id")
-        .annotate(amount=Sum("amount"))
+        (row["round_id"], row["measure_id"]): row["amount"]
+        for row in cells.filter(PAID)
+        .values("round_id", "measure_id")
+        .annotate(amount=Sum("approved_amount"))
         .order_by()
     }
     budget_rows = [

@@ -8,17 +8,20 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import user_scopes
-from applications.api import ApplicationSerializer
+from applications.api import ApplicationSerializer, with_materials
 from applications.lifecycle.engine import TransitionRequest, actor_kinds
 from applications.lifecycle.transitions import Action, actions_from
+from applications.models import Application
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
+
+API_PAGE_SIZE = 50
 
 
 class CaseSerializer(ApplicationSerializer):
@@ -92,15 +95,28 @@ def queue(request: Request) -> Response:
     queue_filter, counts = selectors.review_queue(user=request.user, params=request.query_params)
     if not queue_filter.is_valid():
         raise DomainError(_("筛选条件有误。"), code="invalid", detail=queue_filter.errors)
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(
-        queue_filter.qs.prefetch_related("materials__evidence"), request
+    page = selectors.queue_page(
+        user=request.user,
+        queue=queue_filter,
+        number=request.query_params.get("page"),
+        per_page=API_PAGE_SIZE,
+        rows=with_materials(Application.objects.select_related(*selectors.QUEUE_ROW_RELATIONS)),
     )
-    response = paginator.get_paginated_response(
-        CaseSerializer(page, many=True, context={"request": request}).data
+    url = request.build_absolute_uri()
+    return Response(
+        {
+            "count": page.paginator.count,
+            "count_estimated": page.paginator.estimated,
+            "next": replace_query_param(url, "page", page.next_page_number())
+            if page.has_next()
+            else None,
+            "previous": replace_query_param(url, "page", page.previous_page_number())
+            if page.has_previous()
+            else None,
+            "results": CaseSerializer(page, many=True, context={"request": request}).data,
+            "counts": counts,
+        }
     )
-    response.data["counts"] = counts
-    return response
 
 
 @extend_schema(responses=CaseSerializer)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Place, Role, User
+from accounts.models import Organisation, Place, Role, User
 from accounts.selectors import user_scopes
-from applications.models import Application, Status
+from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.selectors import applications_visible_to
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
-from xianyang_portal.forms import PortalForm
+from measures.selectors import catalogue_cached
+from xianyang_portal.forms import FastSelect, FastSelectMultiple, PortalForm
 from xianyang_portal.labels import event_choices
 
 # What each role works on by default (the queue's default status filter).
@@ -35,18 +42,23 @@ def default_queue_statuses(user: User) -> list[str]:
     return statuses
 
 
+def _open_flags():
+    return DuplicateFlag.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True)
+
+
+def with_open_flags(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    """Annotate the number of unresolved flags by a correlated subquery (no join, no GROUP BY,
+    so it neither multiplies rows nor aggregates over the whole visible set)."""
+    count = _open_flags().order_by().values("application").annotate(n=Count("pk")).values("n")
+    return queryset.annotate(open_flags=Coalesce(Subquery(count), 0))
+
+
 def review_cases_visible_to(*, user: User) -> QuerySet[Application]:
     """Cases staff may open (drafts are the applicant's own business)."""
     scopes = user_scopes(user)
     if not scopes.roles & REVIEWER_ROLES:
         return Application.objects.none()
-    return (
-        applications_visible_to(user=user)
-        .exclude(status=Status.DRAFT)
-        .annotate(
-            open_flags=Count("duplicate_flags", filter=Q(duplicate_flags__resolved_at__isnull=True))
-        )
-    )
+    return with_open_flags(applications_visible_to(user=user).exclude(status=Status.DRAFT))
 
 
 SORTS = {
@@ -60,19 +72,47 @@ SORTS = {
 }
 
 
+def _queue_choices() -> dict[str, list[tuple[int, str]]]:
+    """Choice lists of the queue's filters, built once per catalogue version (no query)."""
+
+    def build():
+        return {
+            "round": [(r.pk, str(r)) for r in Round.objects.order_by("-opens_at", "pk")],
+            "measure": [(m.pk, str(m)) for m in Measure.objects.filter(monetary=True)],
+            "clause": [(c.pk, str(c)) for c in Clause.objects.select_related("measure")],
+            "county": [(p.pk, str(p)) for p in Place.objects.all()],
+        }
+
+    return catalogue_cached("queue-choices", build)
+
+
+def _choices(name: str):
+    return lambda: _queue_choices()[name]
+
+
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("单位名称或信用代码"))
-    round = django_filters.ModelChoiceFilter(queryset=Round.objects.all(), label=_("批次"))
-    measure = django_filters.ModelChoiceFilter(
-        field_name="clause__measure",
-        queryset=Measure.objects.filter(monetary=True),
+    round = django_filters.ChoiceFilter(
+        field_name="round_id", choices=_choices("round"), label=_("批次"), widget=FastSelect
+    )
+    measure = django_filters.ChoiceFilter(
+        field_name="clause__measure_id",
+        choices=_choices("measure"),
         label=_("措施"),
+        widget=FastSelect,
     )
-    clause = django_filters.ModelChoiceFilter(queryset=Clause.objects.all(), label=_("条款"))
-    county = django_filters.ModelChoiceFilter(
-        field_name="organisation__place", queryset=Place.objects.all(), label=_("县市区/园区")
+    clause = django_filters.ChoiceFilter(
+        field_name="clause_id", choices=_choices("clause"), label=_("条款"), widget=FastSelect
     )
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
+    county = django_filters.ChoiceFilter(
+        field_name="organisation__place_id",
+        choices=_choices("county"),
+        label=_("县市区/园区"),
+        widget=FastSelect,
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, label=_("状态"), widget=FastSelectMultiple, distinct=False
+    )
     amount_min = django_filters.NumberFilter(
         field_name="computed_amount", lookup_expr="gte", label=_("金额不低于")
     )
@@ -88,6 +128,7 @@ class QueueFilter(django_filters.FilterSet):
         choices=[(k, k) for k in SORTS],
         label=_("排序"),
         empty_label=_("默认（等待最久在前）"),
+        widget=FastSelect,
     )
 
     class Meta:
@@ -96,19 +137,19 @@ class QueueFilter(django_filters.FilterSet):
         form = PortalForm
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        return (
-            queryset.filter(
-                Q(organisation__legal_name__icontains=value) | Q(organisation__uscc__iexact=value)
-            )
-            if value
-            else queryset
+        # Substring search on name and USCC: pg_trgm GIN indexes on UPPER(...) serve icontains.
+        value = value.strip()[:60]
+        if not value:
+            return queryset
+        organisations = Organisation.objects.filter(
+            Q(legal_name__icontains=value) | Q(uscc__icontains=value)
         )
+        return queryset.filter(organisation_id__in=organisations.values("pk"))
 
     def filter_flagged(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(open_flags__gt=0) if value else queryset.filter(open_flags=0)
+        return queryset.filter(Exists(_open_flags()) if value else ~Exists(_open_flags()))
 
     def filter_waiting(self, queryset, name, value):
         return queryset.filter(stage_entered_at__lte=timezone.now() - timedelta(days=int(value)))
@@ -117,16 +158,135 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.order_by(SORTS.get(value, "stage_entered_at"), "id")
 
 
+def _summary_cells(user: User):
+    """The summary cells of what the user may see, or None when only a direct count is exact
+    (a reviewer who is also a member of an organisation sees that organisation's cases too)."""
+    scopes = user_scopes(user)
+    cells = ApplicationSummary.objects.all()
+    if scopes.sees_everything:
+        return cells
+    if scopes.organisation_ids:
+        return None
+    condition = Q(pk__in=[])
+    if scopes.has(Role.COUNTY_REVIEWER):
+        condition |= Q(place_id__in=scopes.place_ids)
+    if scopes.has(Role.DEPARTMENT_REVIEWER):
+        condition |= Q(department_id__in=scopes.department_ids)
+    return cells.filter(condition)
+
+
+def queue_status_counts(*, user: User) -> dict[str, int]:
+    """Cases per status of everything the user may see, from the summaries (one small query)."""
+    cells = _summary_cells(user)
+    if cells is None:
+        base = review_cases_visible_to(user=user)
+        return dict(base.order_by().values_list("status").annotate(n=Count("id")))
+    rows = cells.order_by().values_list("status").annotate(n=Sum("count"))
+    return {status: n for status, n in rows if n}
+
+
+# Filters the summary cells can answer exactly (their dimensions); any other needs a count.
+SUMMARY_FILTERS = {
+    "status": "status__in",
+    "round": "round",
+    "measure": "measure",
+    "county": "place",
+}
+# Above this many matching rows the count is the planner's estimate, shown as "约 N".
+EXACT_COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    value: int
+    estimated: bool
+
+
+def queue_count(*, user: User, queue: QueueFilter) -> QueueCount:
+    """How many cases the filtered queue holds, without rescanning the visible set: from the
+    summaries when only their dimensions are filtered, else exact up to EXACT_COUNT_LIMIT and
+    estimated by the planner above it."""
+    queue.errors  # noqa: B018 - validates; qs filters by the valid fields only, and so do we
+    data = queue.form.cleaned_data
+    used = {k for k, v in data.items() if v not in (None, "", []) and k != "sort"}
+    cells = _summary_cells(user)
+    if cells is not None and used <= set(SUMMARY_FILTERS):
+        for key in used:
+            cells = cells.filter(**{SUMMARY_FILTERS[key]: data[key]})
+        if "status" not in used:
+            cells = cells.exclude(status=Status.DRAFT)
+        return QueueCount(cells.aggregate(n=Sum("count"))["n"] or 0, False)
+    ids = queue.qs.order_by().values("pk")
+    exact = ids[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT:
+        return QueueCount(exact, False)
+    return QueueCount(max(_planner_rows(ids), exact), True)
+
+
+def _planner_rows(queryset: QuerySet) -> int:
+    if connection.vendor != "postgresql":
+        return queryset.count()
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class QueuePaginator(Paginator):
+    """Id-first pages: the page's ids come from a narrow (index-only) query, then the rows by
+    id; the count is given (queue_count), never a COUNT over the visible set."""
+
+    def __init__(self, queryset: QuerySet, per_page: int, count: QueueCount, rows=None):
+        super().__init__(queryset.values_list("pk", flat=True), per_page)
+        self._rows = rows if rows is not None else queryset
+        self._count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._count.value
+
+    @property
+    def estimated(self) -> bool:
+        return self._count.estimated
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list[bottom : bottom + self.per_page])
+        by_id = self._rows.order_by().in_bulk(ids)
+        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
+
+
 def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
     """The filtered queue and the counts per status of everything the user may see."""
-    base = review_cases_visible_to(user=user)
+    base = applications_visible_to(user=user).exclude(status=Status.DRAFT)
+    if not user_scopes(user).roles & REVIEWER_ROLES:
+        base = base.none()
     data = params.copy()
     if "status" not in data and not data.get("_all"):
         for status in default_queue_statuses(user):
             data.appendlist("status", status)
     queue = QueueFilter(data, queryset=base.order_by("stage_entered_at", "id"))
-    counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
-    return queue, counts
+    return queue, queue_status_counts(user=user)
+
+
+QUEUE_ROW_RELATIONS = ("organisation", "organisation__place", "clause", "round")
+
+
+def queue_page(*, user: User, queue: QueueFilter, number, per_page: int, rows=None):
+    """One page of the filtered queue (rows annotated with their open flags).
+
+    The page's ids come from the filtered, visibility-checked queue; the rows are then read
+    by primary key only (`rows`: which columns and relations to load)."""
+    if rows is None:
+        rows = Application.objects.select_related(*QUEUE_ROW_RELATIONS)
+    paginator = QueuePaginator(
+        queue.qs, per_page, queue_count(user=user, queue=queue), rows=with_open_flags(rows)
+    )
+    return paginator.get_page(number)
 
 
 def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:

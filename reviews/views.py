@@ -42,6 +42,8 @@ from .letters.tasks import queue_letters, queue_letters_zip
 from .models import Letter, Notice, NoticeEntry, Objection
 
 PAGE_SIZE = 25
+NOTICE_PAGE_SIZE = 100  # one notice holds at most a page of the pending cases
+EARLIER_SHOWN = 20
 BULK_ACTIONS = services.BULK_ACTIONS
 
 
@@ -53,7 +55,9 @@ def _require_reviewer(request: HttpRequest) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     _require_reviewer(request)
     queue_filter, counts = selectors.review_queue(user=request.user, params=request.GET)
-    page = Paginator(queue_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.queue_page(
+        user=request.user, queue=queue_filter, number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -99,7 +103,7 @@ def _case_context(request: HttpRequest, application: Application, **extra) -> di
         for t in actions_from(application.status)
         if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
     ]  # fmt: skip
-    earlier = organisation_other_cases(user=request.user, application=application)
+    earlier = organisation_other_cases(user=request.user, application=application)[:EARLIER_SHOWN]
     return {
         "application": application,
         "rule": rule,
@@ -252,10 +256,14 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("公示已发布，截止 %(day)s。") % {"day": notice.ends_on})
             return redirect("public_notice", notice.pk)
+    page = Paginator(pending.order_by("stage_entered_at", "id"), NOTICE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    notices_page = Paginator(Notice.objects.all(), 50).get_page(request.GET.get("notices_page"))
     return render(
         request,
         "reviews/notice_list.html",
-        {"pending": pending, "form": form, "notices": Notice.objects.all()[:50]},
+        {"pending": page, "form": form, "notices": notices_page},
     )
 
 
@@ -421,8 +429,12 @@ def letter_list(request: HttpRequest) -> HttpResponse:
             queue_letters_zip(job_id=job.pk, letter_ids=ids)
         return redirect("jobs:status", job.pk)
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
-    missing = selectors.approved_without_letter(user=request.user)
-    return render(request, "reviews/letters.html", {"page": page, "missing": missing})
+    missing = selectors.approved_without_letter(user=request.user).order_by("pk")
+    return render(
+        request,
+        "reviews/letters.html",
+        {"page": page, "missing": missing[:50], "missing_count": missing.count()},
+    )
 
 
 @require_POST

@@ -289,6 +289,7 @@ def application_factory(demo, open_round_db):
 def case_factory(application_factory, demo):
     """A submitted application moved to any status directly (state set-up, not behaviour)."""
     from applications.models import Application, Status
+    from applications.summaries import summaries_refresh
 
     counter = iter(range(1, 10_000))
 
@@ -317,6 +318,8 @@ def case_factory(application_factory, demo):
             approved_amount=approved,
             returned_from=Status.COUNTY_REVIEW if status == Status.RETURNED else "",
         )
+        # State written directly: recount the summaries as a data load would.
+        summaries_refresh()
         application.refresh_from_db()
         return application
 

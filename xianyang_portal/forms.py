@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .crypto import PERSONAL_MASKS
 
@@ -59,3 +62,30 @@ class MaskedPersonalDataMixin:
             if self.is_bound and self.data.get(key) == masked:
                 self.data = self.data.copy()
                 self.data[key] = stored
+
+
+class FastSelect(forms.Select):
+    """A <select> rendered in Python: the template-per-option renderer costs ~1 ms per 20
+    options, which dominated the review queue's filter form (130 options)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in selected else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html(
+            "<select name={}{}{}>{}</select>",
+            mark_safe(f'"{escape(name)}"'),  # noqa: S308 - escaped
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            mark_safe(" multiple") if self.allow_multiple_selected else "",
+            options,
+        )
+
+
+class FastSelectMultiple(FastSelect, forms.SelectMultiple):
+    pass

@@ -73,7 +73,7 @@ def test_dashboard_lists_only_own(client, demo, application_factory, b_applicati
 def test_api_list_detail_and_actions_are_scoped(demo, application_factory, b_application):
     mine = application_factory()
     api = api_as(demo["qindu_corp"])
-    refs = [row["reference"] for row in api.get("/api/v1/applications/").json()]
+    refs = [row["reference"] for row in api.get("/api/v1/applications/").json()["results"]]
     assert refs == [mine.reference]
     ref = b_application.reference
     assert api.get(f"/api/v1/applications/{ref}/").status_code == 404
@@ -106,11 +106,11 @@ def test_county_reviewer_sees_only_its_county_and_no_drafts(
     )
     refs = {
         row["reference"]
-        for row in api_as(demo["county_weicheng"]).get("/api/v1/applications/").json()
+        for row in api_as(demo["county_weicheng"]).get("/api/v1/applications/").json()["results"]
     }
     assert b_application.reference in refs
     assert draft.reference not in refs
-    assert api_as(demo["county_qindu"]).get("/api/v1/applications/").json() == []
+    assert api_as(demo["county_qindu"]).get("/api/v1/applications/").json()["results"] == []
 
 
 def test_api_full_flow_create_upload_submit(demo, open_round_db):

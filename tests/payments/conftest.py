@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import Organisation
 from applications.models import Status
+from applications.summaries import summaries_refresh
 from measures.models import Clause
 
 from .factories import ApplicationFactory, LetterFactory
@@ -41,6 +42,7 @@ def payable(demo, open_round_db):
             approved_amount=Decimal(amount),
             created_by=user,
         )
+        summaries_refresh()  # state written directly: recount, as a data load would
         if letter:
             LetterFactory(
                 application=application, **({"issued_on": issued_on} if issued_on else {})

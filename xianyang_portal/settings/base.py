@@ -360,7 +360,9 @@ EVIDENCE_MAX_APPLICATION_BYTES = env.int(
 )
 EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads above 256 KiB are spooled to a temporary file by Django's upload handler, checked
+# as a stream and moved into storage: a 20 MB evidence file never sits in a worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 # Personal data at rest: SM4-GCM with HMAC-SM3 lookups (xianyang_portal.crypto). Keys are
 # `kid:32-hex-digits` pairs; FIELD_ENCRYPTION_KEY_ID (default: the first) encrypts new values,

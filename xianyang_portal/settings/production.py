@@ -27,3 +27,21 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # evidence previews opt in per view
+
+# Database connections are reused across requests (a new PostgreSQL connection costs a few ms
+# and a backend process); health checks drop a connection that died between requests, so a
+# database restart costs no failed request. DB_CONN_MAX_AGE=0 turns reuse off.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+
+# Queue badges' choice lists and the public policy pages are cached per catalogue version;
+# every process must share one cache for an edit to reach all of them: with a broker and no
+# CACHE_URL, use the broker's Redis server (database 1 by default, REDIS_CACHE_DB).
+if not env("CACHE_URL", default="") and env("CELERY_BROKER_URL", default=""):
+    _broker = env("CELERY_BROKER_URL").rsplit("/", 1)[0]
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"{_broker}/{env.int('REDIS_CACHE_DB', default=1)}",
+        }
+    }

@@ -1,0 +1,121 @@
+"""Pre-aggregated application counts and amounts (ApplicationSummary), kept exact.
+
+One cell per round × measure × department × place × status holds the number of applications
+and the sum of their approved amounts. Every status move goes through
+`summaries_on_moves`, an observer of the lifecycle engine (single and bulk moves alike, in
+the same transaction as the move), so the cells always equal a direct count.
+`summaries_refresh` recounts everything (Celery beat, after bulk loads and state set-up).
+Drafts are not counted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
+
+from .lifecycle.context import EffectContext
+from .lifecycle.effects import observe_moves
+from .models import Application, ApplicationSummary, Status
+
+ZERO = Decimal("0.00")
+Cell = tuple[int, int, int, int, str]  # round, measure, department, place, status
+
+
+def _cell(application: Application, status: str) -> Cell:
+    clause = application.clause
+    return (
+        application.round_id,
+        clause.measure_id,
+        clause.department_id,
+        application.organisation.place_id,
+        status,
+    )
+
+
+def _apply(deltas: dict[Cell, list]) -> None:
+    """Add (count, amount) deltas to their cells in one upsert, in key order (no deadlocks)."""
+    rows = [
+        (*cell, n, amount) for cell, (n, amount) in sorted(deltas.items()) if n or amount != ZERO
+    ]
+    if not rows:
+        return
+    table = ApplicationSummary._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    # Only our own table name and placeholders are formatted in; values are parameters.
+    sql = (
+        f"INSERT INTO {table} (round_id, measure_id, department_id, place_id, status, count, "  # noqa: S608
+        f"approved_amount) VALUES {values} "
+        "ON CONFLICT (round_id, measure_id, department_id, place_id, status) DO UPDATE SET "
+        f"count = {table}.count + excluded.count, "
+        f"approved_amount = {table}.approved_amount + excluded.approved_amount"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+def _add(deltas: dict[Cell, list], application, source, target, amount_before) -> None:
+    if source != Status.DRAFT:
+        cell = deltas[_cell(application, source)]
+        cell[0] -= 1
+        cell[1] -= amount_before or ZERO
+    if target != Status.DRAFT:
+        cell = deltas[_cell(application, target)]
+        cell[0] += 1
+        cell[1] += application.approved_amount or ZERO
+
+
+@observe_moves
+def summaries_on_moves(contexts: Iterable[EffectContext]) -> None:
+    """The lifecycle engine's observer: every move of a call (one or thousands), in the
+    transaction that moves them, in one upsert."""
+    deltas: dict[Cell, list] = defaultdict(lambda: [0, ZERO])
+    for ctx in contexts:
+        _add(deltas, ctx.application, ctx.source, ctx.target, ctx.approved_before)
+    _apply(deltas)
+
+
+def summary_direct_rows():
+    """The same figures counted from the applications themselves (refresh and checks)."""
+    return (
+        Application.objects.exclude(status=Status.DRAFT)
+        .values(
+            "round_id",
+            "clause__measure_id",
+            "clause__department_id",
+            "organisation__place_id",
+            "status",
+        )
+        .annotate(n=Count("pk"), amount=Coalesce(Sum("approved_amount"), ZERO))
+        .order_by()
+    )
+
+
+@transaction.atomic
+def summaries_refresh() -> int:
+    """Recount every cell from the applications (idempotent). Returns the number of cells."""
+    # Serialise with the incremental updates: they lock the cells they touch.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {ApplicationSummary._meta.db_table} IN SHARE ROW EXCLUSIVE MODE"
+            )
+    ApplicationSummary.objects.all().delete()
+    cells = [
+        ApplicationSummary(
+            round_id=row["round_id"],
+            measure_id=row["clause__measure_id"],
+            department_id=row["clause__department_id"],
+            place_id=row["organisation__place_id"],
+            status=row["status"],
+            count=row["n"],
+            approved_amount=row["amount"],
+        )
+        for row in summary_direct_rows()
+    ]
+    ApplicationSummary.objects.bulk_create(cells, batch_size=2000)
+    return len(cells)
