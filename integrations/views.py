@@ -19,8 +19,13 @@ from .models import RecognitionRow
 
 
 def _require(request: HttpRequest, role: str) -> None:
-    if not user_scopes(request.user).has(role):
-        raise PermissionDenied
+    """The role that acts here; the auditor may also read (GET), and changes nothing."""
+    scopes = user_scopes(request.user)
+    if scopes.has(role):
+        return
+    if request.method == "GET" and scopes.has(Role.AUDITOR):
+        return
+    raise PermissionDenied
 
 
 def service_accounts(request: HttpRequest) -> HttpResponse:
@@ -48,6 +53,7 @@ def service_accounts(request: HttpRequest) -> HttpResponse:
             "issued": issued,
             "accounts": selectors.service_accounts_visible_to(user=request.user),
             "revoke_form": RevokeForm(),
+            "can_edit": user_scopes(request.user).has(services.SECURITY_ADMIN),
         },
     )
 
@@ -116,7 +122,8 @@ def recognition_lists(request: HttpRequest) -> HttpResponse:
                 request,
                 "integrations/recognition_lists.html",
                 {"form": form, "row_errors": sorted(row_errors.items(), key=lambda i: int(i[0])),
-                 "lists": selectors.recognition_lists_visible_to(user=request.user)},
+                 "lists": selectors.recognition_lists_visible_to(user=request.user),
+                 "can_edit": True},
             )  # fmt: skip
         messages.success(
             request,
@@ -133,7 +140,11 @@ def recognition_lists(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "integrations/recognition_lists.html",
-        {"form": form, "lists": selectors.recognition_lists_visible_to(user=request.user)},
+        {
+            "form": form,
+            "lists": selectors.recognition_lists_visible_to(user=request.user),
+            "can_edit": user_scopes(request.user).has(Role.POLICY_ADMIN),
+        },
     )
 
 

@@ -174,10 +174,10 @@ GET_POLICY: dict[str, object] = {
     # The policy administrator imports 免申即享 lists (policy data); the list id does not exist.
     "api:recognition-list-import": api(405),
     "api:recognition-list-rows": api(404),
-    # NOTE: the brief lets the auditor read everything; the integrations pages refuse it
-    # today (left to the integrations owner, reported at merge).
-    "integrations:service_accounts": only({"security_admin"}),
-    "integrations:recognition_lists": only({"policy_admin"}),
+    # The auditor reads everything (read-only); keys are the security administrator's and
+    # 免申即享 lists the policy administrator's.
+    "integrations:service_accounts": only({"security_admin", "auditor"}),
+    "integrations:recognition_lists": only({"policy_admin", "auditor"}),
     "integrations:recognition_list": page(404),
     "integrations:profile": page(403, qindu_corp=200),
     "metrics": PUBLIC,
