@@ -186,7 +186,7 @@ def payment_list_csv(batch: PaymentBatch, *, full_accounts: bool = False) -> Ite
     return csv_rows(LIST_HEADERS, rows())
 
 
-def bank_result_template_workbook(batch: PaymentBatch) -> Workbook:
+def bank_result_template_workbook(batch: PaymentBatch, *, full_accounts: bool) -> Workbook:
     """The bank-result template: the export's columns with 结果 and 原因 to fill in, one row
     per line of the batch; the upload (payments.bankfile) reads it as it is."""
     workbook = new_workbook()
@@ -195,7 +195,8 @@ def bank_result_template_workbook(batch: PaymentBatch) -> Workbook:
         title="银行回单",
         # "状态" would read as the bank's result column on upload: named apart here.
         headers=(*(h if h != "状态" else "明细状态" for h in LIST_HEADERS), *RESULT_HEADERS),
-        rows=([*row, "", ""] for row in _list_rows(batch)),
+        # As the payment list: full accounts only for finance's audited export (the grant).
+        rows=([*row, "", ""] for row in _list_rows(batch, full_accounts=full_accounts)),
         widths=(*LIST_WIDTHS, 10, 30),
         number_format={AMOUNT_COLUMN: AMOUNT_FORMAT},
         # One data sheet (the upload refuses more); the reader finds the header below these.

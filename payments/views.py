@@ -259,7 +259,7 @@ def export_response(grant: services.ExportGrant, fmt: str) -> HttpResponse:
         response["Cache-Control"] = "private, no-store"
         return response
     if fmt == "result-template":
-        workbook = exports.bank_result_template_workbook(batch)
+        workbook = exports.bank_result_template_workbook(batch, full_accounts=full)
         response = workbook_response(workbook, f"银行回单模板-{batch.reference}.xlsx")
         response["Cache-Control"] = "private, no-store"
         return response
