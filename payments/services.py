@@ -456,7 +456,7 @@ def payment_batch_export_record(*, actor: User, batch_id: int, fmt: str) -> Expo
         raise DomainError(
             _("批次锁定后才能导出拨付清单。请先复核明细并锁定批次。"), code="batch_not_locked"
         )
-    full_accounts = fmt in ("xlsx", "csv") and can_manage_payments(actor)
+    full_accounts = fmt in ("xlsx", "csv", "result-template") and can_manage_payments(actor)
     audit_record(
         actor=actor,
         obj=batch,
