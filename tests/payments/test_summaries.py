@@ -151,7 +151,7 @@ def test_paid_figures_equal_paid_payment_lines(payable, build, demo):
     payable("120000.00")
     payable("80000.00", username="weicheng_corp")
     batch = build()
-    payment_batch_lock(actor=demo["finance"], batch_id=batch.pk)
+    payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     line = batch.lines.order_by("number").first()
     payment_lines_mark(actor=demo["finance"], batch_id=batch.pk, line_ids=[line.pk], result="paid")
     lines = PaymentLine.objects.filter(state="paid").aggregate(s=Sum("amount"))["s"]

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 ROLES = ["qindu_corp", "county_qindu", "finance", "auditor"]
 CASES_PER_ROLE = 200
@@ -41,10 +41,10 @@ def test_no_server_errors(demo, open_round_db, case_factory, wsgi_app, username)
     case_factory(Status.COUNTY_REVIEW)  # something to find behind the list endpoints
     headers = {}
     if username:
-        token, _created = Token.objects.get_or_create(user=demo[username])
-        headers = {"Authorization": f"Token {token.key}"}
+        _instance, token = AuthToken.objects.create(user=demo[username])
+        headers = {"Authorization": f"Token {token}"}
     app = wsgi_app
-    auditor = Token.objects.get_or_create(user=demo["auditor"])[0].key
+    auditor = AuthToken.objects.create(user=demo["auditor"])[1]
     schema = schemathesis.openapi.from_wsgi(
         "/api/schema/?format=json", app, headers={"Authorization": f"Token {auditor}"}
     )
