@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,7 +173,9 @@ def test_outbox_deliveries_run_on_the_queue_of_their_kind():
     app.amqp.flush_routes()
     router = app.amqp.Router()
     for kind, queue in expected.items():
-        message = OutboxMessage.objects.create(kind=kind, payload={}, dedup_key=f"t-{kind}")
+        message = OutboxMessage.objects.create(
+            kind=kind, payload={}, dedup_key=f"t-{kind}", available_at=timezone.now()
+        )
         route = router.route({}, "outbox.tasks.outbox_deliver", args=(message.pk,))
         assert route["queue"].name == queue, kind
 

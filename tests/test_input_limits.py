@@ -19,7 +19,8 @@ def test_ordinary_nesting_still_parses(db, api_client):
     response = api_client.post(
         "/api/v1/token/", '{"username": "x", "password": "y"}', content_type="application/json"
     )
-    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    # Parsed: the credentials are judged (refused), not the nesting.
+    assert response.status_code == 400 and response.json()["code"] == "invalid_credentials"
 
 
 @pytest.mark.parametrize(

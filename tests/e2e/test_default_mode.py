@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from tests.accounts.test_uscc import _with_check
 from tests.applications.files import pdf_bytes
@@ -222,11 +223,15 @@ def test_newcomer_journey_in_default_mode(browser, local_server):
     page.fill("#id_note", "默认模式演示批次")
     page.click("button:has-text('生成拨付批次')")
     page.wait_for_url("**/jobs/*/")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=progress-bar]').textContent.trim() === '100%'"
-    )
+    # A locator expectation, not wait_for_function: the CSP forbids evaluating strings.
+    expect(page.locator("[data-testid=progress-bar]")).to_have_text("100%", timeout=60000)
     page.click("#job-continue")
     page.wait_for_url("**/payments/batches/*/")
+    batch_url = page.url
+    logout(page)
+    # 复核: a second finance officer checks and locks what the first one built.
+    login(page, "finance_checker")
+    page.goto(batch_url)
     page.click("[data-testid=lock]")
     assert page.inner_text("[data-testid=batch-state]") == "已锁定"
     with page.expect_download() as download_info:
