@@ -24,6 +24,22 @@ def library_last_year() -> int:
     return max(day.year for day in library_data.holidays)
 
 
+ENTERED_YEARS_KEY = "holiday-schedule-years"
+
+
+def entered_years() -> frozenset[int]:
+    """Years the policy administrator entered, cached (cleared when a schedule is imported)."""
+    from django.core.cache import cache
+
+    from .models import HolidaySchedule
+
+    years = cache.get(ENTERED_YEARS_KEY)
+    if years is None:
+        years = frozenset(HolidaySchedule.objects.values_list("year", flat=True))
+        cache.set(ENTERED_YEARS_KEY, years, 3600)
+    return years
+
+
 @dataclass
 class WorkingCalendar:
     """Reads each year's schedule once (a notice period asks about many days)."""
@@ -34,12 +50,11 @@ class WorkingCalendar:
         if year not in self._years:
             from .models import OfficialDay
 
-            days = OfficialDay.objects.filter(schedule__year=year).values_list("day", "kind")
-            self._years[year] = (
-                {day: kind == OfficialDay.Kind.WORKDAY for day, kind in days}
-                if OfficialDay.objects.filter(schedule__year=year).exists()
-                else None
-            )
+            if year not in entered_years():
+                self._years[year] = None  # the library's data (no query on every page)
+            else:
+                days = OfficialDay.objects.filter(schedule__year=year).values_list("day", "kind")
+                self._years[year] = {day: kind == OfficialDay.Kind.WORKDAY for day, kind in days}
         return self._years[year]
 
     def is_working_day(self, day: date) -> bool:

@@ -102,6 +102,12 @@ def holiday_schedule_import(
     OfficialDay.objects.bulk_create(
         OfficialDay(schedule=schedule, day=day, kind=kind, name=name) for day, kind, name in parsed
     )
+    from django.core.cache import cache
+
+    from .calendar import ENTERED_YEARS_KEY
+
+    transaction.on_commit(lambda: cache.delete(ENTERED_YEARS_KEY))
+    cache.delete(ENTERED_YEARS_KEY)
     audit_record(
         actor=actor,
         obj=schedule,

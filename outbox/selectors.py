@@ -11,11 +11,12 @@ from .models import OutboxMessage
 
 
 def can_operate(user) -> bool:
-    """The policy administrator, or a superuser (the security administrator)."""
+    """The policy administrator or the security administrator (operations, not business data)."""
     from accounts.models import Role
     from accounts.selectors import user_scopes
 
-    return bool(getattr(user, "is_superuser", False)) or user_scopes(user).has(Role.POLICY_ADMIN)
+    scopes = user_scopes(user)
+    return scopes.has(Role.POLICY_ADMIN) or scopes.has(Role.SECURITY_ADMIN)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ BULK_BY_ROLE = (
 
 def _case(request: HttpRequest, reference: str) -> Application:
     return get_object_or_404(
-        selectors.review_cases_visible_to(user=request.user), reference=reference
+        selectors.review_cases_visible_to(user=request.user).select_related("rule_version"),
+        reference=reference,
     )
 
 

@@ -162,6 +162,26 @@ GET_POLICY: dict[str, object] = {
     "schema": PUBLIC,
     "swagger-ui": PUBLIC,
     "api:health-live": PUBLIC,
+    # 消息中心: everyone's own messages.
+    "accounts:messages": page(200),
+    # 申报回执 and PDF page images: the applicant's own submitted case; files by visibility.
+    "applications:receipt": {
+        "A_submitted": row(404, anon=302, qindu_corp=200),
+        "B_submitted": row(404, anon=302),
+    },
+    "applications:receipt_pdf": {
+        "A_submitted": row(404, anon=302, qindu_corp=200),
+        "B_submitted": row(404, anon=302),
+    },
+    "applications:file_page": {
+        "A_submitted": SUBMITTED["A"],
+        "B_submitted": SUBMITTED["B"],
+        "A_draft": DRAFT["A"],
+        "B_draft": DRAFT["B"],
+    },
+    "objection_lookup": PUBLIC,
+    # The outbox's operations page: the policy and the security administrators.
+    "outbox:operations": only({"policy_admin", "security_admin"}),
     "api:health-ready": PUBLIC,
     # Integration operations take a service-account key: a user (here force-authenticated)
     # lacks the key's scope.
@@ -221,6 +241,9 @@ WRITE_POLICY: dict[str, set[str]] = {
     "api:payment-lines-mark": {"finance"},
     "api:payment-results-import": {"finance"},
     "integrations:service_accounts": {"security_admin"},
+    "accounts:messages_read_all": (set(STAFF) - {"auditor"}) | {"qindu_corp"},
+    "accounts:message_open": (set(STAFF) - {"auditor"}) | {"qindu_corp"},
+    "outbox:retry": {"policy_admin", "security_admin"},
     "integrations:rotate": {"security_admin"},
     "integrations:revoke": {"security_admin"},
     "integrations:recognition_lists": {"policy_admin"},
@@ -349,6 +372,10 @@ def _kwargs(name, pattern, world, key):
             values[param] = world["staff_user"].pk
         elif param == "action":
             values[param] = "unlock"
+        elif param == "page":
+            values[param] = 1
+        elif param == "message_id" or param == "notification_id":
+            values[param] = 999999
         elif param == "uscc":
             values[param] = obj.organisation.uscc
         elif param in (
