@@ -2,6 +2,7 @@
 approver approves and starts a notice, the public page shows it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from applications.models import DuplicateFlag
 from tests.applications.files import pdf_bytes
@@ -13,6 +14,12 @@ pytestmark = pytest.mark.browser
 def _act(page, action, comment="同意", amount=None, extra=None):
     block = page.locator(f"[data-action={action}]")
     block.locator("summary").click()
+    comment_box = block.locator("textarea[name=comment]")
+    try:  # a click that lands while the page is still settling can leave it closed
+        expect(comment_box).to_be_visible(timeout=3000)
+    except AssertionError:
+        block.locator("summary").click()
+        expect(comment_box).to_be_visible()
     if amount is not None:
         block.locator("input[name=amount]").fill(amount)
     for name, value in (extra or {}).items():
