@@ -7,7 +7,6 @@ from accounts.selectors import user_scopes
 from applications.models import Application, Status
 
 from .models import RecognitionList, ServiceAccount, WebhookDelivery
-from .services import SECURITY_ADMIN
 
 
 def statuses_for_platform(*, uscc: str) -> QuerySet[Application] | None:
@@ -29,7 +28,7 @@ def deliveries_of(*, account: ServiceAccount) -> QuerySet[WebhookDelivery]:
 
 def service_accounts_visible_to(*, user: User) -> QuerySet[ServiceAccount]:
     scopes = user_scopes(user)
-    if scopes.has(SECURITY_ADMIN) or scopes.has(Role.AUDITOR):
+    if scopes.has(Role.SECURITY_ADMIN) or scopes.has(Role.AUDITOR):
         return ServiceAccount.objects.select_related("created_by")
     return ServiceAccount.objects.none()
 

@@ -39,11 +39,9 @@ from xianyang_portal.tables import TableSpec, read_table
 from .keys import key_new
 from .models import RecognitionList, RecognitionRow, Scope, ServiceAccount, WebhookSubscription
 
-SECURITY_ADMIN = "security_admin"  # 安全管理员: alone manages integration keys (三员分立)
-
 
 def _require_security_admin(actor: User) -> None:
-    if not user_scopes(actor).has(SECURITY_ADMIN):
+    if not user_scopes(actor).has(Role.SECURITY_ADMIN):
         raise NotAllowed(_("只有安全管理员可以管理对接账号。"))
 
 

@@ -30,7 +30,7 @@ def _require(request: HttpRequest, role: str) -> None:
 
 def service_accounts(request: HttpRequest) -> HttpResponse:
     """The security administrator's keys for integrating platforms (shown once when issued)."""
-    _require(request, services.SECURITY_ADMIN)
+    _require(request, Role.SECURITY_ADMIN)
     form = ServiceAccountForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -53,14 +53,14 @@ def service_accounts(request: HttpRequest) -> HttpResponse:
             "issued": issued,
             "accounts": selectors.service_accounts_visible_to(user=request.user),
             "revoke_form": RevokeForm(),
-            "can_edit": user_scopes(request.user).has(services.SECURITY_ADMIN),
+            "can_edit": user_scopes(request.user).has(Role.SECURITY_ADMIN),
         },
     )
 
 
 @require_POST
 def service_account_rotate(request: HttpRequest, account_id: int) -> HttpResponse:
-    _require(request, services.SECURITY_ADMIN)
+    _require(request, Role.SECURITY_ADMIN)
     account = get_object_or_404(
         selectors.service_accounts_visible_to(user=request.user), pk=account_id
     )
@@ -83,7 +83,7 @@ def service_account_rotate(request: HttpRequest, account_id: int) -> HttpRespons
 
 @require_POST
 def service_account_revoke(request: HttpRequest, account_id: int) -> HttpResponse:
-    _require(request, services.SECURITY_ADMIN)
+    _require(request, Role.SECURITY_ADMIN)
     account = get_object_or_404(
         selectors.service_accounts_visible_to(user=request.user), pk=account_id
     )
