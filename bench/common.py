@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -13,15 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ref_seconds(runs: int = 3) -> float:
-    """Median time of the fixed loop the scale issue defines, so figures compare across machines."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        x = 0
-        for i in range(3_000_000):
-            x = (x * 31 + i) % 1000003
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    """Median of the fixed reference loop (bench/reference.py), so figures compare across machines."""
+    from reference import ref_s
+
+    times = sorted(ref_s() for _ in range(runs))
+    return times[len(times) // 2]
 
 
 def django_setup() -> None:
