@@ -228,6 +228,16 @@ GET_POLICY: dict[str, object] = {
     "api:job-status": api(404, finance=200),  # a job belongs to whoever started it
     "api:job-download": api(404),  # (it has no result yet)
     "api:payment-batch-resume": api(405),
+    "api:application-file": {
+        "A_submitted": API_SUBMITTED["A"],
+        "B_submitted": API_SUBMITTED["B"],
+        "A_draft": API_DRAFT["A"],
+        "B_draft": API_DRAFT["B"],
+    },
+    "api:application-receipt": {
+        "A_submitted": row(404, anon=401, qindu_corp=200),
+        "B_submitted": row(404, anon=401),
+    },
 }
 
 # Writes: the roles that may act (anything they send is judged by the service, so a refusal

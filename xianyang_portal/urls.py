@@ -31,6 +31,11 @@ api_v1 = [
     path("calculator/", measures_api.calculator, name="calculator"),
     path("applications/", applications_api.application_list, name="application-list"),
     path(
+        "applications/files/<int:evidence_id>/",
+        applications_api.evidence_file,
+        name="application-file",
+    ),
+    path(
         "applications/<str:reference>/",
         applications_api.application_detail,
         name="application-detail",
@@ -39,6 +44,11 @@ api_v1 = [
         "applications/<str:reference>/evidence/",
         applications_api.application_evidence,
         name="application-evidence",
+    ),
+    path(
+        "applications/<str:reference>/receipt.pdf",
+        applications_api.application_receipt,
+        name="application-receipt",
     ),
     path(
         "applications/<str:reference>/submit/",
