@@ -13,7 +13,7 @@ from rest_framework.decorators import (
     permission_classes,
     throttle_classes,
 )
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ from .selectors import (
     notifications_unread_count,
     notifications_visible_to,
     organisations_of_member,
+    staff_users_visible_to,
     user_scopes,
 )
 from .sessions import password_expired
@@ -339,3 +340,127 @@ def notification_mark_read(request: Request) -> Response:
         actor=request.user, notification_ids=payload.validated_data.get("ids")
     )
     return Response({"marked": marked, "unread": notifications_unread_count(user=request.user)})
+
+
+# --- staff accounts (the security administrator's page; the auditor reads it) --------------
+
+
+class RoleAssignmentOutput(serializers.Serializer):
+    role = serializers.CharField()
+    place = serializers.CharField(source="place.name", allow_null=True)
+    department = serializers.CharField(source="department.name", allow_null=True)
+
+
+class StaffUserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    is_active = serializers.BooleanField()
+    roles = RoleAssignmentOutput(source="role_assignments", many=True)
+
+
+class StaffUserInput(serializers.Serializer):
+    username = serializers.CharField(max_length=40)
+    full_name = serializers.CharField(max_length=60)
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    place = serializers.IntegerField(required=False, allow_null=True, help_text="Place id")
+    department = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Department id"
+    )
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+def _staff_reader(request: Request):
+    scopes = user_scopes(request.user)
+    if not (scopes.has(Role.SECURITY_ADMIN) or scopes.has(Role.AUDITOR)):
+        raise PermissionDenied
+    return scopes
+
+
+@extend_schema(methods=["GET"], responses=paginated(StaffUserOutput))
+@extend_schema(methods=["POST"], request=StaffUserInput, responses={201: StaffUserOutput})
+@api_view(["GET", "POST"])
+def staff_list(request: Request) -> Response:
+    """GET: staff accounts and their roles. POST: create one (security administrator), through
+    the staff page's form and service (password rules, 三员分立 role conflicts, audit)."""
+    from django.core.exceptions import ValidationError
+
+    from .forms import StaffUserForm
+    from .services import staff_user_create
+
+    scopes = _staff_reader(request)
+    if request.method == "GET":
+        return paginate(request, staff_users_visible_to(user=request.user), StaffUserOutput)
+    if not scopes.has(Role.SECURITY_ADMIN):
+        raise PermissionDenied
+    payload = StaffUserInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    form = StaffUserForm({k: v for k, v in payload.validated_data.items() if v is not None})
+    if not form.is_valid():
+        raise serializers.ValidationError(
+            {field: [str(message) for message in errors] for field, errors in form.errors.items()}
+        )
+    try:
+        user = staff_user_create(actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        raise serializers.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        ) from exc
+    return Response(
+        StaffUserOutput(staff_users_visible_to(user=request.user).get(pk=user.pk)).data, status=201
+    )
+
+
+STAFF_ACTIONS = ("otp-reset", "unlock")
+
+
+@extend_schema(request=None, responses=StaffUserOutput)
+@api_view(["POST"])
+def staff_security_action(request: Request, user_id: int, action: str) -> Response:
+    """Reset a staff member's second factor (otp-reset) or lift a login lock-out (unlock)."""
+    from .services import user_otp_reset, user_unlock
+
+    target = staff_users_visible_to(user=request.user).filter(pk=user_id).first()
+    if target is None or action not in STAFF_ACTIONS:
+        raise NotFound
+    operation = {"otp-reset": user_otp_reset, "unlock": user_unlock}[action]
+    operation(actor=request.user, user=target)
+    return Response(StaffUserOutput(staff_users_visible_to(user=request.user).get(pk=user_id)).data)
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(trim_whitespace=False, max_length=128)
+    new_password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+@extend_schema(request=PasswordChangeInput, responses={204: None})
+@api_view(["POST"])
+def password_change(request: Request) -> Response:
+    """Change your password (the page's form and rules); every session and API token of the
+    account ends, this one included."""
+    from django.contrib.auth.forms import PasswordChangeForm
+
+    from .services import user_password_change
+
+    payload = PasswordChangeInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    form = PasswordChangeForm(
+        request.user,
+        {
+            "old_password": data["old_password"],
+            "new_password1": data["new_password"],
+            "new_password2": data["new_password"],
+        },
+    )
+    if not form.is_valid():
+        errors = {
+            ("new_password" if field.startswith("new_password") else field): [
+                str(message) for message in messages
+            ]
+            for field, messages in form.errors.items()
+        }
+        raise serializers.ValidationError(errors)
+    user_password_change(actor=request.user, new_password=form.cleaned_data["new_password1"])
+    return Response(status=204)

@@ -261,7 +261,7 @@ def application_withdraw(request: Request, reference: str) -> Response:
 
 @extend_schema(
     parameters=[OpenApiParameter("inline", bool, description="show in the browser (PDF, images)")],
-    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    responses={(200, "*/*"): OpenApiTypes.BINARY},
 )
 @api_view(["GET"])
 def evidence_file(request: Request, evidence_id: int):

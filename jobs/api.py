@@ -40,7 +40,7 @@ def job_status(request: Request, job_id: int) -> Response:
     return Response(JobOutput(_own_job(request, job_id)).data)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
 @api_view(["GET"])
 def job_download(request: Request, job_id: int):
     """The job's result file (404 until it is ready)."""

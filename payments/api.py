@@ -337,7 +337,15 @@ def batch_resume(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)), status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(
+    responses={
+        (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): (
+            OpenApiTypes.BINARY
+        ),
+        (200, "text/csv"): OpenApiTypes.BINARY,
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+    }
+)
 @api_view(["GET"])
 def batch_export(request: Request, reference: str, fmt: str):
     """The payment list as xlsx or csv, or the batch summary as pdf (locked batches only)."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied
@@ -14,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import user_scopes
-from applications.api import ApplicationSerializer, with_materials
+from applications.api import with_materials
 from applications.lifecycle.engine import TransitionRequest, actor_kinds
 from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, Status
@@ -28,24 +33,108 @@ from .api_public import LetterVerifyOutput
 API_PAGE_SIZE = 50
 
 
-class CaseSerializer(ApplicationSerializer):
+class CaseMaterialOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="material id (the case page's preview)")
+    material_code = serializers.CharField()
+    version = serializers.IntegerField()
+    is_current = serializers.BooleanField()
+    evidence_id = serializers.IntegerField(help_text="GET /api/v1/applications/files/{id}/")
+    file_name = serializers.CharField(source="evidence.original_name")
+    content_type = serializers.CharField(source="evidence.content_type")
+    size = serializers.IntegerField(source="evidence.size")
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as a reviewer sees it (its own serializer: not the applicant's)."""
+
+    organisation = serializers.CharField(source="organisation.legal_name")
     uscc = serializers.CharField(source="organisation.uscc")
     county = serializers.CharField(source="organisation.place.name")
+    clause = serializers.CharField(source="clause.code")
+    round = serializers.CharField(source="round.name")
+    status_label = serializers.CharField(source="get_status_display")
+    rule_version = serializers.IntegerField(source="rule_version.number")
+    materials = CaseMaterialOutput(many=True)
     open_flags = serializers.IntegerField(read_only=True)
     allowed_actions = serializers.SerializerMethodField()
 
-    class Meta(ApplicationSerializer.Meta):
+    class Meta:
+        model = Application
         fields = [
-            *ApplicationSerializer.Meta.fields,
-            "uscc",
-            "county",
-            "open_flags",
-            "allowed_actions",
-        ]
+            "reference", "organisation", "uscc", "county", "clause", "round", "status",
+            "status_label", "revision", "facts", "evaluation", "computed_amount", "amount_kind",
+            "recommended_amount", "approved_amount", "other_funding_declared",
+            "other_funding_detail", "correction_requests", "submitted_at", "rule_version",
+            "materials", "open_flags", "allowed_actions",
+        ]  # fmt: skip
 
     def get_allowed_actions(self, application) -> list[str]:
         kinds = actor_kinds(self.context["request"].user, application)
         return [t.action for t in actions_from(application.status) if t.actors & kinds]
+
+
+class QueuePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    count_estimated = serializers.BooleanField(help_text="count is an estimate above 1000")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CaseSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="per status")
+
+
+class FlagResolveInput(serializers.Serializer):
+    resolution = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class FlagOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    other_reference = serializers.CharField(source="other.reference", allow_null=True)
+    resolved_by = serializers.StringRelatedField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.CharField()
+
+
+class ObjectionResolveInput(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    resolution = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class ObjectionStaffOutput(serializers.Serializer):
+    """What staff see of an objection (the objector's contact included, as on the case page)."""
+
+    id = serializers.IntegerField()
+    receipt_no = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    contact = serializers.CharField()
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    upheld = serializers.BooleanField(allow_null=True)
+    resolution = serializers.CharField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """The case page: also its duplicate flags and the objections to its notice entries."""
+
+    flags = serializers.SerializerMethodField()
+    objections = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "flags", "objections"]
+
+    @extend_schema_field(FlagOutput(many=True))
+    def get_flags(self, application) -> list:
+        flags = application.duplicate_flags.select_related("other", "resolved_by").order_by("pk")
+        return FlagOutput(flags, many=True).data
+
+    @extend_schema_field(ObjectionStaffOutput(many=True))
+    def get_objections(self, application) -> list:
+        from .models import Objection
+
+        rows = Objection.objects.filter(entry__application=application).order_by("pk")
+        return ObjectionStaffOutput(rows, many=True).data
 
 
 class ActionSerializer(serializers.Serializer):
@@ -91,7 +180,7 @@ def _reviewer(request: Request) -> None:
             "sort",
         )
     ],
-    responses=CaseSerializer(many=True),
+    responses=QueuePageSerializer,
 )
 @api_view(["GET"])
 def queue(request: Request) -> Response:
@@ -123,17 +212,17 @@ def queue(request: Request) -> Response:
     )
 
 
-@extend_schema(responses=CaseSerializer)
+@extend_schema(responses=CaseDetailSerializer)
 @api_view(["GET"])
 def case(request: Request, reference: str) -> Response:
     _reviewer(request)
     application = get_object_or_404(
         selectors.review_cases_visible_to(user=request.user), reference=reference
     )
-    return Response(CaseSerializer(application, context={"request": request}).data)
+    return Response(CaseDetailSerializer(application, context={"request": request}).data)
 
 
-@extend_schema(request=ActionSerializer, responses=CaseSerializer)
+@extend_schema(request=ActionSerializer, responses=CaseDetailSerializer)
 @api_view(["POST"])
 def act(request: Request, reference: str) -> Response:
     _reviewer(request)
@@ -156,7 +245,7 @@ def act(request: Request, reference: str) -> Response:
         ),
     )
     refreshed = selectors.review_cases_visible_to(user=request.user).get(pk=application.pk)
-    return Response(CaseSerializer(refreshed, context={"request": request}).data)
+    return Response(CaseDetailSerializer(refreshed, context={"request": request}).data)
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -180,26 +269,10 @@ def bulk(request: Request) -> Response:
         action=payload.validated_data["action"],
         comment=payload.validated_data["comment"],
     )
-    return Response(
-        {"results": [{"reference": r.reference, "ok": r.ok, "message": r.message} for r in results]}
-    )
+    return Response({"results": BulkResultSerializer(results, many=True).data})
 
 
 # --- duplicate flags and objections on a case (the case page's two buttons) -----------------
-
-
-class FlagResolveInput(serializers.Serializer):
-    resolution = serializers.CharField(max_length=2000, allow_blank=True)
-
-
-class FlagOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    message = serializers.CharField()
-    other_reference = serializers.CharField(source="other.reference", allow_null=True)
-    resolved_by = serializers.StringRelatedField(allow_null=True)
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    resolution = serializers.CharField()
 
 
 @extend_schema(request=FlagResolveInput, responses=FlagOutput)
@@ -218,25 +291,6 @@ def flag_resolve(request: Request, reference: str, flag_id: int) -> Response:
     )
     flag = application.duplicate_flags.select_related("other", "resolved_by").get(pk=flag.pk)
     return Response(FlagOutput(flag).data)
-
-
-class ObjectionResolveInput(serializers.Serializer):
-    upheld = serializers.BooleanField()
-    resolution = serializers.CharField(max_length=2000, allow_blank=True)
-
-
-class ObjectionStaffOutput(serializers.Serializer):
-    """What staff see of an objection (the objector's contact included, as on the case page)."""
-
-    id = serializers.IntegerField()
-    receipt_no = serializers.CharField(allow_null=True)
-    name = serializers.CharField()
-    contact = serializers.CharField()
-    content = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    upheld = serializers.BooleanField(allow_null=True)
-    resolution = serializers.CharField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
 
 
 @extend_schema(request=ObjectionResolveInput, responses=ObjectionStaffOutput)

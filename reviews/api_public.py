@@ -132,12 +132,9 @@ class ObjectionPublicOutput(serializers.Serializer):
 def objection_create(request: Request, notice_id: int) -> Response:
     """Lodge a named objection to an entry of an open notice; answers the receipt number."""
     notice = get_object_or_404(Notice, pk=notice_id)
-    today = timezone.localdate()
     payload = ObjectionInput(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
-    if not notice.starts_on <= today <= notice.ends_on:
-        raise DomainError(_("该公示不在异议期内。"), code="notice_closed")
     entry = NoticeEntry.objects.filter(pk=data["entry"], notice=notice).first()
     if entry is None:
         raise DomainError(

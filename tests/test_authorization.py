@@ -234,6 +234,11 @@ GET_POLICY: dict[str, object] = {
         "A_draft": API_DRAFT["A"],
         "B_draft": API_DRAFT["B"],
     },
+    "api:outbox-operations": api(403, policy_admin=200, security_admin=200),
+    "api:outbox-retry": api(405),
+    "api:staff-list": api(403, security_admin=200, auditor=200),
+    "api:password-change": api(405),
+    "api:staff-security-action": api(405),
     "api:application-receipt": {
         "A_submitted": row(404, anon=401, qindu_corp=200),
         "B_submitted": row(404, anon=401),
@@ -296,6 +301,9 @@ WRITE_POLICY: dict[str, set[str]] = {
     "api:review-objection-resolve": {"approver"},
     "api:notification-mark-read": (set(STAFF) - {"auditor"}) | {"qindu_corp"},
     "api:payment-batch-resume": {"finance"},
+    "api:outbox-retry": {"policy_admin", "security_admin"},
+    "api:staff-list": {"security_admin"},
+    "api:staff-security-action": {"security_admin"},
     # 异议 is a public act (no account, as on the public notice page); the notice does not exist.
     "api:notice-objection-create": set(),
 }

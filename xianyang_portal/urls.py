@@ -9,6 +9,7 @@ from applications import api as applications_api
 from integrations import api as integrations_api
 from jobs import api as jobs_api
 from measures import api as measures_api
+from outbox import api as outbox_api
 from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import api_public as reviews_public_api
@@ -151,6 +152,13 @@ api_v1 = [
         name="letter-download",
     ),
     path("audit/events/", reviews_api.audit_list, name="audit-list"),
+    path("password/", accounts_api.password_change, name="password-change"),
+    path("staff/", accounts_api.staff_list, name="staff-list"),
+    path(
+        "staff/<int:user_id>/<slug:action>/",
+        accounts_api.staff_security_action,
+        name="staff-security-action",
+    ),
     path("organisation/", accounts_api.organisation_profile, name="organisation-profile"),
     path("notifications/", accounts_api.notification_list, name="notification-list"),
     path(
@@ -164,6 +172,8 @@ api_v1 = [
         name="notification-mark-read",
     ),
     path("budgets/", measures_api.budget_list, name="budget-list"),
+    path("operations/", outbox_api.operations, name="outbox-operations"),
+    path("operations/<int:message_id>/retry/", outbox_api.retry, name="outbox-retry"),
     path("jobs/<int:job_id>/", jobs_api.job_status, name="job-status"),
     path("jobs/<int:job_id>/download/", jobs_api.job_download, name="job-download"),
     path(
