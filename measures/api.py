@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import PermissionDenied
@@ -225,10 +223,11 @@ class BudgetOutput(serializers.Serializer):
     measure_title = serializers.CharField(source="measure.title")
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     committed = serializers.DecimalField(max_digits=14, decimal_places=2)
-    remaining = serializers.SerializerMethodField()
+    remaining = serializers.SerializerMethodField(help_text="amount − committed")
 
-    def get_remaining(self, budget) -> Decimal:
-        return budget.amount - budget.committed
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_remaining(self, budget) -> str:
+        return f"{budget.amount - budget.committed:.2f}"
 
 
 @extend_schema(

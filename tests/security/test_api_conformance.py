@@ -19,7 +19,16 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.security.conftest import bounded
 
-ROLES = [None, "qindu_corp", "county_qindu", "approver", "finance", "auditor"]
+ROLES = [
+    None,
+    "qindu_corp",
+    "county_qindu",
+    "approver",
+    "finance",
+    "policy_admin",
+    "security_admin",
+    "auditor",
+]
 EXAMPLES_PER_OPERATION = 3
 OK = [0]  # answers with a 2xx status in the current run (their bodies are validated too)
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
