@@ -264,3 +264,22 @@ def test_budgets_for_the_budget_roles(demo, open_round_db):
     assert _as(demo, "qindu_corp").get("/api/v1/budgets/").status_code == 403
     bad = _as(demo, "finance").get("/api/v1/budgets/?round=abc")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("county_qindu", {"qindu_corp"}),  # its county only
+        ("dept_miit", {"qindu_corp", "weicheng_corp"}),  # the measure's department
+        ("dept_sci", set()),  # another department
+        ("approver", {"qindu_corp", "weicheng_corp"}),  # citywide
+    ],
+)
+def test_letters_page_and_api_show_the_same_letters(letters, demo, client, username, expected):
+    """The page and the operation read one selector: the same letters for each role."""
+    client.force_login(demo[username])
+    page = client.get("/reviews/letters/").content.decode()
+    on_page = {owner for owner, letter in letters.items() if letter.number in page}
+    api = _as(demo, username).get("/api/v1/letters/").json()
+    in_api = {owner for owner, letter in letters.items() if letter.number in str(api)}
+    assert on_page == in_api == expected
