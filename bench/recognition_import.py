@@ -14,6 +14,7 @@ Goal (issue 15): seconds ≤ 4 × ref_s.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -93,6 +94,12 @@ def main() -> None:
     with bench_database():
         data, admin = generate(n)
         times = []
+        if os.environ.get("BENCH_PROFILE"):  # cProfile one run into this file, then time as usual
+            import cProfile
+
+            cProfile.runctx(
+                "one_run(data, admin)", globals(), locals(), os.environ["BENCH_PROFILE"]
+            )
         for attempt in range(1, RUNS + 1):
             times.append(one_run(data, admin))
             print(f"run {attempt}: {times[-1]:.2f} s")
