@@ -103,15 +103,45 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
         rule_version=clause.current_version,
         created_by=actor,
         # 一企一档: what the organisation's profile already says is filled in for it.
-        facts=facts_from_record(
-            rule,
-            level=credential.level,
-            obtained_on=credential.obtained_on,
-            number=credential.number,
-        )
-        if credential
-        else {},
+        facts={
+            **facts_from_profile(rule, organisation),
+            **(
+                facts_from_record(
+                    rule,
+                    level=credential.level,
+                    obtained_on=credential.obtained_on,
+                    number=credential.number,
+                )
+                if credential
+                else {}
+            ),
+        },
     )
+
+
+# 一企一档: a clause fact with one of these names is filled from the organisation's profile.
+PROFILE_FACTS = {"enterprise_scale": "scale", "industry": "industry"}
+
+
+def facts_from_profile(rule: ClauseRule, organisation: Organisation) -> dict[str, str]:
+    """The facts the organisation's profile gives a clause (its scale, its industry).
+
+    A choice fact takes the profile's value only if it is one of the clause's choices (by
+    value or label); the enterprise can still change it in the draft.
+    """
+    facts: dict[str, str] = {}
+    for fact_name, attribute in PROFILE_FACTS.items():
+        spec = rule.fact(fact_name)
+        value = str(getattr(organisation, attribute, "") or "")
+        if spec is None or not value:
+            continue
+        if spec.choices:
+            label = organisation.get_scale_display() if attribute == "scale" else value
+            value = next((c.value for c in spec.choices if c.value in (value, label)), "")
+            if not value:
+                continue
+        facts[fact_name] = value
+    return facts
 
 
 def facts_from_record(
@@ -225,8 +255,9 @@ def applications_start_from_list(
     for draft in drafts:
         organisation = draft.organisation
         context = contexts[organisation.pk]
+        raw_facts = {**facts_from_profile(rule, organisation), **draft.facts}  # the list wins
         key = (
-            tuple(sorted(draft.facts.items())),
+            tuple(sorted(raw_facts.items())),
             organisation.kind,
             context.prior_awards,
             tuple(sorted(context.profile.items())),
@@ -237,7 +268,7 @@ def applications_start_from_list(
             with contextlib.suppress(DomainError):
                 facts, result = clause_evaluate_for(
                     version=version,
-                    raw_facts=draft.facts,
+                    raw_facts=raw_facts,
                     organisation=organisation,
                     context=context,
                 )
@@ -250,7 +281,7 @@ def applications_start_from_list(
                 "clause_id": clause.pk,
                 "rule_version": version,
                 "created_by_id": actor.pk,
-                "facts": draft.facts,
+                "facts": raw_facts,
                 "exempt_source": source[:300],
                 "exempt_materials": proven,
                 **(evaluated[key] or {}),
