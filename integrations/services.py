@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from measures.models import Clause
 from measures.rules.types import TieredReward, format_amount_wan
 from measures.selectors import current_policy
 from xianyang_portal.bulk import copy_insert
-from xianyang_portal.errors import DomainError, NotAllowed
+from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.tables import TableSpec, read_table
 
 from .keys import key_new
@@ -342,17 +342,24 @@ def recognition_list_import(
             code="invalid_rows",
             detail={"rows": errors},
         )
-    with transaction.atomic():
-        return _import_rows(
-            actor=actor,
-            clause=clause,
-            title=title.strip()[:200],
-            document_no=document_no.strip()[:100],
-            file_name=file_name[:120],
-            data=data,
-            rows=rows,
-            via=via,
-        )
+    try:
+        with transaction.atomic():
+            return _import_rows(
+                actor=actor,
+                clause=clause,
+                title=title.strip()[:200],
+                document_no=document_no.strip()[:100],
+                file_name=file_name[:120],
+                data=data,
+                rows=rows,
+                via=via,
+            )
+    except IntegrityError as exc:
+        # A concurrent decision on one of these organisations won (e.g. the same application
+        # created meanwhile): the whole list is rolled back, and the administrator may retry.
+        raise Conflict(
+            _("导入时其他操作同时修改了名单中单位的申报，未导入任何数据，请重试。")
+        ) from exc
 
 
 def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, via) -> ImportResult:
