@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+import xianyang_portal.bulk  # noqa: F401 - registers the `__any` lookup
 from accounts.models import Organisation
 from measures.models import ClauseVersion
 from measures.rules.items import item_key, item_names
@@ -86,7 +87,7 @@ def award_contexts_for(
     ids = [o.pk for o in organisations]
     rows = (
         AwardReservation.objects.filter(
-            organisation_id__in=ids,
+            organisation_id__any=ids,  # one array parameter (thousands of ids in an import)
             released_at__isnull=True,
             application__status__in=LIMIT_STATUSES,  # what each status means, as data
         )
@@ -107,7 +108,7 @@ def award_contexts_for(
     )
     items: dict[int, list[str]] = {}
     for application_id, key in (
-        AwardItem.objects.filter(organisation_id__in=ids, released_at__isnull=True)
+        AwardItem.objects.filter(organisation_id__any=ids, released_at__isnull=True)
         .exclude(application_id=exclude_application_id)
         .values_list("application_id", "item_key")
         .order_by("pk")

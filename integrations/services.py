@@ -367,20 +367,20 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
     the drafts, row records and notifications are each one COPY."""
     organisations = {
         o.uscc: o
-        for o in Organisation.objects.filter(uscc__in=[r.uscc for r in rows]).only(
+        for o in Organisation.objects.filter(uscc__any=[r.uscc for r in rows]).only(
             "pk", "uscc", "kind", "is_industrial", "is_local_drug_manufacturer", "scale", "industry"
         )
     }
     organisation_ids = [o.pk for o in organisations.values()]
     members: dict[int, list[int]] = {}
     for organisation_id, user_id in Membership.objects.filter(
-        organisation_id__in=organisation_ids
+        organisation_id__any=organisation_ids
     ).values_list("organisation_id", "user_id"):
         members.setdefault(organisation_id, []).append(user_id)
     # One application per organisation and clause from a list: an earlier or ongoing
     # application of the same clause (any state but withdrawn or rejected) is kept as it is.
     existing = set(
-        Application.objects.filter(clause=clause, organisation_id__in=organisation_ids)
+        Application.objects.filter(clause=clause, organisation_id__any=organisation_ids)
         .exclude(status__in=(Status.WITHDRAWN, Status.REJECTED))
         .values_list("organisation_id", flat=True)
     )
