@@ -10,6 +10,7 @@ file, matching, creating the pre-filled drafts, the row records, the notificatio
 audit event (the notification emails are queued for a worker, not sent). Each run imports into a fresh clause state (the previous run's drafts removed).
 The last line is machine-readable: `recognition_import: rows=<n> seconds=<s> ref_s=<s>`.
 Goal (issue 15): seconds ≤ 4 × ref_s.
+With BENCH_PROFILE=<file>, one extra untimed run is profiled with cProfile into <file>.
 """
 
 from __future__ import annotations
