@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -204,15 +206,26 @@ def webhook_delete(request: Request, subscription_id: int) -> Response:
 
 
 class DeliveryOutput(serializers.Serializer):
-    idempotency_key = serializers.CharField()
-    event = serializers.CharField()
-    state = serializers.CharField()
+    """One webhook delivery: its row in the shared outbox (attempts, last error, next try)."""
+
+    STATES = {"pending": "pending", "done": "delivered", "failed": "failed"}
+
+    idempotency_key = serializers.CharField(source="payload.idempotency_key")
+    event = serializers.CharField(source="payload.event")
+    state = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
-    response_status = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField()
-    next_attempt_at = serializers.DateTimeField()
+    next_attempt_at = serializers.SerializerMethodField()
     delivered_at = serializers.DateTimeField(allow_null=True)
-    payload = serializers.JSONField()
+    payload = serializers.JSONField(source="payload.body")
+
+    def get_state(self, message) -> str:
+        return self.STATES[message.state]
+
+    def get_next_attempt_at(self, message) -> datetime | None:
+        if message.state != "pending":
+            return None
+        return serializers.DateTimeField().to_representation(message.available_at)
 
 
 @extend_schema(

@@ -417,10 +417,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.push_opened_rounds",
         "schedule": env.int("PUSH_CHECK_SECONDS", default=3600),
     },
-    "webhooks-deliver-due": {
-        "task": "integrations.tasks.webhooks_deliver_due",
-        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=60),
-    },
     "finish-due-notices": {
         "task": "reviews.tasks.finish_due_notices",
         "schedule": env.int("NOTICE_CHECK_SECONDS", default=3600),
