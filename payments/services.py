@@ -29,6 +29,7 @@ from applications.lifecycle.transitions import Action
 from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
+from xianyang_portal import crypto
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.fields import lookup_key
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
@@ -564,11 +565,43 @@ def _account_key(value: str) -> str:
     return "".join(ch for ch in value if ch not in " -\t")
 
 
+def _line_accounts(lines: dict[str, PaymentLine], rows: list[bankfile.BankRow]) -> dict[int, str]:
+    """The (normalised) account of each line whose row does not match it by keyed hash.
+
+    The lines are read without decrypting their accounts: a row whose account has the
+    line's lookup hash is the same account. Only the others are decrypted, once, to compare
+    them written differently (spaces, dashes) and to name both in the row's error.
+    """
+    unmatched = set()
+    for row in rows:
+        line = lines.get(row.reference.strip().upper())
+        if (
+            line is not None
+            and line.pk not in unmatched
+            and crypto.lookup_hash(_account_key(row.account)) != line.account_hash
+        ):
+            unmatched.add(line.pk)
+    if not unmatched:
+        return {}
+    return {
+        pk: _account_key(account)
+        for pk, account in PaymentLine.objects.filter(pk__in=unmatched).values_list(
+            "pk", "bank_account"
+        )
+    }
+
+
 def _check_rows(
     batch: PaymentBatch, rows: list[bankfile.BankRow]
 ) -> tuple[list[RowProblem], list[PaymentLine], list[tuple[PaymentLine, str]]]:
     """Every row against the batch's lines, read once (the references of other batches too)."""
-    lines = {line.reference.upper(): line for line in batch.lines.all()}
+    lines = {
+        line.reference.upper(): line
+        for line in batch.lines.only("pk", "batch", "reference", "state", "amount", "application")
+        .annotate(account_hash=lookup_key("bank_account"))
+        .order_by()
+    }
+    accounts = _line_accounts(lines, rows)
     unknown = {r.reference.strip().upper() for r in rows} - set(lines) - {""}
     elsewhere = {
         reference.upper()
@@ -610,11 +643,15 @@ def _check_rows(
                 _("金额与拨付明细不符（明细 %(line)s，文件 %(file)s）")
                 % {"line": format_yuan(line.amount), "file": format_yuan(amount)}
             )
-        if line is not None and _account_key(row.account) != _account_key(line.bank_account):
+        if (
+            line is not None
+            and line.pk in accounts
+            and _account_key(row.account) != accounts[line.pk]
+        ):
             hint = _("（账号列被 Excel 存成了数字，请设为文本格式）") if "e+" in row.account else ""
             issues.append(
                 _("收款账号与拨付明细不符（明细 %(line)s，文件 %(file)s）%(hint)s")
-                % {"line": line.bank_account, "file": row.account or "—", "hint": hint}
+                % {"line": accounts[line.pk], "file": row.account or "—", "hint": hint}
             )
         result = row.result.strip().lower()
         if result not in PAID_WORDS and result not in FAILED_WORDS:
