@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Department, Place
+from jobs.models import Job
 from measures.models import Measure, Round
 from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
@@ -121,6 +123,22 @@ class ImportOutcomeSerializer(serializers.Serializer):
 class ImportResultSerializer(serializers.Serializer):
     result = ImportOutcomeSerializer()
     batch = BatchSerializer()
+
+
+class ImportQueuedSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+    state = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class ImportStatusSerializer(serializers.Serializer):
+    job = serializers.IntegerField(source="pk")
+    state = serializers.CharField()
+    percent = serializers.IntegerField()
+    message = serializers.CharField()
+    outcome = ImportOutcomeSerializer(source="params.outcome", allow_null=True, default=None)
+    problem_count = serializers.IntegerField(source="params.problem_count", default=0)
+    problems = serializers.ListField(source="params.problems", default=list)
 
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -291,7 +309,10 @@ def lines_mark(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)))
 
 
-@extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportResultSerializer)
+@extend_schema(
+    request={"multipart/form-data": ImportSerializer},
+    responses={200: ImportResultSerializer, 202: ImportQueuedSerializer},
+)
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser, JSONParser])
 def results_import(request: Request, reference: str) -> Response:
@@ -305,12 +326,30 @@ def results_import(request: Request, reference: str) -> Response:
             _("文件过大，上限为 %(mb)d MB。") % {"mb": MAX_BYTES // 1024 // 1024},
             code="file_too_large",
         )
-    outcome = services.payment_results_import(
+    outcome = services.payment_results_import_start(
         actor=request.user, batch_id=batch.pk, file_name=upload.name, data=upload.read()
     )
+    if isinstance(outcome, Job):  # a large file: 202, and where to follow the worker
+        status_url = reverse(
+            "api:payment-results-import-status", args=[batch.reference, outcome.pk]
+        )
+        return Response(
+            {"job": outcome.pk, "state": outcome.state, "status_url": status_url},
+            status=status.HTTP_202_ACCEPTED,
+        )
     return Response(
         {"result": asdict(outcome), "batch": _batch_payload(_batch(request, reference))}
     )
+
+
+@extend_schema(responses=ImportStatusSerializer)
+@api_view(["GET"])
+def results_import_status(request: Request, reference: str, job_id: int) -> Response:
+    """A large import run by a worker: progress, then the outcome or every bad row."""
+    found = selectors.results_import_job(user=request.user, reference=reference, job_id=job_id)
+    if found is None:
+        raise NotFound
+    return Response(ImportStatusSerializer(found[1]).data)
 
 
 @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
