@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import PolicyAdminOnly
+from accounts.admin import PolicyAdminOnly, ReadOnlyReferenceAdmin
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import format_yuan
 
@@ -26,18 +26,23 @@ from .models import (
 from .rules.catalogue import CatalogueError, parse_rule_text
 
 
+class CatalogueAdmin(ReadOnlyReferenceAdmin):
+    """Policies, sections and measures come from the versioned catalogue file (load_policy,
+    the service that writes them); the admin shows them and edits nothing."""
+
+
 @admin.register(Policy)
-class PolicyAdmin(PolicyAdminOnly, admin.ModelAdmin):
+class PolicyAdmin(CatalogueAdmin):
     list_display = ("document_number", "title", "valid_from", "valid_to", "loaded_at")
 
 
 @admin.register(Section)
-class SectionAdmin(PolicyAdminOnly, admin.ModelAdmin):
+class SectionAdmin(CatalogueAdmin):
     list_display = ("policy", "number", "title")
 
 
 @admin.register(Measure)
-class MeasureAdmin(PolicyAdminOnly, admin.ModelAdmin):
+class MeasureAdmin(CatalogueAdmin):
     list_display = ("number", "title", "policy", "monetary")
     list_filter = ("policy", "monetary")
     filter_horizontal = ("departments",)

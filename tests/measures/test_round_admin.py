@@ -109,3 +109,16 @@ def test_the_round_clauses_are_set_by_the_service_and_audited(client, demo, open
     assert not open_round_db.clauses.filter(pk=removed.pk).exists()
     event = AuditEvent.objects.get(action="round.clauses")
     assert event.after == {"added": [], "removed": [removed.code]}
+
+
+def test_catalogue_rows_are_read_only_in_the_admin(client, demo, open_round_db):
+    """Policies, sections and measures are written by the catalogue loader, not by hand."""
+    measure = Measure.objects.filter(policy=open_round_db.policy).first()
+    client.force_login(demo["policy_admin"])
+    url = f"/admin/measures/measure/{measure.pk}/change/"
+    assert client.get(url).status_code == 200  # shown
+    response = client.post(url, {"number": measure.number, "title": "改过的标题"})
+    assert response.status_code == 403
+    measure.refresh_from_db()
+    assert measure.title != "改过的标题"
+    assert client.get("/admin/measures/policy/add/").status_code == 403
