@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from outbox.services import outbox_enqueue
+from xianyang_portal.bulk import bulk_insert
 
 from .models import Notification, User
 
@@ -49,7 +50,7 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
         for user in m.users
         if not m.key or (user.pk, m.key) not in sent
     ]
-    created = Notification.objects.bulk_create(rows, batch_size=2000)
+    created = bulk_insert(rows)
     ids = [n.pk for n in created]
     if ids:
         outbox_enqueue(kind=EMAIL_KIND, payload={"notification_ids": ids})

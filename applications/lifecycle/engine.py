@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import user_scopes
 from audit.services import AuditEntry, audit_record_many
+from xianyang_portal.bulk import bulk_insert
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed, NotFound
 from xianyang_portal.fields import EncryptedCharField
 
@@ -258,7 +259,7 @@ def _write(contexts: list[EffectContext], actor: User | None, now) -> None:
         Application.objects.filter(pk__in=ids).update(
             status=target, revision=models.F("revision") + 1, stage_entered_at=now, updated_at=now
         )
-    Decision.objects.bulk_create(decisions, batch_size=2000)
+    bulk_insert(decisions)
     audit_record_many(actor=actor, entries=entries)
 
 
