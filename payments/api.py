@@ -7,6 +7,7 @@ by their reference (明细编号), as in the exports and the bank's result file.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -19,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Department, Place
+from jobs.models import Job
 from measures.models import Measure, Round
 from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.db import replica_reads
@@ -157,6 +159,22 @@ class ImportOutcomeSerializer(serializers.Serializer):
 class ImportResultSerializer(serializers.Serializer):
     result = ImportOutcomeSerializer()
     batch = BatchDetailSerializer()
+
+
+class ImportQueuedSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+    state = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class ImportStatusSerializer(serializers.Serializer):
+    job = serializers.IntegerField(source="pk")
+    state = serializers.CharField()
+    percent = serializers.IntegerField()
+    message = serializers.CharField()
+    outcome = ImportOutcomeSerializer(source="params.outcome", allow_null=True, default=None)
+    problem_count = serializers.IntegerField(source="params.problem_count", default=0)
+    problems = serializers.ListField(source="params.problems", default=list)
 
 
 class FigureRowSerializer(serializers.Serializer):
@@ -306,7 +324,10 @@ def lines_mark(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)))
 
 
-@extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportResultSerializer)
+@extend_schema(
+    request={"multipart/form-data": ImportSerializer},
+    responses={200: ImportResultSerializer, 202: ImportQueuedSerializer},
+)
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser, JSONParser])
 def results_import(request: Request, reference: str) -> Response:
@@ -320,9 +341,15 @@ def results_import(request: Request, reference: str) -> Response:
             _("文件过大，上限为 %(mb)d MB。") % {"mb": MAX_BYTES // 1024 // 1024},
             code="file_too_large",
         )
-    outcome = services.payment_results_import(
+    outcome = services.payment_results_import_start(
         actor=request.user, batch_id=batch.pk, file_name=upload.name, data=upload.read()
     )
+    if isinstance(outcome, Job):  # a large file: 202, and where to follow the worker
+        status_url = reverse(
+            "api:payment-results-import-status", args=[batch.reference, outcome.pk]
+        )
+        queued = {"job": outcome.pk, "state": outcome.state, "status_url": status_url}
+        return Response(ImportQueuedSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
     return Response(
         ImportResultSerializer({"result": outcome, "batch": _batch(request, reference)}).data
     )
@@ -335,6 +362,16 @@ def batch_resume(request: Request, reference: str) -> Response:
     batch = _batch(request, reference)
     services.payment_batch_resume(actor=request.user, batch_id=batch.pk)
     return Response(_batch_payload(_batch(request, reference)), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses=ImportStatusSerializer)
+@api_view(["GET"])
+def results_import_status(request: Request, reference: str, job_id: int) -> Response:
+    """A large import run by a worker: progress, then the outcome or every bad row."""
+    found = selectors.results_import_job(user=request.user, reference=reference, job_id=job_id)
+    if found is None:
+        raise NotFound
+    return Response(ImportStatusSerializer(found[1]).data)
 
 
 @extend_schema(

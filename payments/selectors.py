@@ -28,6 +28,7 @@ from accounts.selectors import user_scopes
 from applications.lifecycle.statuses import AWARDED_STATUSES, PAYABLE_STATUSES
 from applications.lifecycle.transitions import Action
 from applications.models import Application, ApplicationSummary, Decision, Status
+from jobs.models import Job
 from measures.models import RoundBudget
 from measures.selectors import budgets_visible_to
 from reviews.models import Letter
@@ -49,6 +50,22 @@ def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:
     if not user_scopes(user).roles & PAYMENT_VIEWERS:
         return PaymentBatch.objects.none()
     return PaymentBatch.objects.select_related("created_by", "locked_by", "job")
+
+
+RESULTS_IMPORT_JOB = "payment_results_import"
+
+
+def results_import_job(
+    *, user: User, reference: str, job_id: int
+) -> tuple[PaymentBatch, Job] | None:
+    """A bank-result import running or run by a worker, seen by whoever sees its batch."""
+    batch = batches_visible_to(user=user).filter(reference=reference).first()
+    job = (
+        Job.objects.filter(pk=job_id, kind=RESULTS_IMPORT_JOB, params__batch=batch.pk).first()
+        if batch is not None
+        else None
+    )
+    return None if job is None else (batch, job)
 
 
 def can_see_payments(user: User) -> bool:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.urls import reverse
@@ -29,6 +32,7 @@ from applications.lifecycle.transitions import Action
 from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
+from xianyang_portal import crypto
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.fields import lookup_key
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
@@ -37,6 +41,7 @@ from . import bankfile
 from .models import LISTED_LINE_STATES, BatchState, LineState, PaymentBatch, PaymentLine
 from .selectors import (
     MISSING_BANK,
+    RESULTS_IMPORT_JOB,
     ZERO,
     BuildFilters,
     can_manage_payments,
@@ -44,7 +49,10 @@ from .selectors import (
     payee_snapshots,
 )
 
-BUILD_CHUNK = 2000  # applications locked, snapshotted and moved per transaction
+BUILD_CHUNK = 2000
+PROGRESS_EVERY = 2000  # rows checked between two progress updates of an import job
+IMPORT_PROBLEMS_KEPT = 2000  # bad rows kept on a failed import job (the count is kept too)
+Progress = Callable[[int, str], None]  # applications locked, snapshotted and moved per transaction
 JOB_KIND = "payment_batch_build"
 # A build job still "running" after this long lost its worker (the task's hard limit is 600 s).
 STALLED_AFTER = timedelta(minutes=15)
@@ -564,11 +572,43 @@ def _account_key(value: str) -> str:
     return "".join(ch for ch in value if ch not in " -\t")
 
 
+def _line_accounts(lines: dict[str, PaymentLine], rows: list[bankfile.BankRow]) -> dict[int, str]:
+    """The (normalised) account of each line whose row does not match it by keyed hash.
+
+    The lines are read without decrypting their accounts: a row whose account has the
+    line's lookup hash is the same account. Only the others are decrypted, once, to compare
+    them written differently (spaces, dashes) and to name both in the row's error.
+    """
+    unmatched = set()
+    for row in rows:
+        line = lines.get(row.reference.strip().upper())
+        if (
+            line is not None
+            and line.pk not in unmatched
+            and crypto.lookup_hash(_account_key(row.account)) != line.account_hash
+        ):
+            unmatched.add(line.pk)
+    if not unmatched:
+        return {}
+    return {
+        pk: _account_key(account)
+        for pk, account in PaymentLine.objects.filter(pk__in=unmatched).values_list(
+            "pk", "bank_account"
+        )
+    }
+
+
 def _check_rows(
-    batch: PaymentBatch, rows: list[bankfile.BankRow]
+    batch: PaymentBatch, rows: list[bankfile.BankRow], progress: Progress | None = None
 ) -> tuple[list[RowProblem], list[PaymentLine], list[tuple[PaymentLine, str]]]:
     """Every row against the batch's lines, read once (the references of other batches too)."""
-    lines = {line.reference.upper(): line for line in batch.lines.all()}
+    lines = {
+        line.reference.upper(): line
+        for line in batch.lines.only("pk", "batch", "reference", "state", "amount", "application")
+        .annotate(account_hash=lookup_key("bank_account"))
+        .order_by()
+    }
+    accounts = _line_accounts(lines, rows)
     unknown = {r.reference.strip().upper() for r in rows} - set(lines) - {""}
     elsewhere = {
         reference.upper()
@@ -580,7 +620,9 @@ def _check_rows(
     paid: list[PaymentLine] = []
     failed: list[tuple[PaymentLine, str]] = []
     seen: dict[str, int] = {}
-    for row in rows:
+    for done, row in enumerate(rows):
+        if progress is not None and done and done % PROGRESS_EVERY == 0:
+            progress(done, _("已核对 %(done)d / %(total)d 行") % {"done": done, "total": len(rows)})
         reference = row.reference.strip().upper()
         issues: list[str] = []
         line = lines.get(reference)
@@ -610,11 +652,15 @@ def _check_rows(
                 _("金额与拨付明细不符（明细 %(line)s，文件 %(file)s）")
                 % {"line": format_yuan(line.amount), "file": format_yuan(amount)}
             )
-        if line is not None and _account_key(row.account) != _account_key(line.bank_account):
+        if (
+            line is not None
+            and line.pk in accounts
+            and _account_key(row.account) != accounts[line.pk]
+        ):
             hint = _("（账号列被 Excel 存成了数字，请设为文本格式）") if "e+" in row.account else ""
             issues.append(
                 _("收款账号与拨付明细不符（明细 %(line)s，文件 %(file)s）%(hint)s")
-                % {"line": line.bank_account, "file": row.account or "—", "hint": hint}
+                % {"line": accounts[line.pk], "file": row.account or "—", "hint": hint}
             )
         result = row.result.strip().lower()
         if result not in PAID_WORDS and result not in FAILED_WORDS:
@@ -635,15 +681,46 @@ def _require_results_state(batch: PaymentBatch) -> None:
 
 
 def payment_results_import(
-    *, actor: User, batch_id: int, file_name: str, data: bytes
+    *,
+    actor: User,
+    batch_id: int,
+    file_name: str,
+    data: bytes,
+    progress: Progress | None = None,
+    on_applied: Callable[[ImportOutcome], None] | None = None,
 ) -> ImportOutcome:
-    """Apply the bank's result file: every row is checked first; one bad row applies nothing."""
+    """Apply the bank's result file: every row is checked first; one bad row applies nothing.
+
+    `progress(done_rows, message)` is called while checking (outside any transaction, so a
+    page can poll it); `on_applied(outcome)` runs inside the transaction that applies.
+    """
     _require_finance(actor)
     rows = bankfile.read_bank_file(name=file_name, data=data)
+    return _results_apply(
+        actor=actor,
+        batch_id=batch_id,
+        file_name=file_name,
+        data=data,
+        rows=rows,
+        progress=progress,
+        on_applied=on_applied,
+    )
+
+
+def _results_apply(
+    *,
+    actor: User,
+    batch_id: int,
+    file_name: str,
+    data: bytes,
+    rows: list[bankfile.BankRow],
+    progress: Progress | None = None,
+    on_applied: Callable[[ImportOutcome], None] | None = None,
+) -> ImportOutcome:
     # Check every row without holding the batch lock; it is taken only to apply.
     batch = PaymentBatch.objects.get(pk=batch_id)
     _require_results_state(batch)
-    problems, paid, failed = _check_rows(batch, rows)
+    problems, paid, failed = _check_rows(batch, rows, progress)
     if problems:
         raise DomainError(
             _(
@@ -653,6 +730,9 @@ def payment_results_import(
             code="import_rejected",
             detail={"rows": [asdict(problem) for problem in problems]},
         )
+    if progress is not None:
+        progress(len(rows), _("已核对全部 %(total)d 行，正在登记结果……") % {"total": len(rows)})
+    outcome = ImportOutcome(rows=len(rows), paid=len(paid), failed=len(failed))
     with transaction.atomic():
         batch = _lock_batch(batch_id)
         _require_results_state(batch)
@@ -671,7 +751,143 @@ def payment_results_import(
             failed=failed,
             source=f"import:{file_name[:80]}:{hashlib.sha256(data).hexdigest()[:16]}",
         )
-    return ImportOutcome(rows=len(rows), paid=len(paid), failed=len(failed))
+        if on_applied is not None:
+            on_applied(outcome)
+    return outcome
+
+
+# --- large result files: a worker imports them, with a progress page ----------------------------
+
+
+def results_import_message(outcome: ImportOutcome) -> str:
+    return _("已导入银行结果 %(rows)d 行：已拨付 %(paid)d 笔，拨付失败 %(failed)d 笔。") % {
+        "rows": outcome.rows,
+        "paid": outcome.paid,
+        "failed": outcome.failed,
+    }
+
+
+def payment_results_import_start(
+    *, actor: User, batch_id: int, file_name: str, data: bytes
+) -> ImportOutcome | Job:
+    """The page's and the API's import: a small file now; a large one (above
+    BANK_IMPORT_ASYNC_BYTES or BANK_IMPORT_ASYNC_ROWS) is stored and handed to a worker,
+    and the Job that reports its progress and outcome is returned."""
+    _require_finance(actor)
+    batch = PaymentBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise DomainError(_("找不到该拨付批次。"), code="unknown_batch")
+    _require_results_state(batch)
+    bankfile.refuse_unreadable_size(data)
+    rows: list[bankfile.BankRow] | None = None
+    if len(data) <= settings.BANK_IMPORT_ASYNC_BYTES:
+        rows = bankfile.read_bank_file(name=file_name, data=data)
+        if len(rows) <= settings.BANK_IMPORT_ASYNC_ROWS:
+            return _results_apply(
+                actor=actor, batch_id=batch_id, file_name=file_name, data=data, rows=rows
+            )
+    return _results_import_queue(
+        actor=actor, batch=batch, file_name=file_name, data=data, rows=len(rows or ())
+    )
+
+
+IMPORT_FILES = "bank-imports"
+
+
+@transaction.atomic
+def _results_import_queue(
+    *, actor: User, batch: PaymentBatch, file_name: str, data: bytes, rows: int
+) -> Job:
+    from .tasks import queue_results_import
+
+    digest = hashlib.sha256(data).hexdigest()
+    stored = default_storage.save(f"{IMPORT_FILES}/{batch.pk}-{digest[:16]}.dat", ContentFile(data))
+    try:
+        job = job_create(
+            kind=RESULTS_IMPORT_JOB,
+            requested_by=actor,
+            params={
+                "batch": batch.pk,
+                "file": stored,
+                "file_name": file_name[:120],
+                "bytes": len(data),
+                "done_url": _batch_url(batch),
+            },
+            total=_progress_total(rows),
+        )
+        queue_results_import(job.pk)
+        audit_record(
+            actor=actor,
+            obj=batch,
+            action="payment_batch.results_import_queued",
+            after={"job": job.pk, "file": file_name[:120], "bytes": len(data), "sha256": digest},
+        )
+    except BaseException:  # no job row: no file (one lost at COMMIT is left to files_sweep)
+        default_storage.delete(stored)
+        raise
+    return job
+
+
+def _progress_total(rows: int) -> int:
+    # Checking is per row; applying is one transaction, counted as a tenth more.
+    return rows + max(1, rows // 10) if rows else 0
+
+
+def payment_results_import_run(*, job_id: int) -> str:
+    """The worker's side (outbox consumer): import the stored file, reporting progress.
+
+    Idempotent: a finished job is skipped, and the job is marked done in the transaction that
+    applies the results, so a worker lost after applying never applies them twice.
+    """
+    job = Job.objects.select_related("requested_by").filter(pk=job_id).first()
+    if job is None or job.state in (Job.State.DONE, Job.State.FAILED):
+        return "skipped"
+    stored, file_name = job.params.get("file", ""), job.params.get("file_name", "")
+    try:
+        with default_storage.open(stored, "rb") as handle:
+            data = handle.read()
+    except (OSError, ValueError):
+        job_finish(job_id, failed=True, message=_("找不到上传的银行结果文件，请重新导入。"))
+        return "failed"
+    job_progress(job_id, done=0, message=_("正在读取文件……"))
+    try:
+        _require_finance(job.requested_by)
+        rows = bankfile.read_bank_file(name=file_name, data=data)
+        total = _progress_total(len(rows))
+        job_progress(job_id, done=0, total=total, message=_("正在核对……"))
+
+        def progress(done: int, message: str) -> None:
+            job_progress(job_id, done=done, total=total, message=message)
+
+        def applied(outcome: ImportOutcome) -> None:
+            job_progress(job_id, done=total, total=total)
+            job_finish(
+                job_id,
+                message=results_import_message(outcome),
+                outcome={"outcome": asdict(outcome)},
+            )
+
+        _results_apply(
+            actor=job.requested_by,
+            batch_id=job.params["batch"],
+            file_name=file_name,
+            data=data,
+            rows=rows,
+            progress=progress,
+            on_applied=applied,
+        )
+    except DomainError as exc:
+        problems = exc.detail.get("rows", []) if isinstance(exc.detail, dict) else []
+        job_finish(
+            job_id,
+            failed=True,
+            message=exc.message,
+            outcome={"problems": problems[:IMPORT_PROBLEMS_KEPT], "problem_count": len(problems)},
+        )
+        default_storage.delete(stored)
+        return "failed"
+    default_storage.delete(stored)
+    return "done"
 
 
 __all__ = [
@@ -687,4 +903,6 @@ __all__ = [
     "payment_lines_mark",
     "payment_lines_remove",
     "payment_results_import",
+    "payment_results_import_run",
+    "payment_results_import_start",
 ]

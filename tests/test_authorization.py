@@ -129,6 +129,9 @@ GET_POLICY: dict[str, object] = {
     # Other roles do not learn that the batch exists.
     "payments:batch_detail": only(PAYMENT_READERS, refused=404),
     "payments:batch_export": only(PAYMENT_READERS, refused=404),
+    # A large bank-result import run by a worker: whoever sees the batch sees its progress.
+    "payments:import_status": only(PAYMENT_READERS, refused=404),
+    "payments:import_status_json": only(PAYMENT_READERS, refused=404),
     "public_notices": PUBLIC,
     "public_notice": PUBLIC,
     "verify_letter": PUBLIC,
@@ -138,6 +141,7 @@ GET_POLICY: dict[str, object] = {
     "api:token-revoke": api(405),
     "api:me": api(200),
     "api:health": PUBLIC,
+    "api:payment-results-import-status": only(PAYMENT_READERS, refused=404, anon=401),
     "api:measure-list": PUBLIC,
     "api:measure-detail": PUBLIC,
     "api:round-list": PUBLIC,
@@ -379,6 +383,9 @@ def world(demo, case_factory, application_factory, settings, django_capture_on_c
     batch.refresh_from_db()
     payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)  # 复核: a second officer
     job = Job.objects.create(kind="letters_zip", requested_by=demo["finance"])
+    import_job = Job.objects.create(
+        kind="payment_results_import", requested_by=demo["finance"], params={"batch": batch.pk}
+    )
     return {
         "A": a_sub,
         "B": b_sub,
@@ -389,6 +396,7 @@ def world(demo, case_factory, application_factory, settings, django_capture_on_c
         "letters": letters,
         "batch": batch,
         "job": job,
+        "import_job": import_job,
         "staff_user": demo["approver"],
     }
 
@@ -420,6 +428,8 @@ def _kwargs(name, pattern, world, key):
             values[param] = 2
         elif param == "fmt":
             values[param] = "xlsx"
+        elif param == "job_id" and "import" in name:
+            values[param] = world["import_job"].pk
         elif param in ("job_id",):
             values[param] = world["job"].pk
         elif param == "user_id":

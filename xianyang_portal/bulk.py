@@ -1,22 +1,29 @@
-"""Set-based inserts for imports of thousands of rows: PostgreSQL COPY with preallocated ids.
+"""Set-based inserts of thousands of rows, without the ORM compiler's per-value work.
 
-`bulk_create` prepares every value of every model instance in Python (about 0.1 ms per
-field); an import of 10,000 rows writes half a million values. `copy_insert` takes plain
-dicts of column values, fills the model's defaults once per field, streams the rows with
-COPY and returns their ids (drawn from the table's sequence in one query beforehand).
-No signals are sent, as with `bulk_create`. It joins the caller's transaction.
+Two shapes, one concern:
+- `bulk_insert(objs)`: model instances (decisions, audit events of a bulk move). Each field
+  prepares its own value as in a save (`pre_save`, `get_db_prep_save`: encryption, JSON,
+  defaults, auto_now_add) and psycopg2's `execute_values` sends a page of rows per
+  statement, returning their primary keys.
+- `copy_insert(model, rows)`: plain dicts of column values (imports of 10,000 rows,
+  notifications). It fills the model's defaults once per field, streams the rows with COPY
+  and returns their ids, drawn from the table's sequence in one query beforehand. Only for
+  fields that need no preparation (no encrypted columns).
+Both send no signals, as with `bulk_create`, and join the caller's transaction. On other
+databases (SQLite in local mode) both are `bulk_create`.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, models, router
 from django.utils import timezone
 
 
@@ -68,7 +75,7 @@ class AnyOf(models.Lookup):
     """`field__any=[…]`: `field = ANY(%s)` with the whole list as one array parameter.
 
     The same rows as `__in`, but Django prepares one parameter instead of one per value
-    (10,000 USCCs or ids in an import).
+    (10,000 USCCs or ids in an import). Other databases (SQLite in local mode) get `IN`.
     """
 
     lookup_name = "any"
@@ -77,9 +84,15 @@ class AnyOf(models.Lookup):
     def get_prep_lookup(self):
         return list(self.rhs)
 
-    def as_sql(self, compiler, connection):
+    def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
 
 
 models.Field.register_lookup(AnyOf)
@@ -127,6 +140,9 @@ def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
     rows = list(rows)
     if not rows:
         return []
+    if connections[router.db_for_write(model)].vendor != "postgresql":
+        created = model._default_manager.bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in created]
     meta = model._meta
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f is not pk]
@@ -151,3 +167,36 @@ def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
             f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", buffer
         )
     return ids
+
+
+PAGE = 2000
+
+
+def bulk_insert(objs: Sequence[models.Model], *, page: int = PAGE) -> list[models.Model]:
+    if not objs:
+        return list(objs)
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs, batch_size=page)
+    from psycopg2.extras import execute_values
+
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    rows = [
+        tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
+        for obj in objs
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names from the model
+        f"VALUES %s RETURNING {quote(opts.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        ids = execute_values(cursor.cursor, sql, rows, page_size=page, fetch=True)
+    for obj, (pk,) in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
+    return list(objs)

@@ -107,6 +107,11 @@ api_v1 = [
         name="payment-results-import",
     ),
     path(
+        "payments/batches/<str:reference>/imports/<int:job_id>/",
+        payments_api.results_import_status,
+        name="payment-results-import-status",
+    ),
+    path(
         "payments/batches/<str:reference>/export/<str:fmt>/",
         payments_api.batch_export,
         name="payment-batch-export",

@@ -81,5 +81,13 @@ PAYABLE_STATUSES = statuses_where("payable")
 REVIEW_STAGES = statuses_where("review_stage")
 
 
+_LABELS: dict[str, Promise] = {status.value: status.label for status in Status}
+
+
 def status_label(value: str) -> str:
-    return str(Status(value).label) if value in Status.values else value
+    """The status's label in the active language (an unknown code is returned as it is).
+
+    Bulk moves call this for every item, so it looks the label up in a plain dict instead
+    of rebuilding `Status.values` each time."""
+    label = _LABELS.get(value)
+    return value if label is None else str(label)

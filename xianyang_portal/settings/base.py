@@ -287,7 +287,9 @@ CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 OUTBOX_KIND_QUEUES = {
     "letters_zip": CELERY_LETTERS_QUEUE,
     "payment_batch_fill": "batches",
+    "payment_results_import": "batches",
     "notification_email": "emails",
+    "objection_receipt_email": "emails",
 }
 CELERY_TASK_ROUTES = [
     "outbox.routing.route_outbox_delivery",
@@ -309,6 +311,10 @@ if CELERY_SINGLE_QUEUE:
 # A batch of letters is split into chunks of LETTER_CHUNK, one task each, so the letters
 # worker's processes (one per core) share it.
 LETTER_CHUNK = env.int("LETTER_CHUNK", default=100)
+# A bank-result file above either bound is imported by a worker (queue "batches") with a
+# progress page, not inside the upload request.
+BANK_IMPORT_ASYNC_ROWS = env.int("BANK_IMPORT_ASYNC_ROWS", default=2000)
+BANK_IMPORT_ASYNC_BYTES = env.int("BANK_IMPORT_ASYNC_BYTES", default=1024 * 1024)
 
 # Approval letters (GB/T 9704-2012): the bureau's seal image (PNG or SVG, transparent
 # background); when empty the letter shows a marked placeholder in the seal area. 版记 lines.
