@@ -20,6 +20,7 @@ from accounts.selectors import organisations_of_member, user_scopes
 from measures.models import Clause
 from measures.selectors import current_policy
 from xianyang_portal.errors import Conflict, DomainError
+from xianyang_portal.serializers import FastReadMixin
 from xianyang_portal.views import private_file_response
 
 from . import selectors, services
@@ -27,7 +28,7 @@ from .models import Application, ApplicationMaterial
 from .receipt import receipt_pdf
 
 
-class MaterialSerializer(serializers.Serializer):
+class MaterialSerializer(FastReadMixin, serializers.Serializer):
     material_code = serializers.CharField()
     version = serializers.IntegerField()
     is_current = serializers.BooleanField()
@@ -37,7 +38,7 @@ class MaterialSerializer(serializers.Serializer):
     size = serializers.IntegerField(source="evidence.size")
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(FastReadMixin, serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.legal_name")
     clause = serializers.CharField(source="clause.code")
     round = serializers.CharField(source="round.name")

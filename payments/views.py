@@ -387,7 +387,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "figures": figures,
-            "charts": _charts(figures),
+            "charts": selectors.dashboard_cached(
+                user=request.user,
+                round_id=round_.pk if round_ else None,
+                name="charts",
+                build=lambda: _charts(figures),
+            ),
             "tables": [
                 ("by_measure", exports.DASHBOARD_TABLES["by_measure"], figures.by_measure),
                 ("by_county", exports.DASHBOARD_TABLES["by_county"], figures.by_county),

@@ -193,7 +193,11 @@ def queue(request: Request) -> Response:
         queue=queue_filter,
         number=request.query_params.get("page"),
         per_page=API_PAGE_SIZE,
-        rows=with_materials(Application.objects.select_related(*selectors.QUEUE_ROW_RELATIONS)),
+        rows=with_materials(
+            Application.objects.select_related(*selectors.QUEUE_ROW_RELATIONS).defer(
+                *selectors.QUEUE_ROW_DEFERRED
+            )
+        ),
     )
     url = request.build_absolute_uri()
     return Response(

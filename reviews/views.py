@@ -37,6 +37,7 @@ from .effects import correction_deadline
 from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
 from .models import Letter, Notice, NoticeEntry, Objection
+from .rows import queue_rows
 
 PAGE_SIZE = 25
 NOTICE_PAGE_SIZE = 100  # one notice holds at most a page of the pending cases
@@ -57,16 +58,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    bulk_actions = [
+        (a, Action(a).label) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
+    ]
     context = {
         "filter": queue_filter,
         "page": page,
+        "rows": queue_rows(page.object_list, bulk=bool(bulk_actions), today=timezone.localdate()),
         "counts": [(Status(s).label, s, counts.get(s, 0)) for s in Status.values if counts.get(s)],
         "query": query.urlencode(),
         # The auditor (read-only) gets no bulk controls; each reviewer only their stage's.
-        "bulk_actions": [
-            (a, Action(a).label) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
-        ],
-        "today": timezone.localdate(),
+        "bulk_actions": bulk_actions,
     }
     return render(request, "reviews/queue.html", context)
 
