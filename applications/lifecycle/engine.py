@@ -28,7 +28,7 @@ from ..ledger import lock_award_groups
 from ..models import Application, Decision
 from . import effects as effect_handlers
 from .context import EffectContext, TransitionRequest, TransitionResult
-from .statuses import REVIEW_STAGES, Status
+from .statuses import REVIEW_STAGES, Status, status_label
 from .transitions import (
     APPLICANT,
     FIRST_STAGE,
@@ -92,14 +92,20 @@ def _target(transition: Transition, application: Application) -> str:
     return transition.target
 
 
+# Rows many cases share (a payee's organisation, the clause and its measure, the round, the
+# rule version): fetched once per distinct row and shared, not once per case through a join,
+# so a bulk move of 10,000 cases builds (and decrypts) 2,000 organisations, not 10,000.
+SHARED_RELATIONS = ("organisation", "clause__measure", "round", "rule_version")
+
+
 def lock_applications(application_ids: Sequence[int]) -> dict[int, Application]:
     """Row-lock applications in primary-key order (every path locks in this order)."""
     rows = list(
         Application.objects.select_for_update(of=("self",))
-        .select_related("organisation", "clause", "clause__measure", "round", "rule_version")
         .filter(pk__in=application_ids)
         .order_by("pk")
     )
+    prefetch_related_objects(rows, *SHARED_RELATIONS)
     return {a.pk: a for a in rows}
 
 
@@ -277,12 +283,13 @@ def applications_transition_bulk(
         _write(moved, actor, now)
         prefetch_related_objects([c.application for c in moved], "organisation__members")
         effect_handlers.run_after(moved)
+        labels = {target: status_label(target) for target in {ctx.target for ctx in moved}}
         for ctx in moved:
             results[ctx.application.pk] = TransitionResult(
                 ctx.application.pk,
                 ctx.application.reference,
                 True,
-                ctx.application.get_status_display(),
+                labels[ctx.target],
                 status=ctx.target,
             )
     return [results[i] for i in ids]
