@@ -33,6 +33,7 @@ from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
 from xianyang_portal import crypto
+from xianyang_portal.crypto import encrypt_many
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.fields import lookup_key
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
@@ -49,10 +50,11 @@ from .selectors import (
     payee_snapshots,
 )
 
-BUILD_CHUNK = 2000
+ACCOUNT_CONTEXT = PaymentLine._meta.get_field("bank_account").encryption_context
+BUILD_CHUNK = 2000  # applications locked, snapshotted and moved per transaction
 PROGRESS_EVERY = 2000  # rows checked between two progress updates of an import job
 IMPORT_PROBLEMS_KEPT = 2000  # bad rows kept on a failed import job (the count is kept too)
-Progress = Callable[[int, str], None]  # applications locked, snapshotted and moved per transaction
+Progress = Callable[[int, str], None]
 JOB_KIND = "payment_batch_build"
 # A build job still "running" after this long lost its worker (the task's hard limit is 600 s).
 STALLED_AFTER = timedelta(minutes=15)
@@ -188,8 +190,9 @@ def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int =
     done = batch.lines.count()
     if job_id:
         job_progress(job_id, done=done, total=expected, message=_("正在筛选待拨付申报……"))
+    tokens: dict[str, str] = {}  # account → its SM4 token, for every chunk of this build
     while True:
-        added = _fill_chunk(batch_id=batch_id, filters=filters, size=chunk)
+        added = _fill_chunk(batch_id=batch_id, filters=filters, size=chunk, tokens=tokens)
         if added is None:
             break
         done += added
@@ -208,7 +211,9 @@ def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int =
 
 
 @transaction.atomic
-def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | None:
+def _fill_chunk(
+    *, batch_id: int, filters: BuildFilters, size: int, tokens: dict[str, str] | None = None
+) -> int | None:
     """One chunk; None when nothing is left to add (or the batch is no longer building)."""
     batch = _lock_batch(batch_id)
     if batch.state != BatchState.BUILDING:
@@ -223,8 +228,21 @@ def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | Non
     if not ids:
         return None
     start = batch.lines.aggregate(last=Max("number"))["last"] or 0
+    snapshots = payee_snapshots(ids)
+    # One SM4 token per payee account and build, not per line: its lines share the token.
+    accounts = {} if tokens is None else tokens
+    accounts.update(
+        encrypt_many(
+            (
+                row["organisation__bank_account"]
+                for row in snapshots
+                if row["organisation__bank_account"] not in accounts
+            ),
+            context=ACCOUNT_CONTEXT,
+        )
+    )
     lines = []
-    for number, row in enumerate(payee_snapshots(ids), start=start + 1):
+    for number, row in enumerate(snapshots, start=start + 1):
         updated_at = row["organisation__bank_account_updated_at"]
         approved_at = row["approved_at"]
         lines.append(
@@ -237,7 +255,9 @@ def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | Non
                 payee_name=row["organisation__payee_name"] or row["organisation__legal_name"],
                 uscc=row["organisation__uscc"],
                 bank_name=row["organisation__bank_name"],
-                bank_account=row["organisation__bank_account"],
+                bank_account=accounts.get(
+                    row["organisation__bank_account"], row["organisation__bank_account"]
+                ),
                 letter_number=row["letter_number"] or "",
                 application_reference=row["reference"],
                 measure_number=row["clause__measure__number"],
