@@ -30,6 +30,13 @@ def deliveries_of(*, account: ServiceAccount) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(kind=KIND, payload__account=account.pk).order_by("-id")
 
 
+def may_use_page(*, user: User, role: str, write: bool) -> bool:
+    """The integrations pages and their API: the role that acts there, and the auditor,
+    who may read and changes nothing."""
+    scopes = user_scopes(user)
+    return scopes.has(role) or (not write and scopes.has(Role.AUDITOR))
+
+
 def service_accounts_visible_to(*, user: User) -> QuerySet[ServiceAccount]:
     scopes = user_scopes(user)
     if scopes.has(Role.SECURITY_ADMIN) or scopes.has(Role.AUDITOR):

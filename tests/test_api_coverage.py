@@ -87,6 +87,9 @@ UI_TO_API: dict[tuple[str, str], str] = {
     ("payments:lines_confirm_bank", "POST"): "payment_lines_confirm_bank_post",
     ("payments:lines_mark", "POST"): "payment_lines_mark_post",
     ("payments:results_import", "POST"): "payment_results_import_post",
+    # A large bank file imported by the worker: its progress page and the page's JSON poll.
+    ("payments:import_status", "GET"): "payment_results_import_status_get",
+    ("payments:import_status_json", "GET"): "payment_results_import_status_get",
     ("payments:batch_export", "GET"): "payment_batch_export_get",
     # the operations page (side effects)
     ("outbox:operations", "GET"): "outbox_operations_get",
@@ -94,6 +97,15 @@ UI_TO_API: dict[tuple[str, str], str] = {
     # 免申即享 lists (the integrations helper's pages)
     ("integrations:recognition_lists", "POST"): "recognition_list_import_post",
     ("integrations:recognition_list", "GET"): "recognition_list_rows_get",
+    ("integrations:recognition_lists", "GET"): "recognition_list_import_get",
+    ("integrations:service_accounts", "GET"): "service_accounts_get",
+    ("integrations:service_accounts", "POST"): "service_accounts_post",
+    ("integrations:rotate", "POST"): "service_account_rotate_post",
+    ("integrations:revoke", "POST"): "service_account_revoke_post",
+    # The 一企一档 page: credentials (add, list; remove is credential_delete_delete) and the
+    # push opt-out (push_preference_put).
+    ("integrations:profile", "GET"): "credentials_get",
+    ("integrations:profile", "POST"): "credentials_post",
 }
 
 # Pages with no API operation, and why.
@@ -117,15 +129,6 @@ HTML_ONLY: dict[str, str] = {
 
 # UI actions whose API operation is not written yet (issue 15 still open for them). Each row
 # must stay true: the test fails once such an operation appears, so the row moves above.
-NOT_YET: dict[tuple[str, str], str] = {
-    ("integrations:service_accounts", "GET"): "integration accounts (integrations helper)",
-    ("integrations:service_accounts", "POST"): "create an integration account",
-    ("integrations:rotate", "POST"): "rotate an integration key",
-    ("integrations:revoke", "POST"): "revoke an integration key",
-    ("integrations:recognition_lists", "GET"): "the imported 免申即享 lists",
-    ("integrations:profile", "GET"): "一企一档 profile (integrations helper)",
-    ("integrations:profile", "POST"): "一企一档 profile and push opt-out",
-}
 
 
 def _ui_url_names() -> set[str]:
@@ -155,7 +158,7 @@ def operation_ids() -> set[str]:
 
 
 def test_every_ui_page_has_a_row():
-    covered = {name for name, _method in UI_TO_API} | {name for name, _method in NOT_YET}
+    covered = {name for name, _method in UI_TO_API}
     missing = _ui_url_names() - covered - set(HTML_ONLY)
     assert not missing, f"UI pages with no API operation and no HTML-only reason: {missing}"
     stale = (covered | set(HTML_ONLY)) - _ui_url_names()
@@ -164,23 +167,10 @@ def test_every_ui_page_has_a_row():
 
 def test_every_page_write_has_a_post_row():
     writes = {name for name in WRITE_POLICY if not name.startswith("api:")}
-    rows = {name for name, method in (*UI_TO_API, *NOT_YET) if method == "POST"}
+    rows = {name for name, method in UI_TO_API if method == "POST"}
     assert writes - rows == set(), "pages accepting POST without an API row"
 
 
 def test_every_listed_operation_exists(operation_ids):
     missing = {key: op for key, op in UI_TO_API.items() if op not in operation_ids}
     assert missing == {}
-
-
-def test_not_yet_rows_are_still_missing(operation_ids):
-    """The rows waiting for an operation: none of the names they would take exists yet."""
-    from django.urls import reverse
-
-    for (name, _method), _reason in NOT_YET.items():
-        assert (name, _method) not in UI_TO_API
-    # The API routes that would serve them are absent (a new one moves its row to UI_TO_API).
-    api_names = {op.rsplit("_", 1)[0] for op in operation_ids}
-    for candidate in ("service_accounts", "service_account_rotate", "integration_profile"):
-        assert candidate not in api_names
-    assert reverse("integrations:service_accounts")  # the page itself exists

@@ -196,7 +196,14 @@ GET_POLICY: dict[str, object] = {
     "api:integration-webhook-delete": api(403),
     "api:integration-recognition-lists": api(403),
     # The policy administrator imports 免申即享 lists (policy data); the list id does not exist.
-    "api:recognition-list-import": api(405),
+    "api:recognition-list-import": api(403, policy_admin=200, auditor=200),
+    "api:service-accounts": api(403, security_admin=200, auditor=200),
+    "api:service-account-rotate": api(405),
+    "api:service-account-revoke": api(405),
+    # 一企一档: the member's own organisation; staff have none.
+    "api:credentials": api(404, qindu_corp=200),
+    "api:credential-delete": api(405),
+    "api:push-preference": api(404, qindu_corp=200),
     "api:recognition-list-rows": api(404),
     # The auditor reads everything (read-only); keys are the security administrator's and
     # 免申即享 lists the policy administrator's.
@@ -295,6 +302,10 @@ WRITE_POLICY: dict[str, set[str]] = {
     "integrations:recognition_lists": {"policy_admin"},
     "integrations:profile": {"qindu_corp"},
     "api:recognition-list-import": {"policy_admin"},
+    "api:service-accounts": {"security_admin"},
+    "api:service-account-rotate": {"security_admin"},
+    "api:service-account-revoke": {"security_admin"},
+    "api:credentials": {"qindu_corp"},
     "api:integration-recognition-lists": set(),
     "api:integration-webhooks": set(),
     "api:integration-webhook-delete": set(),
@@ -448,6 +459,7 @@ def _kwargs(name, pattern, world, key):
             "notice_id",
             "list_id",
             "account_id",
+            "credential_id",
             "subscription_id",
             "receipt_no",
         ):

@@ -186,6 +186,24 @@ api_v1 = [
         integrations_api.recognition_list_import,
         name="recognition-list-import",
     ),
+    path("service-accounts/", integrations_api.service_accounts, name="service-accounts"),
+    path(
+        "service-accounts/<int:account_id>/rotate/",
+        integrations_api.service_account_rotate,
+        name="service-account-rotate",
+    ),
+    path(
+        "service-accounts/<int:account_id>/revoke/",
+        integrations_api.service_account_revoke,
+        name="service-account-revoke",
+    ),
+    path("profile/credentials/", integrations_api.credentials, name="credentials"),
+    path(
+        "profile/credentials/<int:credential_id>/",
+        integrations_api.credential_delete,
+        name="credential-delete",
+    ),
+    path("profile/push-preference/", integrations_api.push_preference, name="push-preference"),
     path(
         "recognition-lists/<int:list_id>/rows/",
         integrations_api.recognition_list_rows,

@@ -8,6 +8,7 @@ STATES = {"pending": "pending", "delivered": "done", "failed": "failed"}
 def carry_over(apps, schema_editor):
     WebhookDelivery = apps.get_model("integrations", "WebhookDelivery")
     OutboxMessage = apps.get_model("outbox", "OutboxMessage")
+    alias = schema_editor.connection.alias  # the database being migrated (a replica too)
     rows = [
         OutboxMessage(
             kind="webhook",
@@ -25,9 +26,9 @@ def carry_over(apps, schema_editor):
             available_at=d.next_attempt_at,
             delivered_at=d.delivered_at,
         )
-        for d in WebhookDelivery.objects.select_related("subscription").iterator()
+        for d in WebhookDelivery.objects.using(alias).select_related("subscription").iterator()
     ]
-    OutboxMessage.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    OutboxMessage.objects.using(alias).bulk_create(rows, batch_size=2000, ignore_conflicts=True)
 
 
 class Migration(migrations.Migration):
