@@ -263,3 +263,23 @@ def test_lock_files_cover_every_dependency_of_pyproject():
     extras = project["optional-dependencies"]
     assert app | names(extras["test"]) | names(extras["observability"]) <= locked("lock.txt")
     assert app | names(extras["observability"]) <= locked("prod.txt")
+
+
+def test_capacity_plan_is_the_arithmetic_of_the_quoted_bench_lines():
+    """docs/deploy.md's per-core figures and arithmetic are what bench/capacity.py computes
+    from the bench lines the document quotes (and from the web HPA in deploy/k8s)."""
+    import importlib.util
+    import re
+
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    spec = importlib.util.spec_from_file_location("capacity", ROOT / "bench" / "capacity.py")
+    capacity = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(capacity)
+    quoted = {}
+    for prefix in ("scale", "burst", "letters"):
+        line = re.search(rf"^{prefix}: .*$", doc, flags=re.M)
+        assert line, f"docs/deploy.md quotes no {prefix}: line"
+        quoted[prefix] = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line.group(0))}
+    cores = int(re.search(r"on (\d+) cores", doc).group(1))
+    plan = capacity.plan(quoted["scale"], quoted["burst"], quoted["letters"], cores)
+    assert plan in doc
