@@ -96,7 +96,9 @@ def lock_applications(application_ids: Sequence[int]) -> dict[int, Application]:
     """Row-lock applications in primary-key order (every path locks in this order)."""
     rows = list(
         Application.objects.select_for_update(of=("self",))
-        .select_related("organisation", "clause", "clause__measure", "round", "rule_version")
+        .select_related(
+            "organisation", "clause", "clause__measure", "clause__policy", "round", "rule_version"
+        )
         .filter(pk__in=application_ids)
         .order_by("pk")
     )
