@@ -42,12 +42,16 @@ PDF_BYTES = 1024 * 1024
 
 
 def one_mb_pdf() -> bytes:
-    """A valid one-page PDF padded to 1 MB with an incompressible attachment."""
+    """A valid one-page PDF padded to 1 MB with an incompressible page content stream (an
+    attachment would be refused: embedded files are active content)."""
     from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
 
     writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_attachment("padding.bin", os.urandom(PDF_BYTES - 2000))
+    page = writer.add_blank_page(width=595, height=842)
+    content = DecodedStreamObject()
+    content.set_data(b"% " + os.urandom(PDF_BYTES - 2000).replace(b"\n", b" ") + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(content)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -61,10 +65,10 @@ def prepare(n: int) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     from accounts.models import Membership, Organisation, Place, User
+    from accounts.tokens import token_issue
     from measures.demo import seed_policy_and_round
 
     seed_policy_and_round()
@@ -81,7 +85,7 @@ def prepare(n: int) -> None:
             contact_phone="029-33000000",
         )
         Membership.objects.create(user=user, organisation=org)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_issue(user=user)[0])
     # The last account: counted in-process, step by step.
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.pop()}")
