@@ -6,6 +6,7 @@ import hashlib
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO
@@ -56,6 +57,8 @@ PDF_ACTIVE_KEYS = {
 }
 OFD_ACTIVE_SUFFIXES = (".js", ".html", ".htm", ".xhtml", ".svg", ".swf", ".exe", ".dll")
 OFD_ACTIVE_CONTENT = re.compile(rb"<\s*script|javascript:|<\s*html|<\s*iframe", re.IGNORECASE)
+OPEN_TAG_AT_END = re.compile(rb"<\s*\Z")
+OFD_CARRY_MAX = 1024 * 1024
 MARKUP = re.compile(rb"<\s*(script|html|svg|iframe)|<\?php", re.IGNORECASE)
 # Uploads are read in blocks of this size, never whole: a large file stays in its temporary
 # file (FILE_UPLOAD_MAX_MEMORY_SIZE) and only a block at a time is in memory.
@@ -153,13 +156,20 @@ def _check_ofd(handle: IO[bytes], size: int) -> None:
 
 
 def _entry_has_active_content(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
-    """Search one XML entry block by block (with an overlap for a match across blocks)."""
-    overlap = b""
-    with archive.open(entry) as member:
-        while block := member.read(BLOCK):
-            if OFD_ACTIVE_CONTENT.search(overlap + block):
-                return True
-            overlap = block[-64:]
+    """Search one XML entry block by block. What may start a match across blocks is carried
+    over: the last 64 bytes, or from a trailing `<` and its whitespace (`<   script`)."""
+    carry = b""
+    try:
+        with archive.open(entry) as member:
+            while block := member.read(BLOCK):
+                text = carry + block
+                if OFD_ACTIVE_CONTENT.search(text):
+                    return True
+                opening = OPEN_TAG_AT_END.search(text)
+                start = opening.start() if opening else len(text) - 64
+                carry = text[max(start, len(text) - OFD_CARRY_MAX, 0) :]
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged member or bad CRC
+        raise _refuse(_("OFD 文件已损坏，无法打开。"), "corrupt") from exc
     return False
 
 

@@ -112,3 +112,25 @@ def test_an_8_mb_upload_is_never_in_memory_whole(
         for block in iter(lambda: stored.read(1 << 16), b""):
             digest.update(block)
     assert digest.hexdigest() == expected_sha  # stored byte for byte
+
+
+def test_an_ofd_script_tag_split_across_read_blocks_is_still_found(application_factory, demo):
+    """The OFD XML is searched block by block (64 KB): a `<` with a long run of whitespace
+    before the block boundary and `script` after it is still refused."""
+    import base64
+
+    from tests.applications import files
+    from xianyang_portal.errors import DomainError
+
+    # Incompressible text before it, so the archive's ratio stays far below the bomb limit.
+    filler = base64.b64encode(os.urandom(64 * 1024))[: 64 * 1024 - 205]
+    xml = b"<doc>" + filler + b"<" + b" " * 400 + b"script>alert(1)</script>"
+    draft = application_factory()
+    with pytest.raises(DomainError) as info:
+        services.application_attach_upload(
+            actor=demo["qindu_corp"],
+            application_id=draft.pk,
+            material_code="CERTIFICATE",
+            upload=files.upload("invoice.ofd", files.ofd_with("Doc_0/Content.xml", xml)),
+        )
+    assert info.value.code == "ofd_active_content"
