@@ -145,8 +145,11 @@ def _post(port: int, path: str, body: bytes, content_type: str, token: str | Non
     return response.status, data
 
 
-def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[str]]:
+def burst(
+    port: int, tokens: list[str], pdf: bytes
+) -> tuple[list[float], list[str], dict[str, list[float]]]:
     times, errors = [], []
+    steps: dict[str, list[float]] = {"create": [], "upload": [], "submit": []}
     lock = threading.Lock()
     start = threading.Barrier(len(tokens))
     upload_body, upload_type = _multipart({"material_code": "CERTIFICATE"}, pdf)
@@ -154,6 +157,7 @@ def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[s
     def user(token: str) -> None:
         start.wait()
         began = time.perf_counter()
+        marks = [began]
         try:
             status, data = _post(
                 port,
@@ -165,11 +169,13 @@ def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[s
             if status != 201:
                 raise RuntimeError(f"create {status} {data[:200]!r}")
             reference = json.loads(data)["reference"]
+            marks.append(time.perf_counter())
             status, data = _post(
                 port, f"/api/v1/applications/{reference}/evidence/", upload_body, upload_type, token
             )
             if status != 201:
                 raise RuntimeError(f"upload {status} {data[:200]!r}")
+            marks.append(time.perf_counter())
             status, data = _post(
                 port,
                 f"/api/v1/applications/{reference}/submit/",
@@ -183,15 +189,18 @@ def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[s
             with lock:
                 errors.append(str(exc))
             return
+        marks.append(time.perf_counter())
         with lock:
-            times.append(time.perf_counter() - began)
+            times.append(marks[-1] - began)
+            for name, step_began, step_ended in zip(steps, marks[:-1], marks[1:], strict=True):
+                steps[name].append(step_ended - step_began)
 
     threads = [threading.Thread(target=user, args=(t,)) for t in tokens]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return times, errors
+    return times, errors, steps
 
 
 def baseline(port: int, n: int, pdf: bytes) -> list[float]:
@@ -248,7 +257,7 @@ def main() -> None:
     try:
         baseline(server.port, users, pdf)  # warm every worker (imports, first connections)
         base = baseline(server.port, users, pdf)
-        times, errors = burst(server.port, info["tokens"], pdf)
+        times, errors, steps = burst(server.port, info["tokens"], pdf)
     finally:
         server.stop()
     base95 = p95(base)
@@ -262,6 +271,15 @@ def main() -> None:
         f"submit): median {statistics.median(times) if times else float('nan'):.2f} s, "
         f"p95 {p95_s:.2f} s"
     )
+    if times:
+        print(
+            "per step under the burst (median / p95 s): "
+            + ", ".join(
+                f"{name} {statistics.median(v):.2f} / {p95(v):.2f}"
+                for name, v in steps.items()
+                if len(v) > 1
+            )
+        )
     for message in errors[:5]:
         print(f"  error: {message}")
     print(
