@@ -73,6 +73,7 @@ class OrganisationProfileForm(MaskedPersonalDataMixin, PortalModelForm):
         model = Organisation
         fields = [
             "industry",
+            "scale",
             "is_industrial",
             "is_local_drug_manufacturer",
             "contact_name",

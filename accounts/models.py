@@ -75,6 +75,14 @@ class Organisation(models.Model):
         COUNTY = "county", _("县市区政府")
         INVESTMENT_PROMOTER = "investment_promoter", _("招引主体")
 
+    class Scale(models.TextChoices):
+        """企业规模 per 《统计上大中小微型企业划分办法（2017）》 (国统字〔2017〕213号)."""
+
+        LARGE = "large", _("大型")
+        MEDIUM = "medium", _("中型")
+        SMALL = "small", _("小型")
+        MICRO = "micro", _("微型")
+
     legal_name = models.CharField(_("单位名称"), max_length=120)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     uscc_check_overridden = models.BooleanField(_("校验位已人工确认"), default=False)
@@ -86,6 +94,16 @@ class Organisation(models.Model):
         Place, verbose_name=_("所属县市区/园区"), on_delete=models.PROTECT, related_name="+"
     )
     industry = models.CharField(_("所属行业"), max_length=60, blank=True)
+    scale = models.CharField(
+        _("企业规模"),
+        max_length=10,
+        choices=Scale.choices,
+        blank=True,
+        help_text=_(
+            "按《统计上大中小微型企业划分办法（2017）》以从业人员、营业收入等指标划分；"
+            "申报含“企业规模”事项的条款时自动填入。"
+        ),
+    )
     # Attributes some clauses require (measures.rules.PROFILE_ATTRIBUTES), checked by the engine.
     is_industrial = models.BooleanField(
         _("工业企业"),

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from outbox.services import outbox_enqueue
+from xianyang_portal.bulk import copy_insert
 
 from .models import Notification, User
 
@@ -19,19 +20,21 @@ EMAIL_KIND = "notification_email"
 
 @dataclass(frozen=True)
 class Message:
-    users: Sequence[User]
+    users: Sequence[User | int]  # users, or their ids (imports of thousands of rows)
     subject: str
     body: str
     link: str = ""
     key: str = ""  # a reminder's identity: sent once per user (see notify_many)
 
 
-def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[Notification]:
+def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[int]:
     return notify_many([Message(list(users), subject, body, link)])
 
 
-def notify_many(messages: Iterable[Message]) -> list[Notification]:
-    """Store many notifications in one insert and email them from one outbox row.
+def notify_many(messages: Iterable[Message]) -> list[int]:
+    """Store many notifications in one insert (COPY) and email them from one outbox row.
+
+    Returns the ids of the notifications written.
 
     A message with a `key` is skipped for users who already have a notification with that
     key, so periodic reminders are idempotent.
@@ -44,13 +47,12 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
         else set()
     )
     rows = [
-        Notification(user=user, subject=m.subject, body=m.body, link=m.link, key=m.key)
+        {"user_id": user_id, "subject": m.subject, "body": m.body, "link": m.link, "key": m.key}
         for m in messages
-        for user in m.users
-        if not m.key or (user.pk, m.key) not in sent
+        for user_id in (getattr(u, "pk", u) for u in m.users)
+        if not m.key or (user_id, m.key) not in sent
     ]
-    created = Notification.objects.bulk_create(rows, batch_size=2000)
-    ids = [n.pk for n in created]
+    ids = copy_insert(Notification, rows)
     if ids:
         outbox_enqueue(kind=EMAIL_KIND, payload={"notification_ids": ids})
-    return created
+    return ids

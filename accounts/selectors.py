@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, CharField, Q, QuerySet, Value
 
 from .models import Notification, Organisation, Role, User
 
@@ -49,16 +49,25 @@ def user_scopes(user: User | None) -> Scopes:
     roles: set[str] = set()
     places: set[int] = set()
     departments: set[int] = set()
-    for role, place_id, department_id in user.role_assignments.values_list(
-        "role", "place_id", "department_id"
-    ):
+    organisations: set[int] = set()
+    # Role assignments and memberships in one round trip (every signed-in request asks).
+    none = Value(None, output_field=BigIntegerField())
+    assignments = user.role_assignments.values_list("role", "place_id", "department_id", none)
+    memberships = user.memberships.values_list(
+        Value("", output_field=CharField()), none, none, "organisation_id"
+    )
+    for role, place_id, department_id, organisation_id in assignments.union(memberships, all=True):
+        if organisation_id:
+            organisations.add(organisation_id)
+            continue
         roles.add(role)
         if place_id:
             places.add(place_id)
         if department_id:
             departments.add(department_id)
-    organisation_ids = frozenset(user.memberships.values_list("organisation_id", flat=True))
-    scopes = Scopes(frozenset(roles), frozenset(places), frozenset(departments), organisation_ids)
+    scopes = Scopes(
+        frozenset(roles), frozenset(places), frozenset(departments), frozenset(organisations)
+    )
     user._portal_scopes = scopes
     return scopes
 

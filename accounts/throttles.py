@@ -31,3 +31,20 @@ class TokenThrottle(AddressRateThrottle):
 
 class CalculatorThrottle(AddressRateThrottle):
     scope = "calculator"
+
+
+class PageRateThrottle(AddressRateThrottle):
+    """The same rate per address as the page doing the same (settings.RATE_LIMITS[scope])."""
+
+    def get_rate(self):
+        from django.conf import settings
+
+        return settings.RATE_LIMITS[self.scope]
+
+
+class ObjectionThrottle(PageRateThrottle):
+    scope = "objection"
+
+
+class VerifyThrottle(PageRateThrottle):
+    scope = "verify"

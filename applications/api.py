@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -17,13 +19,16 @@ from rest_framework.response import Response
 from accounts.selectors import organisations_of_member, user_scopes
 from measures.models import Clause
 from measures.selectors import current_policy
-from xianyang_portal.errors import DomainError
+from xianyang_portal.errors import Conflict, DomainError
+from xianyang_portal.serializers import FastReadMixin
+from xianyang_portal.views import private_file_response
 
 from . import selectors, services
 from .models import Application, ApplicationMaterial
+from .receipt import receipt_pdf
 
 
-class MaterialSerializer(serializers.Serializer):
+class MaterialSerializer(FastReadMixin, serializers.Serializer):
     material_code = serializers.CharField()
     version = serializers.IntegerField()
     is_current = serializers.BooleanField()
@@ -33,7 +38,7 @@ class MaterialSerializer(serializers.Serializer):
     size = serializers.IntegerField(source="evidence.size")
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(FastReadMixin, serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.legal_name")
     clause = serializers.CharField(source="clause.code")
     round = serializers.CharField(source="round.name")
@@ -118,12 +123,23 @@ class ApplicationCursor(CursorPagination):
     page_size = 50
 
 
+CursorPage = inline_serializer(
+    "CursorPaginatedApplicationList",
+    {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": ApplicationSerializer(many=True),
+    },
+)
+
+
 def _read(reference: str) -> Response:
     application = with_materials(Application.objects).get(reference=reference)
     return Response(ApplicationSerializer(application).data)
 
 
-@extend_schema(request=CreateSerializer, responses=ApplicationSerializer(many=True))
+@extend_schema(methods=["GET"], responses=CursorPage)
+@extend_schema(methods=["POST"], request=CreateSerializer, responses={201: ApplicationSerializer})
 @api_view(["GET", "POST"])
 def application_list(request: Request) -> Response:
     """GET: applications visible to you. POST: start a draft for one of your organisations."""
@@ -160,12 +176,18 @@ def application_list(request: Request) -> Response:
     return response
 
 
-@extend_schema(request=DraftSerializer, responses=ApplicationSerializer)
-@api_view(["GET", "PATCH"])
+@extend_schema(methods=["GET"], responses=ApplicationSerializer)
+@extend_schema(methods=["PATCH"], request=DraftSerializer, responses=ApplicationSerializer)
+@extend_schema(methods=["DELETE"], request=None, responses={204: None})
+@api_view(["GET", "PATCH", "DELETE"])
 def application_detail(request: Request, reference: str) -> Response:
+    """GET: an application you may see. PATCH: save your draft. DELETE: delete your draft."""
     if request.method == "GET":
         return _read(_visible(request, reference).reference)
     application = _own(request, reference)
+    if request.method == "DELETE":
+        services.application_delete_draft(actor=request.user, application_id=application.pk)
+        return Response(status=204)
     payload = DraftSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     services.application_save_draft(
@@ -233,3 +255,42 @@ def application_withdraw(request: Request, reference: str) -> Response:
         actor=request.user, application_id=application.pk, reason=payload.validated_data["reason"]
     )
     return _read(reference)
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("inline", bool, description="show in the browser (PDF, images)")],
+    responses={(200, "*/*"): OpenApiTypes.BINARY},
+)
+@api_view(["GET"])
+def evidence_file(request: Request, evidence_id: int):
+    """An evidence file (the same visibility selector and hand-over as the page): 409 while
+    the virus scan has not passed."""
+    evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
+    if not selectors.evidence_is_openable(evidence):
+        infected = evidence.scan_status == evidence.ScanStatus.INFECTED
+        raise Conflict(
+            _("该文件发现病毒，不能打开。请联系申报单位重新上传。")
+            if infected
+            else _("该文件正在进行病毒扫描，扫描通过后才能打开，请稍后再试。"),
+            code="infected" if infected else "scan_pending",
+        )
+    return private_file_response(
+        evidence.file,
+        request=request._request,
+        obj=evidence,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+        inline=request.query_params.get("inline") in ("1", "true"),
+    )
+
+
+@extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+@api_view(["GET"])
+def application_receipt(request: Request, reference: str) -> HttpResponse:
+    """申报回执 as PDF: your own submitted application (404 for a draft)."""
+    application = _own(request, reference)
+    if application.submitted_at is None:
+        raise NotFound(_("草稿尚未提交，没有申报回执。"))
+    response = HttpResponse(receipt_pdf(application), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{application.reference}.pdf"'
+    return response

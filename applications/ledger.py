@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+import xianyang_portal.bulk  # noqa: F401 - registers the `__any` lookup
 from accounts.models import Organisation
 from measures.models import ClauseVersion
 from measures.rules.items import item_key, item_names
@@ -74,14 +75,25 @@ def award_context_for(
     *, organisation: Organisation, exclude_application_id: int | None = None
 ) -> AwardContext:
     """The organisation's unreleased reservations (awards and cases under way) and profile."""
+    return award_contexts_for(
+        organisations=[organisation], exclude_application_id=exclude_application_id
+    )[organisation.pk]
+
+
+def award_contexts_for(
+    *, organisations: list[Organisation], exclude_application_id: int | None = None
+) -> dict[int, AwardContext]:
+    """`award_context_for` for many organisations at once (two queries): imports, the push."""
+    ids = [o.pk for o in organisations]
     rows = (
         AwardReservation.objects.filter(
-            organisation=organisation,
+            organisation_id__any=ids,  # one array parameter (thousands of ids in an import)
             released_at__isnull=True,
             application__status__in=LIMIT_STATUSES,  # what each status means, as data
         )
         .exclude(application_id=exclude_application_id)
         .values_list(
+            "organisation_id",
             "application_id",
             "clause_code",
             "award_group",
@@ -96,27 +108,31 @@ def award_context_for(
     )
     items: dict[int, list[str]] = {}
     for application_id, key in (
-        AwardItem.objects.filter(organisation=organisation, released_at__isnull=True)
+        AwardItem.objects.filter(organisation_id__any=ids, released_at__isnull=True)
         .exclude(application_id=exclude_application_id)
         .values_list("application_id", "item_key")
         .order_by("pk")
     ):
         items.setdefault(application_id, []).append(key)
-    prior = tuple(
-        PriorAward(
-            clause_code=code,
-            group=group or None,
-            tier=tier or None,
-            amount=amount,
-            basis=basis or None,
-            reference=reference,
-            status=_status_label(status),
-            period=period or None,
-            items=tuple(items.get(application_id, ())),
+    prior: dict[int, list[PriorAward]] = {}
+    for org_id, application_id, code, group, tier, amount, period, reference, status, basis in rows:
+        prior.setdefault(org_id, []).append(
+            PriorAward(
+                clause_code=code,
+                group=group or None,
+                tier=tier or None,
+                amount=amount,
+                basis=basis or None,
+                reference=reference,
+                status=_status_label(status),
+                period=period or None,
+                items=tuple(items.get(application_id, ())),
+            )
         )
-        for application_id, code, group, tier, amount, period, reference, status, basis in rows
-    )
-    return AwardContext(prior_awards=prior, profile=organisation.profile_facts())
+    return {
+        o.pk: AwardContext(prior_awards=tuple(prior.get(o.pk, ())), profile=o.profile_facts())
+        for o in organisations
+    }
 
 
 def clause_evaluate_for(
@@ -141,18 +157,26 @@ def clause_evaluate_for(
     )
 
 
+def evaluation_fields(version: ClauseVersion, facts: dict, result: Evaluation) -> dict[str, Any]:
+    """The EVALUATION_FIELDS values of an evaluation, with the rule version it used."""
+    rule = version.rule
+    return {
+        "rule_version": version,
+        "evaluation": result.to_dict(),
+        "computed_amount": result.amount,
+        "amount_kind": result.amount_kind,
+        "tier": result.tier or "",
+        "award_group": result.award_group or "",
+        "basis": str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else "",
+    }
+
+
 def evaluation_apply(
     application: Application, version: ClauseVersion, facts: dict, result: Evaluation
 ) -> None:
     """Keep an evaluation on the application, with the rule version it used (not saved)."""
-    rule = version.rule
-    application.rule_version = version
-    application.evaluation = result.to_dict()
-    application.computed_amount = result.amount
-    application.amount_kind = result.amount_kind
-    application.tier = result.tier or ""
-    application.award_group = result.award_group or ""
-    application.basis = str(facts.get(rule.basis_fact, ""))[:500] if rule.basis_fact else ""
+    for name, value in evaluation_fields(version, facts, result).items():
+        setattr(application, name, value)
 
 
 def application_evaluate(application: Application, *, version: ClauseVersion | None = None):

@@ -11,7 +11,7 @@ from accounts.models import Organisation
 from measures.models import Clause, ClauseVersion, Round
 
 # Status and what each status means live with the lifecycle (applications/lifecycle/).
-from .lifecycle.statuses import LIVE_STATUSES, Status
+from .lifecycle.statuses import LIVE_STATUSES, Status, status_label
 from .lifecycle.transitions import Action
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -105,6 +105,9 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.organisation} {self.clause.code}"
+
+    def get_status_display(self) -> str:  # Django keeps a method the class defines
+        return status_label(self.status)
 
     @staticmethod
     def new_reference() -> str:

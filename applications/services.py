@@ -20,6 +20,7 @@ from audit.services import audit_record
 from measures.models import Clause
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
+from xianyang_portal.bulk import copy_insert
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.files import files_follow_transaction
 from xianyang_portal.storage import storage_errors, storage_unavailable
@@ -27,10 +28,10 @@ from xianyang_portal.storage import storage_errors, storage_unavailable
 from . import duplicates
 from .ledger import (
     EVALUATION_FIELDS,
-    AwardContext,
     application_evaluate,
+    award_contexts_for,
     clause_evaluate_for,
-    evaluation_apply,
+    evaluation_fields,
 )
 from .lifecycle.engine import TransitionRequest, application_transition
 from .lifecycle.statuses import MEANING
@@ -122,18 +123,46 @@ def application_start(
     else:
         # 一企一档: what the organisation's profile already says is filled in for it.
         credential = organisation.credentials.filter(clause_code=clause.code).first()
-        application.facts = (
-            facts_from_record(
-                rule,
-                level=credential.level,
-                obtained_on=credential.obtained_on,
-                number=credential.number,
-            )
-            if credential
-            else {}
-        )
+        application.facts = {
+            **facts_from_profile(rule, organisation),
+            **(
+                facts_from_record(
+                    rule,
+                    level=credential.level,
+                    obtained_on=credential.obtained_on,
+                    number=credential.number,
+                )
+                if credential
+                else {}
+            ),
+        }
     application.save(force_insert=True)
     return application
+
+
+# 一企一档: a clause fact with one of these names is filled from the organisation's profile.
+PROFILE_FACTS = {"enterprise_scale": "scale", "industry": "industry"}
+
+
+def facts_from_profile(rule: ClauseRule, organisation: Organisation) -> dict[str, str]:
+    """The facts the organisation's profile gives a clause (its scale, its industry).
+
+    A choice fact takes the profile's value only if it is one of the clause's choices (by
+    value or label); the enterprise can still change it in the draft.
+    """
+    facts: dict[str, str] = {}
+    for fact_name, attribute in PROFILE_FACTS.items():
+        spec = rule.fact(fact_name)
+        value = str(getattr(organisation, attribute, "") or "")
+        if spec is None or not value:
+            continue
+        if spec.choices:
+            label = organisation.get_scale_display() if attribute == "scale" else value
+            value = next((c.value for c in spec.choices if c.value in (value, label)), "")
+            if not value:
+                continue
+        facts[fact_name] = value
+    return facts
 
 
 def facts_from_record(
@@ -214,13 +243,25 @@ class ListDraft:
     facts: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ListStarted:
+    """A 免申 draft written by `applications_start_from_list`."""
+
+    id: int
+    organisation_id: int
+    reference: str
+    computed_amount: Any  # Decimal | None: the estimate shown in the invitation
+
+
 def applications_start_from_list(
     *, actor: User, clause: Clause, drafts: list[ListDraft], source: str
-) -> list[Application]:
-    """免申即享: pre-filled drafts for every listed organisation, in bulk (one insert).
+) -> list[ListStarted]:
+    """免申即享: pre-filled drafts for every listed organisation, set-based (one COPY).
 
-    The list proves the clause's required documents; the ledger, eligibility and duplicate
-    checks run when the enterprise confirms and submits, as for any application.
+    The list proves the clause's required documents. The estimate runs against each
+    organisation's award ledger (its reservations and awards, fetched for all at once), so
+    limits already used show at once; submit applies the ledger, eligibility and duplicate
+    checks again, under the organisation's locks, as for any application.
     """
     round_ = open_round_for_clause(clause)
     if round_ is None:
@@ -228,31 +269,50 @@ def applications_start_from_list(
     version = clause.current_version
     rule = version.rule
     proven = [m.code for m in rule.materials if m.required and m.code != PLEDGE_MATERIAL]
-    applications = []
+    contexts = award_contexts_for(organisations=[d.organisation for d in drafts])
+    # Many rows share their facts, type, ledger and profile: the engine is pure, run it once each.
+    evaluated: dict[tuple, dict[str, Any] | None] = {}
+    rows = []
     for draft in drafts:
-        application = Application(
-            reference=Application.new_reference(),
-            organisation=draft.organisation,
-            round=round_,
-            clause=clause,
-            rule_version=version,
-            created_by=actor,
-            facts=draft.facts,
-            exempt_source=source[:300],
-            exempt_materials=proven,
+        organisation = draft.organisation
+        context = contexts[organisation.pk]
+        raw_facts = {**facts_from_profile(rule, organisation), **draft.facts}  # the list wins
+        key = (
+            tuple(sorted(raw_facts.items())),
+            organisation.kind,
+            context.prior_awards,
+            tuple(sorted(context.profile.items())),
         )
-        # An estimate from the list alone (no ledger queries per row): submit applies the
-        # ledger as for any application. Facts the list lacks are completed by the enterprise.
-        with contextlib.suppress(DomainError):
-            facts, result = clause_evaluate_for(
-                version=version,
-                raw_facts=draft.facts,
-                organisation=draft.organisation,
-                context=AwardContext(prior_awards=(), profile=draft.organisation.profile_facts()),
-            )
-            evaluation_apply(application, version, facts, result)
-        applications.append(application)
-    return Application.objects.bulk_create(applications, batch_size=2000)
+        if key not in evaluated:
+            evaluated[key] = None
+            # Facts the list lacks are completed by the enterprise: then no estimate yet.
+            with contextlib.suppress(DomainError):
+                facts, result = clause_evaluate_for(
+                    version=version,
+                    raw_facts=raw_facts,
+                    organisation=organisation,
+                    context=context,
+                )
+                evaluated[key] = evaluation_fields(version, facts, result)
+        rows.append(
+            {
+                "reference": Application.new_reference(),
+                "organisation_id": organisation.pk,
+                "round_id": round_.pk,
+                "clause_id": clause.pk,
+                "rule_version": version,
+                "created_by_id": actor.pk,
+                "facts": raw_facts,
+                "exempt_source": source[:300],
+                "exempt_materials": proven,
+                **(evaluated[key] or {}),
+            }
+        )
+    ids = copy_insert(Application, rows)
+    return [
+        ListStarted(pk, row["organisation_id"], row["reference"], row.get("computed_amount"))
+        for pk, row in zip(ids, rows, strict=True)
+    ]
 
 
 def _applicant_label(kind: str) -> str:

@@ -6,6 +6,10 @@ and the sum of their approved amounts. Every status move goes through
 the same transaction as the move), so the cells always equal a direct count.
 `summaries_refresh` recounts everything (Celery beat, after bulk loads and state set-up).
 Drafts are not counted.
+
+`summaries_version` is a number that moves on with every change of the cells, of the budgets
+and of the places (a PostgreSQL sequence, so every process reads the same one): the dashboard
+caches its figures under it (payments.selectors.dashboard_cached).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
@@ -23,6 +28,7 @@ from .lifecycle.effects import observe_moves
 from .models import Application, ApplicationSummary, Status
 
 ZERO = Decimal("0.00")
+VERSION_SEQUENCE = "applications_summary_version"  # migration 0010
 Cell = tuple[int, int, int, int, str]  # round, measure, department, place, status
 
 
@@ -35,6 +41,33 @@ def _cell(application: Application, status: str) -> Cell:
         application.organisation.place_id,
         status,
     )
+
+
+def _bump_version() -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [VERSION_SEQUENCE])
+
+
+def summaries_changed(**_kwargs) -> None:
+    """Move the version on now and again once the transaction commits: a reader during the
+    transaction caches the committed (old) figures under the first number, and the second
+    makes every reader after the commit count again. (Also a signal receiver.)"""
+    if connections["default"].vendor != "postgresql":
+        return
+    _bump_version()
+    transaction.on_commit(_bump_version, using="default")
+
+
+def summaries_version() -> int | None:
+    """The current version, or None when figures must not be cached: not PostgreSQL, or reads
+    come from a replica (which may lag behind the number read from the primary)."""
+    default = connections["default"]
+    if default.vendor != "postgresql" or getattr(settings, "READ_REPLICA_ALIAS", None):
+        return None
+    with default.cursor() as cursor:
+        cursor.execute(f"SELECT last_value, is_called FROM {VERSION_SEQUENCE}")  # noqa: S608
+        value, called = cursor.fetchone()
+    return value if called else 0
 
 
 def _apply(deltas: dict[Cell, list]) -> None:
@@ -77,6 +110,7 @@ def summaries_on_moves(contexts: Iterable[EffectContext]) -> None:
     for ctx in contexts:
         _add(deltas, ctx.application, ctx.source, ctx.target, ctx.approved_before)
     _apply(deltas)
+    summaries_changed()
 
 
 def summary_direct_rows():
@@ -118,4 +152,5 @@ def summaries_refresh() -> int:
         for row in summary_direct_rows()
     ]
     ApplicationSummary.objects.bulk_create(cells, batch_size=2000)
+    summaries_changed()
     return len(cells)

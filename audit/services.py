@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from xianyang_portal.bulk import bulk_insert
 from xianyang_portal.crypto import hmac_sm3, mask_personal
 
 from .models import AuditChainHead, AuditEvent
@@ -99,7 +100,7 @@ def audit_append(events: Sequence[AuditEvent]) -> list[AuditEvent]:
         event.prev_hash = previous
         event.hash = event_digest(event)
         previous = event.hash
-    created = AuditEvent.objects.bulk_create(events, batch_size=2000)
+    created = bulk_insert(events)
     head.head_sequence, head.head_hash = sequence, previous
     head.mac = head_mac(head)
     head.save(update_fields=["head_sequence", "head_hash", "mac"])

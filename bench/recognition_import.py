@@ -10,10 +10,12 @@ file, matching, creating the pre-filled drafts, the row records, the notificatio
 audit event (the notification emails are queued for a worker, not sent). Each run imports into a fresh clause state (the previous run's drafts removed).
 The last line is machine-readable: `recognition_import: rows=<n> seconds=<s> ref_s=<s>`.
 Goal (issue 15): seconds ≤ 4 × ref_s.
+With BENCH_PROFILE=<file>, one extra untimed run is profiled with cProfile into <file>.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -93,6 +95,12 @@ def main() -> None:
     with bench_database():
         data, admin = generate(n)
         times = []
+        if os.environ.get("BENCH_PROFILE"):  # cProfile one run into this file, then time as usual
+            import cProfile
+
+            cProfile.runctx(
+                "one_run(data, admin)", globals(), locals(), os.environ["BENCH_PROFILE"]
+            )
         for attempt in range(1, RUNS + 1):
             times.append(one_run(data, admin))
             print(f"run {attempt}: {times[-1]:.2f} s")

@@ -161,9 +161,11 @@ def prepare() -> None:
     urls["public:measure"] = (None, "/measures/1/")
     urls["public:home"] = (None, "/")
     queries = {}
+    # The same sessions as the server's clients: force_login would lack the second factor
+    # (django-otp's device key), and staff pages would redirect to the login.
     clients = {key: Client() for key in USERS}
-    for key, username in USERS.items():
-        clients[key].force_login(User.objects.get(username=username))
+    for key, cookie in cookies.items():
+        clients[key].cookies[settings.SESSION_COOKIE_NAME] = cookie.split("=", 1)[1]
     anonymous = Client()
     for name, (key, url) in urls.items():
         client = clients[key] if key else anonymous

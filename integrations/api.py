@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -20,7 +22,8 @@ from accounts.models import Role
 from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
 from measures.api import MeasureSerializer
-from measures.selectors import current_policy, measures_of
+from measures.selectors import clauses_of, current_policy, measures_of
+from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.errors import DomainError, NotAllowed, NotFound
 
 from . import selectors, services
@@ -103,6 +106,17 @@ class ListOutput(serializers.Serializer):
     unmatched = UnmatchedOutput(many=True)
 
 
+class RecognitionListOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    document_no = serializers.CharField()
+    clause = serializers.CharField(source="clause.code")
+    row_count = serializers.IntegerField()
+    imported_by = serializers.CharField(source="imported_by.username")
+    imported_via = serializers.CharField(source="imported_via.name", allow_null=True, default=None)
+    imported_at = serializers.DateTimeField()
+
+
 def _import(request: Request, *, actor, via) -> Response:
     payload = ListInput(data=request.data)
     payload.is_valid(raise_exception=True)
@@ -132,11 +146,19 @@ def push_recognition_list(request: Request) -> Response:
     return _import(request, actor=account.created_by, via=account)
 
 
-@extend_schema(request={"multipart/form-data": ListInput}, responses=ListOutput)
-@api_view(["POST"])
+@extend_schema(methods=["GET"], responses=paginated(RecognitionListOutput))
+@extend_schema(
+    methods=["POST"], request={"multipart/form-data": ListInput}, responses={201: ListOutput}
+)
+@api_view(["GET", "POST"])
 @parser_classes([MultiPartParser])
 def recognition_list_import(request: Request) -> Response:
-    """The policy administrator's import (the same service as the page)."""
+    """GET: the imported 免申即享 lists. POST: the policy administrator's import (the same
+    service as the page)."""
+    if request.method == "GET":
+        _require_page_role(request, Role.POLICY_ADMIN)
+        rows = selectors.recognition_lists_visible_to(user=request.user).order_by("-imported_at")
+        return paginate(request, rows, RecognitionListOutput)
     if not user_scopes(request.user).has(Role.POLICY_ADMIN):
         raise NotAllowed(_("只有政策管理员可以导入认定名单。"))
     return _import(request, actor=request.user, via=None)
@@ -204,15 +226,26 @@ def webhook_delete(request: Request, subscription_id: int) -> Response:
 
 
 class DeliveryOutput(serializers.Serializer):
-    idempotency_key = serializers.CharField()
-    event = serializers.CharField()
-    state = serializers.CharField()
+    """One webhook delivery: its row in the shared outbox (attempts, last error, next try)."""
+
+    STATES = {"pending": "pending", "done": "delivered", "failed": "failed"}
+
+    idempotency_key = serializers.CharField(source="payload.idempotency_key")
+    event = serializers.CharField(source="payload.event")
+    state = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
-    response_status = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField()
-    next_attempt_at = serializers.DateTimeField()
+    next_attempt_at = serializers.SerializerMethodField()
     delivered_at = serializers.DateTimeField(allow_null=True)
-    payload = serializers.JSONField()
+    payload = serializers.JSONField(source="payload.body")
+
+    def get_state(self, message) -> str:
+        return self.STATES[message.state]
+
+    def get_next_attempt_at(self, message) -> datetime | None:
+        if message.state != "pending":
+            return None
+        return serializers.DateTimeField().to_representation(message.available_at)
 
 
 @extend_schema(
@@ -226,3 +259,184 @@ class DeliveryOutput(serializers.Serializer):
 def webhook_deliveries(request: Request) -> Response:
     rows = selectors.deliveries_of(account=request.auth)
     return Response({"count": rows.count(), "results": DeliveryOutput(rows[:200], many=True).data})
+
+
+# --- the integrations pages' own operations (security administrator, policy administrator,
+# enterprise): the same selectors and services as integrations/views.py ---------------------
+
+
+def _require_page_role(request: Request, role: str) -> None:
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    if not selectors.may_use_page(user=request.user, role=role, write=write):
+        raise NotAllowed(_("您没有权限执行此操作。"))
+
+
+class ServiceAccountOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.choices))
+    key_prefix = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    rotated_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class ServiceAccountInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.choices), allow_empty=False, max_length=10
+    )
+    valid_days = serializers.IntegerField(min_value=1, max_value=3650, default=365)
+
+
+class IssuedKeyOutput(serializers.Serializer):
+    account = ServiceAccountOutput()
+    key = serializers.CharField(help_text="The API key; shown once, only its hash is stored")
+
+
+class RevokeInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+def _visible_account(request: Request, account_id: int):
+    account = selectors.service_accounts_visible_to(user=request.user).filter(pk=account_id).first()
+    if account is None:
+        raise NotFound(_("找不到该对接账号。"))
+    return account
+
+
+@extend_schema(methods=["GET"], responses=paginated(ServiceAccountOutput))
+@extend_schema(methods=["POST"], request=ServiceAccountInput, responses={201: IssuedKeyOutput})
+@api_view(["GET", "POST"])
+def service_accounts(request: Request) -> Response:
+    """GET: the integration accounts. POST: issue one (the key is in this answer only)."""
+    _require_page_role(request, Role.SECURITY_ADMIN)
+    if request.method == "GET":
+        rows = selectors.service_accounts_visible_to(user=request.user).order_by("-created_at")
+        return paginate(request, rows, ServiceAccountOutput)
+    payload = ServiceAccountInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    issued = services.service_account_create(actor=request.user, **payload.validated_data)
+    return Response(IssuedKeyOutput(issued).data, status=201)
+
+
+@extend_schema(request=None, responses=IssuedKeyOutput)
+@api_view(["POST"])
+def service_account_rotate(request: Request, account_id: int) -> Response:
+    """A new key replaces the old one at once; the new key is in this answer only."""
+    _require_page_role(request, Role.SECURITY_ADMIN)
+    account = _visible_account(request, account_id)
+    issued = services.service_account_rotate(actor=request.user, account_id=account.pk)
+    return Response(IssuedKeyOutput(issued).data)
+
+
+@extend_schema(request=RevokeInput, responses=ServiceAccountOutput)
+@api_view(["POST"])
+def service_account_revoke(request: Request, account_id: int) -> Response:
+    _require_page_role(request, Role.SECURITY_ADMIN)
+    account = _visible_account(request, account_id)
+    payload = RevokeInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    revoked = services.service_account_revoke(
+        actor=request.user, account_id=account.pk, reason=payload.validated_data["reason"]
+    )
+    return Response(ServiceAccountOutput(revoked).data)
+
+
+class CredentialOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    clause_code = serializers.CharField()
+    title = serializers.CharField()
+    level = serializers.CharField()
+    obtained_on = serializers.DateField(allow_null=True)
+    number = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CredentialInput(serializers.Serializer):
+    clause = serializers.CharField(max_length=40)
+    title = serializers.CharField(max_length=200)
+    level = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+    obtained_on = serializers.DateField(required=False, allow_null=True, default=None)
+    number = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+
+
+class PushPreferenceIO(serializers.Serializer):
+    opted_out = serializers.BooleanField()
+
+
+def _member_organisation(request: Request):
+    from accounts.selectors import organisations_of_member
+
+    organisation = organisations_of_member(user=request.user).first()
+    if organisation is None:
+        raise NotFound(_("您尚未关联任何申报主体。"))
+    return organisation
+
+
+@extend_schema(methods=["GET"], responses=paginated(CredentialOutput))
+@extend_schema(methods=["POST"], request=CredentialInput, responses={201: CredentialOutput})
+@api_view(["GET", "POST"])
+def credentials(request: Request) -> Response:
+    """一企一档: your organisation's recognitions and certificates (they pre-fill applications)."""
+    from applications import services as application_services
+    from applications.models import Credential
+
+    organisation = _member_organisation(request)
+    if request.method == "GET":
+        rows = Credential.objects.filter(organisation=organisation).order_by("-created_at")
+        return paginate(request, rows, CredentialOutput)
+    payload = CredentialInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    policy = current_policy()
+    by_code = {c.code: c for c in clauses_of(policy) if c.measure.monetary} if policy else {}
+    clause = by_code.get(data["clause"])
+    if clause is None:
+        message = _("未知的条款代码：%(code)s。") % {"code": data["clause"]}
+        raise DomainError(message, code="unknown_clause", detail={"clause": [message]})
+    credential = application_services.credential_add(
+        actor=request.user,
+        organisation=organisation,
+        clause=clause,
+        title=data["title"],
+        level=data["level"],
+        obtained_on=data["obtained_on"],
+        number=data["number"],
+    )
+    return Response(CredentialOutput(credential).data, status=201)
+
+
+@extend_schema(responses={204: None})
+@api_view(["DELETE"])
+def credential_delete(request: Request, credential_id: int) -> Response:
+    from applications import services as application_services
+
+    try:
+        application_services.credential_remove(actor=request.user, credential_id=credential_id)
+    except NotAllowed as exc:
+        raise NotFound(str(exc)) from exc
+    return Response(status=204)
+
+
+@extend_schema(methods=["PUT"], request=PushPreferenceIO, responses=PushPreferenceIO)
+@extend_schema(methods=["GET"], responses=PushPreferenceIO)
+@api_view(["GET", "PUT"])
+def push_preference(request: Request) -> Response:
+    """精准推送: whether your organisation receives the round-opening policy messages."""
+    from .models import PushPreference
+
+    organisation = _member_organisation(request)
+    if request.method == "PUT":
+        payload = PushPreferenceIO(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.push_preference_set(
+            actor=request.user,
+            organisation=organisation,
+            opted_out=payload.validated_data["opted_out"],
+        )
+    preference = PushPreference.objects.filter(organisation=organisation).first()
+    return Response({"opted_out": bool(preference and preference.opted_out)})

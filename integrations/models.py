@@ -58,36 +58,6 @@ class WebhookSubscription(models.Model):
         return self.url
 
 
-class WebhookDelivery(models.Model):
-    """One event for one subscriber, written with the decision; delivered at least once."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("待投递")
-        DELIVERED = "delivered", _("已投递")
-        FAILED = "failed", _("投递失败")
-
-    subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    event = models.CharField(max_length=60)
-    payload = models.JSONField()
-    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(db_index=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return self.idempotency_key
-
-
 class RecognitionList(models.Model):
     """An official list (e.g. the provincial 专精特新 list) imported for one clause."""
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation
+from accounts.models import Membership, Organisation
 from accounts.notifications import Message, notify_many
 from applications.ledger import AwardContext, clause_evaluate_for
 from applications.models import Credential
@@ -29,7 +29,9 @@ class Match:
     amount: object  # Decimal | None: the estimated maximum
 
 
-def _matches(organisation: Organisation, credentials, clauses, profile) -> list[Match]:
+def _matches(organisation: Organisation, credentials, clauses, profile, memo) -> list[Match]:
+    """The clauses the credentials likely qualify for (the engine is pure: `memo` keeps each
+    distinct input's result, as many organisations hold the same kind of record)."""
     matches = []
     for credential in credentials:
         clause = clauses.get(credential.clause_code)
@@ -44,16 +46,19 @@ def _matches(organisation: Organisation, credentials, clauses, profile) -> list[
             obtained_on=credential.obtained_on,
             number=credential.number,
         )
-        try:
-            _facts, result = clause_evaluate_for(
-                version=clause.current_version,
-                raw_facts=raw,
-                organisation=organisation,
-                context=AwardContext(prior_awards=(), profile=profile),
-            )
-        except DomainError:
-            continue  # the profile lacks a fact the clause needs: no claim we cannot back
-        if result.eligible:
+        key = (clause.code, tuple(sorted(raw.items())), organisation.kind, tuple(profile.items()))
+        if key not in memo:
+            try:
+                memo[key] = clause_evaluate_for(
+                    version=clause.current_version,
+                    raw_facts=raw,
+                    organisation=organisation,
+                    context=AwardContext(prior_awards=(), profile=profile),
+                )[1]
+            except DomainError:
+                memo[key] = None  # the profile lacks a fact the clause needs: no claim
+        result = memo[key]
+        if result is not None and result.eligible:
             matches.append(Match(clause.code, clause.title, result.amount))
     return matches
 
@@ -77,19 +82,33 @@ def round_push(*, round_id: int) -> int:
         for credential in Credential.objects.filter(clause_code__in=clauses).order_by("pk"):
             if credential.organisation_id not in opted_out:
                 by_org[credential.organisation_id].append(credential)
-        organisations = Organisation.objects.filter(pk__in=by_org).prefetch_related("members")
+        organisations = Organisation.objects.filter(pk__in=by_org).only(
+            "pk", "kind", "is_industrial", "is_local_drug_manufacturer"
+        )
+        members: dict[int, list[int]] = defaultdict(list)
+        for organisation_id, user_id in Membership.objects.filter(
+            organisation_id__in=by_org
+        ).values_list("organisation_id", "user_id"):
+            members[organisation_id].append(user_id)
         messages = []
+        memo: dict = {}
+        texts: dict = {}
         for organisation in organisations:
             profile = organisation.profile_facts()
-            matches = _matches(organisation, by_org[organisation.pk], clauses, profile)
+            matches = _matches(organisation, by_org[organisation.pk], clauses, profile, memo)
             if matches:
-                messages.append(_message(organisation, round_, matches))
+                key = tuple(matches)  # the same clauses and amounts: the same text
+                if key not in texts:
+                    texts[key] = _message(round_, matches)
+                subject, body, link = texts[key]
+                messages.append(Message(members[organisation.pk], subject, body, link))
         notify_many(messages)
         PushRun.objects.create(round=round_, organisations=len(messages))
         return len(messages)
 
 
-def _message(organisation: Organisation, round_: Round, matches: list[Match]) -> Message:
+def _message(round_: Round, matches: list[Match]) -> tuple[str, str, str]:
+    """The subject, body and link of a push message listing the matches."""
     lines = [
         _("· %(title)s：最高%(amount)s")
         % {
@@ -98,15 +117,14 @@ def _message(organisation: Organisation, round_: Round, matches: list[Match]) ->
         }
         for m in matches
     ]
-    return Message(
-        users=list(organisation.members.all()),
-        subject=_("政策推送：“%(round)s”已开始受理，您单位可能符合%(n)d项奖励")
+    return (
+        _("政策推送：“%(round)s”已开始受理，您单位可能符合%(n)d项奖励")
         % {"round": round_.name, "n": len(matches)},
-        body=_(
+        _(
             "根据您单位的资质档案测算，以下条款您可能符合条件（以审核结果为准）：\n%(lines)s\n可在“资质档案”页的“政策推送设置”中关闭此类消息。"
         )
         % {"lines": "\n".join(lines)},
-        link=reverse("applications:start", args=[matches[0].clause_code]),
+        reverse("applications:start", args=[matches[0].clause_code]),
     )
 
 

@@ -5,8 +5,9 @@ from django.db.models import QuerySet
 from accounts.models import Organisation, Role, User
 from accounts.selectors import user_scopes
 from applications.models import Application, Status
+from outbox.models import OutboxMessage
 
-from .models import RecognitionList, ServiceAccount, WebhookDelivery
+from .models import RecognitionList, ServiceAccount
 
 
 def statuses_for_platform(*, uscc: str) -> QuerySet[Application] | None:
@@ -22,8 +23,18 @@ def statuses_for_platform(*, uscc: str) -> QuerySet[Application] | None:
     )
 
 
-def deliveries_of(*, account: ServiceAccount) -> QuerySet[WebhookDelivery]:
-    return WebhookDelivery.objects.filter(subscription__account=account).order_by("-id")
+def deliveries_of(*, account: ServiceAccount) -> QuerySet[OutboxMessage]:
+    """The account's delivery log: its webhook rows in the shared outbox, newest first."""
+    from .webhooks import KIND
+
+    return OutboxMessage.objects.filter(kind=KIND, payload__account=account.pk).order_by("-id")
+
+
+def may_use_page(*, user: User, role: str, write: bool) -> bool:
+    """The integrations pages and their API: the role that acts there, and the auditor,
+    who may read and changes nothing."""
+    scopes = user_scopes(user)
+    return scopes.has(role) or (not write and scopes.has(Role.AUDITOR))
 
 
 def service_accounts_visible_to(*, user: User) -> QuerySet[ServiceAccount]:

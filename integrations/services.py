@@ -12,12 +12,12 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Membership, Organisation, Role, User
 from accounts.notifications import Message, notify_many
 from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
@@ -33,7 +33,8 @@ from audit.services import audit_record
 from measures.models import Clause
 from measures.rules.types import TieredReward, format_amount_wan
 from measures.selectors import current_policy
-from xianyang_portal.errors import DomainError, NotAllowed
+from xianyang_portal.bulk import copy_insert
+from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.tables import TableSpec, read_table
 
 from .keys import key_new
@@ -341,30 +342,45 @@ def recognition_list_import(
             code="invalid_rows",
             detail={"rows": errors},
         )
-    with transaction.atomic():
-        return _import_rows(
-            actor=actor,
-            clause=clause,
-            title=title.strip()[:200],
-            document_no=document_no.strip()[:100],
-            file_name=file_name[:120],
-            data=data,
-            rows=rows,
-            via=via,
-        )
+    try:
+        with transaction.atomic():
+            return _import_rows(
+                actor=actor,
+                clause=clause,
+                title=title.strip()[:200],
+                document_no=document_no.strip()[:100],
+                file_name=file_name[:120],
+                data=data,
+                rows=rows,
+                via=via,
+            )
+    except IntegrityError as exc:
+        # A concurrent decision on one of these organisations won (e.g. the same application
+        # created meanwhile): the whole list is rolled back, and the administrator may retry.
+        raise Conflict(
+            _("导入时其他操作同时修改了名单中单位的申报，未导入任何数据，请重试。")
+        ) from exc
 
 
 def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, via) -> ImportResult:
+    """Set-based: one query matches the USCCs, one the members, one the existing applications;
+    the drafts, row records and notifications are each one COPY."""
     organisations = {
         o.uscc: o
-        for o in Organisation.objects.filter(uscc__in=[r.uscc for r in rows]).prefetch_related(
-            "members"
+        for o in Organisation.objects.filter(uscc__any=[r.uscc for r in rows]).only(
+            "pk", "uscc", "kind", "is_industrial", "is_local_drug_manufacturer", "scale", "industry"
         )
     }
+    organisation_ids = [o.pk for o in organisations.values()]
+    members: dict[int, list[int]] = {}
+    for organisation_id, user_id in Membership.objects.filter(
+        organisation_id__any=organisation_ids
+    ).values_list("organisation_id", "user_id"):
+        members.setdefault(organisation_id, []).append(user_id)
     # One application per organisation and clause from a list: an earlier or ongoing
     # application of the same clause (any state but withdrawn or rejected) is kept as it is.
     existing = set(
-        Application.objects.filter(clause=clause, organisation__in=organisations.values())
+        Application.objects.filter(clause=clause, organisation_id__any=organisation_ids)
         .exclude(status__in=(Status.WITHDRAWN, Status.REJECTED))
         .values_list("organisation_id", flat=True)
     )
@@ -402,11 +418,9 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
         row_count=len(rows),
         created_count=len(created),
     )
-    saved = RecognitionRow.objects.bulk_create(
-        [_row_record(recognition_list, r, organisations, application_of) for r in rows],
-        batch_size=2000,
-    )
-    notify_many(_invitation(a, clause, source) for a in created)
+    records = [_row_record(recognition_list, r, organisations, application_of) for r in rows]
+    ids = copy_insert(RecognitionRow, records)
+    notify_many(_invitations(created, members, clause, source))
     audit_record(
         actor=actor,
         obj=recognition_list,
@@ -418,15 +432,20 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
             "via": via.name if via else "",
         },
     )
+    unmatched = [
+        RecognitionRow(pk=pk, **{k: v for k, v in r.items() if k != "recognition_list"})
+        for pk, r in zip(ids, records, strict=True)
+        if r["outcome"] == RecognitionRow.Outcome.UNMATCHED
+    ]
     return ImportResult(
         recognition_list=recognition_list,
         created=len(created),
-        existing=sum(1 for r in saved if r.outcome == RecognitionRow.Outcome.EXISTING),
-        unmatched=[r for r in saved if r.outcome == RecognitionRow.Outcome.UNMATCHED],
+        existing=sum(1 for r in records if r["outcome"] == RecognitionRow.Outcome.EXISTING),
+        unmatched=unmatched,
     )
 
 
-def _row_record(recognition_list, row: _Row, organisations, application_of) -> RecognitionRow:
+def _row_record(recognition_list, row: _Row, organisations, application_of) -> dict:
     organisation = organisations.get(row.uscc)
     application = application_of.get(organisation.pk) if organisation else None
     if organisation is None:
@@ -435,39 +454,42 @@ def _row_record(recognition_list, row: _Row, organisations, application_of) -> R
         outcome = RecognitionRow.Outcome.EXISTING
     else:
         outcome = RecognitionRow.Outcome.CREATED
-    return RecognitionRow(
-        recognition_list=recognition_list,
-        row=row.row,
-        uscc=row.uscc,
-        name=row.name,
-        recognition=row.recognition,
-        level=row.level_text,
-        recognised_on=row.recognised_on,
-        document_no=row.document_no,
-        organisation=organisation,
-        application=application,
-        outcome=outcome,
+    return {
+        "recognition_list": recognition_list,
+        "row": row.row,
+        "uscc": row.uscc,
+        "name": row.name,
+        "recognition": row.recognition,
+        "level": row.level_text,
+        "recognised_on": row.recognised_on,
+        "document_no": row.document_no,
+        "organisation_id": organisation.pk if organisation else None,
+        "application_id": application.id if application else None,
+        "outcome": outcome,
+    }
+
+
+def _invitations(created, members, clause: Clause, source: str):
+    """One message per new draft to the organisation's members (the link and text built once)."""
+    subject = _("免申即享：您单位可享受“%(clause)s”奖励") % {"clause": clause.title}
+    body = _(
+        "您单位已列入《%(source)s》，系统已根据名单为您生成申报（%(ref)s）%(amount)s。"
+        "请核对信息，确认承诺书和银行账户后提交，无需再上传认定材料。"
     )
-
-
-def _invitation(application: Application, clause: Clause, source: str) -> Message:
-    amount = application.computed_amount
-    return Message(
-        users=list(application.organisation.members.all()),
-        subject=_("免申即享：您单位可享受“%(clause)s”奖励") % {"clause": clause.title},
-        body=_(
-            "您单位已列入《%(source)s》，系统已根据名单为您生成申报（%(ref)s）%(amount)s。"
-            "请核对信息，确认承诺书和银行账户后提交，无需再上传认定材料。"
+    link = reverse("applications:edit", args=["SB000000000000"])
+    amounts: dict = {}
+    for application in created:
+        amount = application.computed_amount
+        if amount not in amounts:
+            amounts[amount] = (
+                _("，测算金额最高%(wan)s") % {"wan": format_amount_wan(amount)} if amount else ""
+            )
+        yield Message(
+            users=members.get(application.organisation_id, []),
+            subject=subject,
+            body=body % {"source": source, "ref": application.reference, "amount": amounts[amount]},
+            link=link.replace("SB000000000000", application.reference),
         )
-        % {
-            "source": source,
-            "ref": application.reference,
-            "amount": _("，测算金额最高%(wan)s") % {"wan": format_amount_wan(amount)}
-            if amount
-            else "",
-        },
-        link=reverse("applications:edit", args=[application.reference]),
-    )
 
 
 # --- 精准推送 preferences -------------------------------------------------------------------

@@ -20,12 +20,8 @@ from .models import RecognitionRow
 
 def _require(request: HttpRequest, role: str) -> None:
     """The role that acts here; the auditor may also read (GET), and changes nothing."""
-    scopes = user_scopes(request.user)
-    if scopes.has(role):
-        return
-    if request.method == "GET" and scopes.has(Role.AUDITOR):
-        return
-    raise PermissionDenied
+    if not selectors.may_use_page(user=request.user, role=role, write=request.method != "GET"):
+        raise PermissionDenied
 
 
 def service_accounts(request: HttpRequest) -> HttpResponse:

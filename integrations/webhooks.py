@@ -1,137 +1,131 @@
-"""Status-change webhooks: rows written with the decision, delivered signed, retried with backoff."""
+"""Status-change webhooks on the shared outbox: one row per subscriber and move, signed on delivery.
+
+- In the deciding transaction (`observe_moves`) one `OutboxMessage` of kind `webhook` is written
+  per active subscription and move, with the dedup key `webhook:<idempotency key>`: a rolled-back
+  decision sends nothing, a committed one is sent even if the broker is away.
+- The outbox relay delivers it (fast path on commit, beat sweeper, `manage.py outbox_deliver`),
+  keeps the attempts and the last error, and backs off exponentially (30 s, 60 s, … up to 8 tries).
+  The operations page shows the backlog and failures with a retry button.
+- The delivery log the platform reads through the API is these outbox rows.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from applications.lifecycle.effects import observe_moves
 from applications.lifecycle.statuses import status_label
+from outbox.registry import outbox_handler
+from outbox.services import outbox_enqueue_many
 
 from .keys import signature
-from .models import Scope, WebhookDelivery, WebhookSubscription
+from .models import Scope, WebhookSubscription
 
-logger = logging.getLogger(__name__)
 EVENT = "application.status_changed"
-MAX_ATTEMPTS = 8
+KIND = "webhook"
 TIMEOUT_S = 5
 
 
 @observe_moves
 def webhooks_enqueue(contexts) -> None:
-    """In the deciding transaction: one delivery row per subscriber and move (idempotent key)."""
+    """In the deciding transaction: one outbox row per subscriber and move (idempotent key)."""
     subscriptions = [
         s
         for s in WebhookSubscription.objects.filter(active=True, account__revoked_at__isnull=True)
         .select_related("account")
-        .only("pk", "account__scopes")
+        .only("pk", "account_id", "account__scopes")
         if Scope.READ_STATUSES in s.account.scopes
     ]
     if not subscriptions:
         return
     now = timezone.now()
-    rows = []
+    items = []
     for ctx in contexts:
         application = ctx.application
-        payload = {
+        body = {
             "event": EVENT,
             "reference": application.reference,
             "uscc": application.organisation.uscc,
             "clause": application.clause.code,
             "from": ctx.source,
             "to": ctx.target,
-            "to_label": status_label(ctx.target),
+            "to_label": str(status_label(ctx.target)),
             "revision": application.revision,
             "occurred_at": now.isoformat(),
         }
         for subscription in subscriptions:
             key = f"{application.pk}-r{application.revision}-s{subscription.pk}"
-            rows.append(
-                WebhookDelivery(
-                    subscription=subscription,
-                    idempotency_key=key,
-                    event=EVENT,
-                    payload=payload,
-                    next_attempt_at=now,
-                )
-            )
-    ids = [d.pk for d in WebhookDelivery.objects.bulk_create(rows, batch_size=2000)]
-    transaction.on_commit(lambda: _publish(ids))
+            payload = {
+                "account": subscription.account_id,
+                "subscription": subscription.pk,
+                "idempotency_key": key,
+                "event": EVENT,
+                "body": body,
+            }
+            items.append((payload, f"{KIND}:{key}"))
+    outbox_enqueue_many(kind=KIND, items=items)
 
 
-def _publish(ids: list[int]) -> None:
-    from .tasks import webhooks_deliver
-
-    try:
-        webhooks_deliver.delay(ids)
-    except Exception:  # broker away: the rows wait for the periodic sweep
-        logger.warning("webhook publish deferred to the sweeper (%d deliveries)", len(ids))
+class WebhookRejected(Exception):
+    """The receiver answered, but not with 2xx (kept as the row's last error; retried)."""
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead past the address check (to an internal host): treat it as a failure.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise WebhookRejected(f"HTTP {code}: redirect to {newurl[:100]} refused")
 
 
-def delivery_attempt(delivery_id: int) -> str:
-    """Try one delivery now; returns its state. Safe to run twice (skips delivered rows)."""
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def signed_request(subscription: WebhookSubscription, payload: dict[str, Any]):
+    """The POST a receiver verifies: HMAC-SHA256(secret, timestamp + "." + body)."""
+    body = json.dumps(payload["body"], ensure_ascii=False, sort_keys=True).encode()
+    timestamp = str(int(timezone.now().timestamp()))
+    return urllib.request.Request(  # noqa: S310 - scheme and address checked by the caller
+        subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": payload["idempotency_key"],
+            "X-Portal-Event": payload["event"],
+            "X-Portal-Timestamp": timestamp,
+            "X-Portal-Signature": "sha256=" + signature(subscription.secret, body, timestamp),
+        },
+    )
+
+
+@outbox_handler(KIND)
+def webhook_deliver(payload: dict[str, Any]) -> str:
+    """The outbox consumer: POST once; any failure raises, so the relay retries with backoff.
+
+    The outbox leases the row, so one delivery is in flight at a time and a delivered row is
+    never sent again; the receiver deduplicates redeliveries by `Idempotency-Key`.
+    """
     from .services import webhook_url_check
 
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .select_related("subscription")
-            .filter(pk=delivery_id, state=WebhookDelivery.State.PENDING)
-            .first()
+    subscription = (
+        WebhookSubscription.objects.filter(
+            pk=payload["subscription"], active=True, account__revoked_at__isnull=True
         )
-        if delivery is None:
-            return "skipped"
-        subscription = delivery.subscription
-        body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
-        timestamp = str(int(timezone.now().timestamp()))
-        delivery.attempts += 1
-        try:
-            webhook_url_check(subscription.url)  # again now: DNS may have changed
-            request = urllib.request.Request(  # noqa: S310 - https checked above
-                subscription.url,
-                data=body,
-                method="POST",
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Idempotency-Key": delivery.idempotency_key,
-                    "X-Portal-Event": delivery.event,
-                    "X-Portal-Timestamp": timestamp,
-                    "X-Portal-Signature": "sha256="
-                    + signature(subscription.secret, body, timestamp),
-                },
-            )
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-                delivery.response_status = response.status
-            delivery.state = WebhookDelivery.State.DELIVERED
-            delivery.delivered_at = timezone.now()
-            delivery.last_error = ""
-        except Exception as exc:  # any failure is retried; the error is kept for the log
-            status = getattr(exc, "code", None)
-            delivery.response_status = status if isinstance(status, int) else None
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
-            if delivery.attempts >= MAX_ATTEMPTS:
-                delivery.state = WebhookDelivery.State.FAILED
-            else:
-                delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
-        delivery.save()
-        return delivery.state
-
-
-def deliveries_due(limit: int = 500) -> list[int]:
-    return list(
-        WebhookDelivery.objects.filter(
-            state=WebhookDelivery.State.PENDING, next_attempt_at__lte=timezone.now()
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .only("url", "secret")
+        .first()
     )
+    if subscription is None:
+        return "unsubscribed"  # unsubscribed or revoked since: nothing to send
+    webhook_url_check(subscription.url)  # again now: DNS may have changed since subscribing
+    try:
+        with _opener.open(signed_request(subscription, payload), timeout=TIMEOUT_S) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        raise WebhookRejected(f"HTTP {exc.code}") from exc
+    if not 200 <= status < 300:
+        raise WebhookRejected(f"HTTP {status}")
+    return "delivered"

@@ -22,9 +22,19 @@ def job_progress(job_id: int, *, done: int, total: int | None = None, message: s
         Job.objects.filter(pk=job_id).update(**fields)
 
 
-def job_finish(job_id: int, *, message: str = "", failed: bool = False) -> None:
-    Job.objects.filter(pk=job_id).update(
-        state=Job.State.FAILED if failed else Job.State.DONE,
-        message=message[:300],
-        finished_at=timezone.now(),
-    )
+def job_finish(
+    job_id: int, *, message: str = "", failed: bool = False, outcome: dict | None = None
+) -> None:
+    """End the job; `outcome` is kept in its params (what the result page shows)."""
+    fields = {
+        "state": Job.State.FAILED if failed else Job.State.DONE,
+        "message": message[:300],
+        "finished_at": timezone.now(),
+    }
+    if outcome is not None:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            fields["params"] = {**job.params, **outcome}
+            Job.objects.filter(pk=job_id).update(**fields)
+        return
+    Job.objects.filter(pk=job_id).update(**fields)

@@ -7,8 +7,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import PolicyAdminOnly
+from accounts.admin import PolicyAdminOnly, ReadOnlyReferenceAdmin
 from xianyang_portal.errors import DomainError
+from xianyang_portal.money import format_yuan
 
 from . import services
 from .holidays import holiday_schedule_import, parse_schedule, schedule_as_text
@@ -25,18 +26,23 @@ from .models import (
 from .rules.catalogue import CatalogueError, parse_rule_text
 
 
+class CatalogueAdmin(ReadOnlyReferenceAdmin):
+    """Policies, sections and measures come from the versioned catalogue file (load_policy,
+    the service that writes them); the admin shows them and edits nothing."""
+
+
 @admin.register(Policy)
-class PolicyAdmin(PolicyAdminOnly, admin.ModelAdmin):
+class PolicyAdmin(CatalogueAdmin):
     list_display = ("document_number", "title", "valid_from", "valid_to", "loaded_at")
 
 
 @admin.register(Section)
-class SectionAdmin(PolicyAdminOnly, admin.ModelAdmin):
+class SectionAdmin(CatalogueAdmin):
     list_display = ("policy", "number", "title")
 
 
 @admin.register(Measure)
-class MeasureAdmin(PolicyAdminOnly, admin.ModelAdmin):
+class MeasureAdmin(CatalogueAdmin):
     list_display = ("number", "title", "policy", "monetary")
     list_filter = ("policy", "monetary")
     filter_horizontal = ("departments",)
@@ -106,11 +112,44 @@ class ClauseAdmin(PolicyAdminOnly, admin.ModelAdmin):
         messages.info(request, _("当前规则版本：v%(n)d") % {"n": version.number})
 
 
-class RoundBudgetInline(admin.TabularInline):
+class RoundBudgetForm(forms.ModelForm):
+    class Meta:
+        model = RoundBudget
+        fields = ("measure", "amount")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("amount") is not None:
+            self.instance.amount = cleaned["amount"]
+            problem = services.round_budget_problem(budget=self.instance)
+            if problem:
+                self.add_error("amount", problem)
+        return cleaned
+
+
+class RoundBudgetFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # (A form marked for deletion is not validated: the check belongs to the formset.)
+        in_use = [f.instance for f in self.deleted_forms if f.instance.pk and f.instance.committed]
+        if in_use:
+            raise forms.ValidationError(
+                _("该预算已核定 %(used)s，不能删除。") % {"used": format_yuan(in_use[0].committed)}
+            )
+
+
+class RoundBudgetInline(PolicyAdminOnly, admin.TabularInline):
+    """The policy administrator sets the round's budgets (deleting one stays a superuser's)."""
+
     model = RoundBudget
+    form = RoundBudgetForm
+    formset = RoundBudgetFormSet
     fields = ("measure", "amount", "committed")
     readonly_fields = ("committed",)
     extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
 
 
 class RoundAdminForm(forms.ModelForm):
@@ -143,6 +182,26 @@ class RoundAdmin(PolicyAdminOnly, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.round_save(actor=request.user, round_=obj)
+
+    def save_related(self, request, form, formsets, change):
+        # Every write through a service: the clauses and each budget row, audited; the
+        # budgets' committed amounts are never overwritten from the form.
+        services.round_clauses_set(
+            actor=request.user, round_=form.instance, clauses=form.cleaned_data["clauses"]
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request, form, formset, change):
+        changed = formset.save(commit=False)  # collects the changes; writes nothing
+        try:
+            for budget in formset.deleted_objects:
+                services.round_budget_delete(actor=request.user, budget_id=budget.pk)
+            for budget in changed:
+                budget.round = form.instance
+                services.round_budget_save(actor=request.user, budget=budget)
+        except DomainError as exc:  # a race after the form's own checks (approvals meanwhile)
+            messages.error(request, exc.message)
 
 
 class HolidayScheduleForm(forms.ModelForm):

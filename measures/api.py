@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import organisations_of_member
+from accounts.selectors import organisations_of_member, user_scopes
 from accounts.throttles import CalculatorThrottle
+from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.errors import DomainError
 
 from . import selectors, services
@@ -211,4 +213,39 @@ def calculator(request: Request) -> Response:
                 **result.to_dict(),
             }
         ).data
+    )
+
+
+class BudgetOutput(serializers.Serializer):
+    round_id = serializers.IntegerField()
+    round = serializers.CharField(source="round.name")
+    measure = serializers.IntegerField(source="measure.number")
+    measure_title = serializers.CharField(source="measure.title")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    committed = serializers.DecimalField(max_digits=14, decimal_places=2)
+    remaining = serializers.SerializerMethodField(help_text="amount − committed")
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_remaining(self, budget) -> str:
+        return f"{budget.amount - budget.committed:.2f}"
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("round", int, description="one round's budgets")],
+    responses=paginated(BudgetOutput),
+)
+@api_view(["GET"])
+def budget_list(request: Request) -> Response:
+    """Budgets per round and measure with the amount committed (the budgets page's roles)."""
+    if not user_scopes(request.user).roles & selectors.BUDGET_VIEWERS:
+        raise PermissionDenied
+    raw = request.query_params.get("round", "")
+    if raw and not raw.isdigit():
+        raise DomainError(
+            _("round 须为批次编号（整数）。"), code="invalid", detail={"round": [raw[:20]]}
+        )
+    return paginate(
+        request,
+        selectors.budgets_visible_to(user=request.user, round_id=int(raw) if raw else None),
+        BudgetOutput,
     )

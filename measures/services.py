@@ -206,6 +206,95 @@ def round_save(*, actor: User, round_: Round) -> Round:
     return round_
 
 
+@transaction.atomic
+def round_clauses_set(*, actor: User, round_: Round, clauses: Sequence[Clause]) -> None:
+    """The clauses a round opens (admin), audited with what was added and removed."""
+    before = set(round_.clauses.values_list("code", flat=True))
+    after = {clause.code for clause in clauses}
+    if before == after:
+        return
+    round_.clauses.set(clauses)
+    audit_record(
+        actor=actor,
+        obj=round_,
+        action="round.clauses",
+        before={"clauses": sorted(before)},
+        after={"added": sorted(after - before), "removed": sorted(before - after)},
+    )
+
+
+def round_budget_problem(*, budget: RoundBudget, committed: Decimal | None = None) -> str:
+    """Why this budget amount cannot be stored ("" when it can): never below what approvals
+    already committed against it, never negative."""
+    committed = budget.committed if committed is None else committed
+    if budget.amount is None or budget.amount < 0:
+        return _("预算不能为负数。")
+    if budget.amount < committed:
+        return _("预算不能低于已核定金额 %(used)s。") % {"used": format_yuan(committed)}
+    return ""
+
+
+@transaction.atomic
+def round_budget_save(*, actor: User, budget: RoundBudget) -> RoundBudget:
+    """Create a round's budget for a measure, or change its amount (admin).
+
+    Only the amount is written: `committed` belongs to the approvals (budget_commit), so
+    the row is locked and its committed amount read now, not taken from a form loaded
+    earlier.
+    """
+    before = None
+    if budget.pk:
+        current = RoundBudget.objects.select_for_update().get(pk=budget.pk)
+        before = {"amount": str(current.amount)}
+        committed = current.committed
+    else:
+        committed = Decimal("0.00")
+    problem = round_budget_problem(budget=budget, committed=committed)
+    if problem:
+        raise DomainError(problem, code="invalid_budget", detail={"amount": [problem]})
+    if budget.pk:
+        RoundBudget.objects.filter(pk=budget.pk).update(amount=budget.amount)
+        budget.committed = committed
+    else:
+        budget.committed = committed
+        budget.save()
+    audit_record(
+        actor=actor,
+        obj=budget,
+        action="round_budget.save",
+        before=before,
+        after={
+            "round": budget.round_id,
+            "measure": budget.measure_id,
+            "amount": str(budget.amount),
+        },
+    )
+    return budget
+
+
+@transaction.atomic
+def round_budget_delete(*, actor: User, budget_id: int) -> None:
+    """Remove a budget row (the measure then has no limit in the round); refused once
+    approvals have committed money against it."""
+    budget = RoundBudget.objects.select_for_update().get(pk=budget_id)
+    if budget.committed > 0:
+        raise DomainError(
+            _("该预算已核定 %(used)s，不能删除。") % {"used": format_yuan(budget.committed)},
+            code="budget_in_use",
+        )
+    audit_record(
+        actor=actor,
+        obj=budget,
+        action="round_budget.delete",
+        before={
+            "round": budget.round_id,
+            "measure": budget.measure_id,
+            "amount": str(budget.amount),
+        },
+    )
+    budget.delete()
+
+
 def clause_evaluate(
     *,
     version: ClauseVersion,

@@ -57,6 +57,36 @@ def outbox_enqueue(
     return message
 
 
+def outbox_enqueue_many(*, kind: str, items: Iterable[tuple[dict[str, Any], str]]) -> list[int]:
+    """Record many effects of one kind in one insert (each with its dedup key); publish on commit.
+
+    Keys already recorded are skipped; returns the ids of the rows written now.
+    """
+    items = [(payload, key[:200]) for payload, key in items]
+    if not items:
+        return []
+    now = timezone.now()
+    keys = [key for _payload, key in items]
+    before = set(OutboxMessage.objects.filter(dedup_key__in=keys).values_list("pk", flat=True))
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(kind=kind, payload=payload, dedup_key=key, available_at=now)
+            for payload, key in items
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    ids = [
+        pk
+        for pk in OutboxMessage.objects.filter(dedup_key__in=keys)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        if pk not in before
+    ]
+    transaction.on_commit(lambda: outbox_publish(message_ids=ids))
+    return ids
+
+
 def outbox_publish(*, message_ids: Iterable[int]) -> int:
     """Hand rows to the broker; stops at the first broker error (the rows keep waiting)."""
     from .tasks import outbox_deliver

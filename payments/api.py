@@ -6,12 +6,11 @@ by their reference (明细编号), as in the exports and the bank's result file.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -21,7 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Department, Place
+from jobs.models import Job
 from measures.models import Measure, Round
+from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import amount_in_capitals
@@ -32,11 +33,18 @@ from .models import LineState, PaymentBatch, PaymentLine
 from .views import EXPORT_FORMATS, export_response
 
 
+class BatchJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    state = serializers.CharField()
+    percent = serializers.IntegerField()
+    message = serializers.CharField()
+
+
 class BatchSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display")
-    created_by = serializers.StringRelatedField()
-    locked_by = serializers.StringRelatedField()
-    job = serializers.SerializerMethodField()
+    created_by = serializers.StringRelatedField(allow_null=True)
+    locked_by = serializers.StringRelatedField(allow_null=True, help_text="null until locked")
+    job = BatchJobSerializer(allow_null=True, help_text="the job adding the lines, if any")
 
     class Meta:
         model = PaymentBatch
@@ -45,11 +53,41 @@ class BatchSerializer(serializers.ModelSerializer):
             "build_message", "created_by", "created_at", "locked_by", "locked_at", "job",
         ]  # fmt: skip
 
-    def get_job(self, batch: PaymentBatch) -> dict | None:
-        job = batch.job
-        if job is None:
-            return None
-        return {"id": job.pk, "state": job.state, "percent": job.percent, "message": job.message}
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class TotalsGroupSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(**MONEY)
+
+
+class BatchTotalsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(**MONEY)
+    amount_in_capitals = serializers.SerializerMethodField(help_text="大写金额")
+    unconfirmed_bank_changes = serializers.IntegerField()
+    by_measure = TotalsGroupSerializer(many=True)
+    by_department = TotalsGroupSerializer(many=True)
+    by_county = TotalsGroupSerializer(many=True)
+    by_state = TotalsGroupSerializer(many=True)
+
+    def get_amount_in_capitals(self, totals) -> str:
+        return amount_in_capitals(totals.amount)
+
+
+class BatchDetailSerializer(BatchSerializer):
+    """A batch with its totals per measure, department, county and line state."""
+
+    totals = serializers.SerializerMethodField()
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "totals"]
+
+    @extend_schema_field(BatchTotalsSerializer)
+    def get_totals(self, batch: PaymentBatch) -> dict:
+        return BatchTotalsSerializer(selectors.batch_totals(batch)).data
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -120,10 +158,23 @@ class ImportOutcomeSerializer(serializers.Serializer):
 
 class ImportResultSerializer(serializers.Serializer):
     result = ImportOutcomeSerializer()
-    batch = BatchSerializer()
+    batch = BatchDetailSerializer()
 
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+class ImportQueuedSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+    state = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class ImportStatusSerializer(serializers.Serializer):
+    job = serializers.IntegerField(source="pk")
+    state = serializers.CharField()
+    percent = serializers.IntegerField()
+    message = serializers.CharField()
+    outcome = ImportOutcomeSerializer(source="params.outcome", allow_null=True, default=None)
+    problem_count = serializers.IntegerField(source="params.problem_count", default=0)
+    problems = serializers.ListField(source="params.problems", default=list)
 
 
 class FigureRowSerializer(serializers.Serializer):
@@ -177,35 +228,17 @@ def _line_ids(batch: PaymentBatch, references: list[str]) -> list[int]:
 
 
 def _batch_payload(batch: PaymentBatch) -> dict:
-    totals = selectors.batch_totals(batch)
-    data = BatchSerializer(batch).data
-    data["totals"] = {
-        "count": totals.count,
-        "amount": f"{totals.amount:.2f}",
-        "amount_in_capitals": amount_in_capitals(totals.amount),
-        "unconfirmed_bank_changes": totals.unconfirmed_bank_changes,
-        **{
-            key: [{"label": g.label, "count": g.count, "amount": f"{g.amount:.2f}"} for g in groups]
-            for key, groups in (
-                ("by_measure", totals.by_measure),
-                ("by_department", totals.by_department),
-                ("by_county", totals.by_county),
-                ("by_state", totals.by_state),
-            )
-        },
-    }
-    return data
+    return BatchDetailSerializer(batch).data
 
 
-@extend_schema(request=BuildSerializer, responses=BatchSerializer(many=True))
+@extend_schema(methods=["GET"], responses=paginated(BatchSerializer))
+@extend_schema(methods=["POST"], request=BuildSerializer, responses={202: BatchDetailSerializer})
 @api_view(["GET", "POST"])
 def batch_list(request: Request) -> Response:
     """GET: batches (newest first). POST: build a batch; lines are added by a background job."""
     _viewer(request)
     if request.method == "GET":
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.batches_visible_to(user=request.user), request)
-        return paginator.get_paginated_response(BatchSerializer(page, many=True).data)
+        return paginate(request, selectors.batches_visible_to(user=request.user), BatchSerializer)
     payload = BuildSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     batch = services.payment_batch_build(
@@ -215,7 +248,7 @@ def batch_list(request: Request) -> Response:
     return Response(_batch_payload(batch), status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(responses=BatchSerializer)
+@extend_schema(responses=BatchDetailSerializer)
 @api_view(["GET"])
 def batch_detail(request: Request, reference: str) -> Response:
     """The batch with its totals per measure, department, county and line state."""
@@ -224,7 +257,7 @@ def batch_detail(request: Request, reference: str) -> Response:
 
 @extend_schema(
     parameters=[OpenApiParameter("state", str), OpenApiParameter("q", str)],
-    responses=LineSerializer(many=True),
+    responses=paginated(LineSerializer),
 )
 @api_view(["GET"])
 def batch_lines(request: Request, reference: str) -> Response:
@@ -238,7 +271,7 @@ def batch_lines(request: Request, reference: str) -> Response:
     return paginator.get_paginated_response(LineSerializer(page, many=True).data)
 
 
-@extend_schema(request=None, responses=BatchSerializer)
+@extend_schema(request=None, responses=BatchDetailSerializer)
 @api_view(["POST"])
 def batch_lock(request: Request, reference: str) -> Response:
     batch = _batch(request, reference)
@@ -246,7 +279,7 @@ def batch_lock(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)))
 
 
-@extend_schema(request=LinesSerializer, responses=BatchSerializer)
+@extend_schema(request=LinesSerializer, responses=BatchDetailSerializer)
 @api_view(["POST"])
 def lines_remove(request: Request, reference: str) -> Response:
     batch = _batch(request, reference)
@@ -261,7 +294,7 @@ def lines_remove(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)))
 
 
-@extend_schema(request=LinesSerializer, responses=BatchSerializer)
+@extend_schema(request=LinesSerializer, responses=BatchDetailSerializer)
 @api_view(["POST"])
 def lines_confirm_bank(request: Request, reference: str) -> Response:
     batch = _batch(request, reference)
@@ -275,7 +308,7 @@ def lines_confirm_bank(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)))
 
 
-@extend_schema(request=MarkSerializer, responses=BatchSerializer)
+@extend_schema(request=MarkSerializer, responses=BatchDetailSerializer)
 @api_view(["POST"])
 def lines_mark(request: Request, reference: str) -> Response:
     batch = _batch(request, reference)
@@ -291,7 +324,10 @@ def lines_mark(request: Request, reference: str) -> Response:
     return Response(_batch_payload(_batch(request, reference)))
 
 
-@extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportResultSerializer)
+@extend_schema(
+    request={"multipart/form-data": ImportSerializer},
+    responses={200: ImportResultSerializer, 202: ImportQueuedSerializer},
+)
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser, JSONParser])
 def results_import(request: Request, reference: str) -> Response:
@@ -305,15 +341,48 @@ def results_import(request: Request, reference: str) -> Response:
             _("文件过大，上限为 %(mb)d MB。") % {"mb": MAX_BYTES // 1024 // 1024},
             code="file_too_large",
         )
-    outcome = services.payment_results_import(
+    outcome = services.payment_results_import_start(
         actor=request.user, batch_id=batch.pk, file_name=upload.name, data=upload.read()
     )
+    if isinstance(outcome, Job):  # a large file: 202, and where to follow the worker
+        status_url = reverse(
+            "api:payment-results-import-status", args=[batch.reference, outcome.pk]
+        )
+        queued = {"job": outcome.pk, "state": outcome.state, "status_url": status_url}
+        return Response(ImportQueuedSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
     return Response(
-        {"result": asdict(outcome), "batch": _batch_payload(_batch(request, reference))}
+        ImportResultSerializer({"result": outcome, "batch": _batch(request, reference)}).data
     )
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+@extend_schema(request=None, responses=BatchDetailSerializer)
+@api_view(["POST"])
+def batch_resume(request: Request, reference: str) -> Response:
+    """Restart the build of a batch whose job stopped (the same service as the page)."""
+    batch = _batch(request, reference)
+    services.payment_batch_resume(actor=request.user, batch_id=batch.pk)
+    return Response(_batch_payload(_batch(request, reference)), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses=ImportStatusSerializer)
+@api_view(["GET"])
+def results_import_status(request: Request, reference: str, job_id: int) -> Response:
+    """A large import run by a worker: progress, then the outcome or every bad row."""
+    found = selectors.results_import_job(user=request.user, reference=reference, job_id=job_id)
+    if found is None:
+        raise NotFound
+    return Response(ImportStatusSerializer(found[1]).data)
+
+
+@extend_schema(
+    responses={
+        (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): (
+            OpenApiTypes.BINARY
+        ),
+        (200, "text/csv"): OpenApiTypes.BINARY,
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+    }
+)
 @api_view(["GET"])
 def batch_export(request: Request, reference: str, fmt: str):
     """The payment list as xlsx or csv, or the batch summary as pdf (locked batches only)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xianyang_portal.tables import TableSpec, read_table
+from xianyang_portal.tables import refuse_unreadable_size as _refuse_size
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -80,3 +81,8 @@ def read_bank_file(*, name: str, data: bytes) -> list[BankRow]:
         )
         for row in read_table(name=name, data=data, spec=SPEC)
     ]
+
+
+def refuse_unreadable_size(data: bytes) -> None:
+    """Too large or empty: refused at upload, before a large file is handed to a worker."""
+    _refuse_size(data, SPEC)

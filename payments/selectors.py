@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import (
     Count,
     DecimalField,
@@ -20,16 +21,18 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from accounts.selectors import user_scopes
 from applications.lifecycle.statuses import AWARDED_STATUSES, PAYABLE_STATUSES
 from applications.lifecycle.transitions import Action
 from applications.models import Application, ApplicationSummary, Decision, Status
+from applications.summaries import summaries_version
+from jobs.models import Job
 from measures.models import RoundBudget
-from measures.selectors import budgets_visible_to
+from measures.selectors import BUDGET_VIEWERS, budgets_visible_to, catalogue_version
 from reviews.models import Letter
 
 from .models import LISTED_LINE_STATES, LIVE_LINE_STATES, LineState, PaymentBatch, PaymentLine
@@ -49,6 +52,22 @@ def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:
     if not user_scopes(user).roles & PAYMENT_VIEWERS:
         return PaymentBatch.objects.none()
     return PaymentBatch.objects.select_related("created_by", "locked_by", "job")
+
+
+RESULTS_IMPORT_JOB = "payment_results_import"
+
+
+def results_import_job(
+    *, user: User, reference: str, job_id: int
+) -> tuple[PaymentBatch, Job] | None:
+    """A bank-result import running or run by a worker, seen by whoever sees its batch."""
+    batch = batches_visible_to(user=user).filter(reference=reference).first()
+    job = (
+        Job.objects.filter(pk=job_id, kind=RESULTS_IMPORT_JOB, params__batch=batch.pk).first()
+        if batch is not None
+        else None
+    )
+    return None if job is None else (batch, job)
 
 
 def can_see_payments(user: User) -> bool:
@@ -342,7 +361,41 @@ def _figures(
     ]
 
 
+def dashboard_cached(*, user: User, round_id: int | None, name: str, build: Callable[[], Any]):
+    """`build()` cached per summaries version (moved on by every status move, recount, budget
+    and place change: applications.summaries), catalogue version (measure and round names),
+    language, round and what the user may see of it (dashboard, budgets); built afresh when
+    there is no shared version (see summaries_version)."""
+    version = summaries_version()
+    if version is None:
+        return build()
+    roles = user_scopes(user).roles
+    sees = f"{int(bool(roles & DASHBOARD_VIEWERS))}{int(bool(roles & BUDGET_VIEWERS))}"
+    key = (
+        f"payments:dashboard:{name}:{version}:{catalogue_version()}:{get_language()}:"
+        f"{round_id or 0}:{sees}"
+    )
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, DASHBOARD_CACHE_SECONDS)
+    return value
+
+
+DASHBOARD_CACHE_SECONDS = 600
+
+
 def dashboard_figures(*, user: User, round_id: int | None = None) -> Dashboard:
+    """The dashboard's figures (dashboard_cached around dashboard_figures_counted)."""
+    return dashboard_cached(
+        user=user,
+        round_id=round_id,
+        name="figures",
+        build=lambda: dashboard_figures_counted(user=user, round_id=round_id),
+    )
+
+
+def dashboard_figures_counted(*, user: User, round_id: int | None = None) -> Dashboard:
     """Counts and amounts by measure, county, round and status; budget vs committed vs paid.
 
     Drafts are the applicant's own business and are not counted. "Awarded" means approved

@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.urls import reverse
@@ -29,6 +32,8 @@ from applications.lifecycle.transitions import Action
 from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
+from xianyang_portal import crypto
+from xianyang_portal.crypto import encrypt_many
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.fields import lookup_key
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
@@ -37,6 +42,7 @@ from . import bankfile
 from .models import LISTED_LINE_STATES, BatchState, LineState, PaymentBatch, PaymentLine
 from .selectors import (
     MISSING_BANK,
+    RESULTS_IMPORT_JOB,
     ZERO,
     BuildFilters,
     can_manage_payments,
@@ -44,7 +50,11 @@ from .selectors import (
     payee_snapshots,
 )
 
+ACCOUNT_CONTEXT = PaymentLine._meta.get_field("bank_account").encryption_context
 BUILD_CHUNK = 2000  # applications locked, snapshotted and moved per transaction
+PROGRESS_EVERY = 2000  # rows checked between two progress updates of an import job
+IMPORT_PROBLEMS_KEPT = 2000  # bad rows kept on a failed import job (the count is kept too)
+Progress = Callable[[int, str], None]
 JOB_KIND = "payment_batch_build"
 # A build job still "running" after this long lost its worker (the task's hard limit is 600 s).
 STALLED_AFTER = timedelta(minutes=15)
@@ -180,8 +190,9 @@ def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int =
     done = batch.lines.count()
     if job_id:
         job_progress(job_id, done=done, total=expected, message=_("正在筛选待拨付申报……"))
+    tokens: dict[str, str] = {}  # account → its SM4 token, for every chunk of this build
     while True:
-        added = _fill_chunk(batch_id=batch_id, filters=filters, size=chunk)
+        added = _fill_chunk(batch_id=batch_id, filters=filters, size=chunk, tokens=tokens)
         if added is None:
             break
         done += added
@@ -200,7 +211,9 @@ def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int =
 
 
 @transaction.atomic
-def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | None:
+def _fill_chunk(
+    *, batch_id: int, filters: BuildFilters, size: int, tokens: dict[str, str] | None = None
+) -> int | None:
     """One chunk; None when nothing is left to add (or the batch is no longer building)."""
     batch = _lock_batch(batch_id)
     if batch.state != BatchState.BUILDING:
@@ -215,8 +228,21 @@ def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | Non
     if not ids:
         return None
     start = batch.lines.aggregate(last=Max("number"))["last"] or 0
+    snapshots = payee_snapshots(ids)
+    # One SM4 token per payee account and build, not per line: its lines share the token.
+    accounts = {} if tokens is None else tokens
+    accounts.update(
+        encrypt_many(
+            (
+                row["organisation__bank_account"]
+                for row in snapshots
+                if row["organisation__bank_account"] not in accounts
+            ),
+            context=ACCOUNT_CONTEXT,
+        )
+    )
     lines = []
-    for number, row in enumerate(payee_snapshots(ids), start=start + 1):
+    for number, row in enumerate(snapshots, start=start + 1):
         updated_at = row["organisation__bank_account_updated_at"]
         approved_at = row["approved_at"]
         lines.append(
@@ -229,7 +255,9 @@ def _fill_chunk(*, batch_id: int, filters: BuildFilters, size: int) -> int | Non
                 payee_name=row["organisation__payee_name"] or row["organisation__legal_name"],
                 uscc=row["organisation__uscc"],
                 bank_name=row["organisation__bank_name"],
-                bank_account=row["organisation__bank_account"],
+                bank_account=accounts.get(
+                    row["organisation__bank_account"], row["organisation__bank_account"]
+                ),
                 letter_number=row["letter_number"] or "",
                 application_reference=row["reference"],
                 measure_number=row["clause__measure__number"],
@@ -564,11 +592,43 @@ def _account_key(value: str) -> str:
     return "".join(ch for ch in value if ch not in " -\t")
 
 
+def _line_accounts(lines: dict[str, PaymentLine], rows: list[bankfile.BankRow]) -> dict[int, str]:
+    """The (normalised) account of each line whose row does not match it by keyed hash.
+
+    The lines are read without decrypting their accounts: a row whose account has the
+    line's lookup hash is the same account. Only the others are decrypted, once, to compare
+    them written differently (spaces, dashes) and to name both in the row's error.
+    """
+    unmatched = set()
+    for row in rows:
+        line = lines.get(row.reference.strip().upper())
+        if (
+            line is not None
+            and line.pk not in unmatched
+            and crypto.lookup_hash(_account_key(row.account)) != line.account_hash
+        ):
+            unmatched.add(line.pk)
+    if not unmatched:
+        return {}
+    return {
+        pk: _account_key(account)
+        for pk, account in PaymentLine.objects.filter(pk__in=unmatched).values_list(
+            "pk", "bank_account"
+        )
+    }
+
+
 def _check_rows(
-    batch: PaymentBatch, rows: list[bankfile.BankRow]
+    batch: PaymentBatch, rows: list[bankfile.BankRow], progress: Progress | None = None
 ) -> tuple[list[RowProblem], list[PaymentLine], list[tuple[PaymentLine, str]]]:
     """Every row against the batch's lines, read once (the references of other batches too)."""
-    lines = {line.reference.upper(): line for line in batch.lines.all()}
+    lines = {
+        line.reference.upper(): line
+        for line in batch.lines.only("pk", "batch", "reference", "state", "amount", "application")
+        .annotate(account_hash=lookup_key("bank_account"))
+        .order_by()
+    }
+    accounts = _line_accounts(lines, rows)
     unknown = {r.reference.strip().upper() for r in rows} - set(lines) - {""}
     elsewhere = {
         reference.upper()
@@ -580,7 +640,9 @@ def _check_rows(
     paid: list[PaymentLine] = []
     failed: list[tuple[PaymentLine, str]] = []
     seen: dict[str, int] = {}
-    for row in rows:
+    for done, row in enumerate(rows):
+        if progress is not None and done and done % PROGRESS_EVERY == 0:
+            progress(done, _("已核对 %(done)d / %(total)d 行") % {"done": done, "total": len(rows)})
         reference = row.reference.strip().upper()
         issues: list[str] = []
         line = lines.get(reference)
@@ -610,11 +672,15 @@ def _check_rows(
                 _("金额与拨付明细不符（明细 %(line)s，文件 %(file)s）")
                 % {"line": format_yuan(line.amount), "file": format_yuan(amount)}
             )
-        if line is not None and _account_key(row.account) != _account_key(line.bank_account):
+        if (
+            line is not None
+            and line.pk in accounts
+            and _account_key(row.account) != accounts[line.pk]
+        ):
             hint = _("（账号列被 Excel 存成了数字，请设为文本格式）") if "e+" in row.account else ""
             issues.append(
                 _("收款账号与拨付明细不符（明细 %(line)s，文件 %(file)s）%(hint)s")
-                % {"line": line.bank_account, "file": row.account or "—", "hint": hint}
+                % {"line": accounts[line.pk], "file": row.account or "—", "hint": hint}
             )
         result = row.result.strip().lower()
         if result not in PAID_WORDS and result not in FAILED_WORDS:
@@ -635,15 +701,46 @@ def _require_results_state(batch: PaymentBatch) -> None:
 
 
 def payment_results_import(
-    *, actor: User, batch_id: int, file_name: str, data: bytes
+    *,
+    actor: User,
+    batch_id: int,
+    file_name: str,
+    data: bytes,
+    progress: Progress | None = None,
+    on_applied: Callable[[ImportOutcome], None] | None = None,
 ) -> ImportOutcome:
-    """Apply the bank's result file: every row is checked first; one bad row applies nothing."""
+    """Apply the bank's result file: every row is checked first; one bad row applies nothing.
+
+    `progress(done_rows, message)` is called while checking (outside any transaction, so a
+    page can poll it); `on_applied(outcome)` runs inside the transaction that applies.
+    """
     _require_finance(actor)
     rows = bankfile.read_bank_file(name=file_name, data=data)
+    return _results_apply(
+        actor=actor,
+        batch_id=batch_id,
+        file_name=file_name,
+        data=data,
+        rows=rows,
+        progress=progress,
+        on_applied=on_applied,
+    )
+
+
+def _results_apply(
+    *,
+    actor: User,
+    batch_id: int,
+    file_name: str,
+    data: bytes,
+    rows: list[bankfile.BankRow],
+    progress: Progress | None = None,
+    on_applied: Callable[[ImportOutcome], None] | None = None,
+) -> ImportOutcome:
     # Check every row without holding the batch lock; it is taken only to apply.
     batch = PaymentBatch.objects.get(pk=batch_id)
     _require_results_state(batch)
-    problems, paid, failed = _check_rows(batch, rows)
+    problems, paid, failed = _check_rows(batch, rows, progress)
     if problems:
         raise DomainError(
             _(
@@ -653,6 +750,9 @@ def payment_results_import(
             code="import_rejected",
             detail={"rows": [asdict(problem) for problem in problems]},
         )
+    if progress is not None:
+        progress(len(rows), _("已核对全部 %(total)d 行，正在登记结果……") % {"total": len(rows)})
+    outcome = ImportOutcome(rows=len(rows), paid=len(paid), failed=len(failed))
     with transaction.atomic():
         batch = _lock_batch(batch_id)
         _require_results_state(batch)
@@ -671,7 +771,143 @@ def payment_results_import(
             failed=failed,
             source=f"import:{file_name[:80]}:{hashlib.sha256(data).hexdigest()[:16]}",
         )
-    return ImportOutcome(rows=len(rows), paid=len(paid), failed=len(failed))
+        if on_applied is not None:
+            on_applied(outcome)
+    return outcome
+
+
+# --- large result files: a worker imports them, with a progress page ----------------------------
+
+
+def results_import_message(outcome: ImportOutcome) -> str:
+    return _("已导入银行结果 %(rows)d 行：已拨付 %(paid)d 笔，拨付失败 %(failed)d 笔。") % {
+        "rows": outcome.rows,
+        "paid": outcome.paid,
+        "failed": outcome.failed,
+    }
+
+
+def payment_results_import_start(
+    *, actor: User, batch_id: int, file_name: str, data: bytes
+) -> ImportOutcome | Job:
+    """The page's and the API's import: a small file now; a large one (above
+    BANK_IMPORT_ASYNC_BYTES or BANK_IMPORT_ASYNC_ROWS) is stored and handed to a worker,
+    and the Job that reports its progress and outcome is returned."""
+    _require_finance(actor)
+    batch = PaymentBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise DomainError(_("找不到该拨付批次。"), code="unknown_batch")
+    _require_results_state(batch)
+    bankfile.refuse_unreadable_size(data)
+    rows: list[bankfile.BankRow] | None = None
+    if len(data) <= settings.BANK_IMPORT_ASYNC_BYTES:
+        rows = bankfile.read_bank_file(name=file_name, data=data)
+        if len(rows) <= settings.BANK_IMPORT_ASYNC_ROWS:
+            return _results_apply(
+                actor=actor, batch_id=batch_id, file_name=file_name, data=data, rows=rows
+            )
+    return _results_import_queue(
+        actor=actor, batch=batch, file_name=file_name, data=data, rows=len(rows or ())
+    )
+
+
+IMPORT_FILES = "bank-imports"
+
+
+@transaction.atomic
+def _results_import_queue(
+    *, actor: User, batch: PaymentBatch, file_name: str, data: bytes, rows: int
+) -> Job:
+    from .tasks import queue_results_import
+
+    digest = hashlib.sha256(data).hexdigest()
+    stored = default_storage.save(f"{IMPORT_FILES}/{batch.pk}-{digest[:16]}.dat", ContentFile(data))
+    try:
+        job = job_create(
+            kind=RESULTS_IMPORT_JOB,
+            requested_by=actor,
+            params={
+                "batch": batch.pk,
+                "file": stored,
+                "file_name": file_name[:120],
+                "bytes": len(data),
+                "done_url": _batch_url(batch),
+            },
+            total=_progress_total(rows),
+        )
+        queue_results_import(job.pk)
+        audit_record(
+            actor=actor,
+            obj=batch,
+            action="payment_batch.results_import_queued",
+            after={"job": job.pk, "file": file_name[:120], "bytes": len(data), "sha256": digest},
+        )
+    except BaseException:  # no job row: no file (one lost at COMMIT is left to files_sweep)
+        default_storage.delete(stored)
+        raise
+    return job
+
+
+def _progress_total(rows: int) -> int:
+    # Checking is per row; applying is one transaction, counted as a tenth more.
+    return rows + max(1, rows // 10) if rows else 0
+
+
+def payment_results_import_run(*, job_id: int) -> str:
+    """The worker's side (outbox consumer): import the stored file, reporting progress.
+
+    Idempotent: a finished job is skipped, and the job is marked done in the transaction that
+    applies the results, so a worker lost after applying never applies them twice.
+    """
+    job = Job.objects.select_related("requested_by").filter(pk=job_id).first()
+    if job is None or job.state in (Job.State.DONE, Job.State.FAILED):
+        return "skipped"
+    stored, file_name = job.params.get("file", ""), job.params.get("file_name", "")
+    try:
+        with default_storage.open(stored, "rb") as handle:
+            data = handle.read()
+    except (OSError, ValueError):
+        job_finish(job_id, failed=True, message=_("找不到上传的银行结果文件，请重新导入。"))
+        return "failed"
+    job_progress(job_id, done=0, message=_("正在读取文件……"))
+    try:
+        _require_finance(job.requested_by)
+        rows = bankfile.read_bank_file(name=file_name, data=data)
+        total = _progress_total(len(rows))
+        job_progress(job_id, done=0, total=total, message=_("正在核对……"))
+
+        def progress(done: int, message: str) -> None:
+            job_progress(job_id, done=done, total=total, message=message)
+
+        def applied(outcome: ImportOutcome) -> None:
+            job_progress(job_id, done=total, total=total)
+            job_finish(
+                job_id,
+                message=results_import_message(outcome),
+                outcome={"outcome": asdict(outcome)},
+            )
+
+        _results_apply(
+            actor=job.requested_by,
+            batch_id=job.params["batch"],
+            file_name=file_name,
+            data=data,
+            rows=rows,
+            progress=progress,
+            on_applied=applied,
+        )
+    except DomainError as exc:
+        problems = exc.detail.get("rows", []) if isinstance(exc.detail, dict) else []
+        job_finish(
+            job_id,
+            failed=True,
+            message=exc.message,
+            outcome={"problems": problems[:IMPORT_PROBLEMS_KEPT], "problem_count": len(problems)},
+        )
+        default_storage.delete(stored)
+        return "failed"
+    default_storage.delete(stored)
+    return "done"
 
 
 __all__ = [
@@ -687,4 +923,6 @@ __all__ = [
     "payment_lines_mark",
     "payment_lines_remove",
     "payment_results_import",
+    "payment_results_import_run",
+    "payment_results_import_start",
 ]

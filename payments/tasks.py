@@ -69,3 +69,20 @@ def batch_builds_heal() -> int:
             queued += 1
             logger.info("Resuming the stalled build of payment batch %s", batch.reference)
     return queued
+
+
+IMPORT_KIND = "payment_results_import"
+
+
+def queue_results_import(job_id: int) -> None:
+    """A large bank-result file, imported by the batches worker (in the caller's transaction)."""
+    outbox_enqueue(
+        kind=IMPORT_KIND, payload={"job_id": job_id}, dedup_key=f"{IMPORT_KIND}:{job_id}"
+    )
+
+
+@outbox_handler(IMPORT_KIND)
+def payment_results_import(payload: dict) -> str:
+    from .services import payment_results_import_run
+
+    return payment_results_import_run(job_id=payload["job_id"])

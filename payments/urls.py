@@ -19,5 +19,15 @@ urlpatterns = [
     ),
     path("batches/<str:reference>/mark/", views.lines_mark, name="lines_mark"),
     path("batches/<str:reference>/import/", views.results_import, name="results_import"),
+    path(
+        "batches/<str:reference>/imports/<int:job_id>/",
+        views.import_status,
+        name="import_status",
+    ),
+    path(
+        "batches/<str:reference>/imports/<int:job_id>/status/",
+        views.import_status_json,
+        name="import_status_json",
+    ),
     path("batches/<str:reference>/export/<str:fmt>/", views.batch_export, name="batch_export"),
 ]

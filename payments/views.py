@@ -12,12 +12,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_security_event
+from jobs.models import Job
 from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.exports import workbook_response
@@ -223,7 +224,7 @@ def results_import(request: HttpRequest, reference: str) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            outcome = services.payment_results_import(
+            outcome = services.payment_results_import_start(
                 actor=request.user,
                 batch_id=batch.pk,
                 file_name=upload.name,
@@ -233,13 +234,48 @@ def results_import(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_error(None, exc.message)
             problems = exc.detail.get("rows", []) if isinstance(exc.detail, dict) else []
         else:
-            messages.success(
-                request,
-                _("已导入银行结果 %(rows)d 行：已拨付 %(paid)d 笔，拨付失败 %(failed)d 笔。")
-                % {"rows": outcome.rows, "paid": outcome.paid, "failed": outcome.failed},
-            )
+            if isinstance(outcome, Job):  # a large file: a worker imports it
+                return redirect("payments:import_status", batch.reference, outcome.pk)
+            messages.success(request, services.results_import_message(outcome))
             return redirect("payments:batch_detail", batch.reference)
     return _detail(request, batch, status=400, import_form=form, import_problems=problems)
+
+
+def _import_job(request: HttpRequest, reference: str, job_id: int):
+    found = selectors.results_import_job(user=request.user, reference=reference, job_id=job_id)
+    if found is None:
+        raise Http404
+    return found
+
+
+def import_status(request: HttpRequest, reference: str, job_id: int) -> HttpResponse:
+    """A bank-result import run by a worker: a progress bar, then its outcome or bad rows."""
+    batch, job = _import_job(request, reference, job_id)
+    return render(
+        request,
+        "payments/import_status.html",
+        {
+            "batch": batch,
+            "job": job,
+            "problems": job.params.get("problems", []),
+            "problem_count": job.params.get("problem_count", 0),
+            "outcome": job.params.get("outcome"),
+        },
+    )
+
+
+def import_status_json(request: HttpRequest, reference: str, job_id: int) -> JsonResponse:
+    _unused, job = _import_job(request, reference, job_id)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "percent": job.percent,
+            "message": job.message,
+            "finished": job.state in (Job.State.DONE, Job.State.FAILED),
+            "outcome": job.params.get("outcome"),
+            "problem_count": job.params.get("problem_count", 0),
+        }
+    )
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
@@ -351,7 +387,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "figures": figures,
-            "charts": _charts(figures),
+            "charts": selectors.dashboard_cached(
+                user=request.user,
+                round_id=round_.pk if round_ else None,
+                name="charts",
+                build=lambda: _charts(figures),
+            ),
             "tables": [
                 ("by_measure", exports.DASHBOARD_TABLES["by_measure"], figures.by_measure),
                 ("by_county", exports.DASHBOARD_TABLES["by_county"], figures.by_county),

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied
@@ -13,35 +19,122 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from accounts.selectors import user_scopes
-from applications.api import ApplicationSerializer, with_materials
+from applications.api import with_materials
 from applications.lifecycle.engine import TransitionRequest, actor_kinds
 from applications.lifecycle.transitions import Action, actions_from
-from applications.models import Application
+from applications.models import Application, Status
+from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.errors import DomainError
+from xianyang_portal.views import private_file_response
 
 from . import selectors, services
+from .api_public import LetterVerifyOutput
 
 API_PAGE_SIZE = 50
 
 
-class CaseSerializer(ApplicationSerializer):
+class CaseMaterialOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="material id (the case page's preview)")
+    material_code = serializers.CharField()
+    version = serializers.IntegerField()
+    is_current = serializers.BooleanField()
+    evidence_id = serializers.IntegerField(help_text="GET /api/v1/applications/files/{id}/")
+    file_name = serializers.CharField(source="evidence.original_name")
+    content_type = serializers.CharField(source="evidence.content_type")
+    size = serializers.IntegerField(source="evidence.size")
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as a reviewer sees it (its own serializer: not the applicant's)."""
+
+    organisation = serializers.CharField(source="organisation.legal_name")
     uscc = serializers.CharField(source="organisation.uscc")
     county = serializers.CharField(source="organisation.place.name")
+    clause = serializers.CharField(source="clause.code")
+    round = serializers.CharField(source="round.name")
+    status_label = serializers.CharField(source="get_status_display")
+    rule_version = serializers.IntegerField(source="rule_version.number")
+    materials = CaseMaterialOutput(many=True)
     open_flags = serializers.IntegerField(read_only=True)
     allowed_actions = serializers.SerializerMethodField()
 
-    class Meta(ApplicationSerializer.Meta):
+    class Meta:
+        model = Application
         fields = [
-            *ApplicationSerializer.Meta.fields,
-            "uscc",
-            "county",
-            "open_flags",
-            "allowed_actions",
-        ]
+            "reference", "organisation", "uscc", "county", "clause", "round", "status",
+            "status_label", "revision", "facts", "evaluation", "computed_amount", "amount_kind",
+            "recommended_amount", "approved_amount", "other_funding_declared",
+            "other_funding_detail", "correction_requests", "submitted_at", "rule_version",
+            "materials", "open_flags", "allowed_actions",
+        ]  # fmt: skip
 
     def get_allowed_actions(self, application) -> list[str]:
         kinds = actor_kinds(self.context["request"].user, application)
         return [t.action for t in actions_from(application.status) if t.actors & kinds]
+
+
+class QueuePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    count_estimated = serializers.BooleanField(help_text="count is an estimate above 1000")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CaseSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="per status")
+
+
+class FlagResolveInput(serializers.Serializer):
+    resolution = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class FlagOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    other_reference = serializers.CharField(source="other.reference", allow_null=True)
+    resolved_by = serializers.StringRelatedField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution = serializers.CharField()
+
+
+class ObjectionResolveInput(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    resolution = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class ObjectionStaffOutput(serializers.Serializer):
+    """What staff see of an objection (the objector's contact included, as on the case page)."""
+
+    id = serializers.IntegerField()
+    receipt_no = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    contact = serializers.CharField()
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    upheld = serializers.BooleanField(allow_null=True)
+    resolution = serializers.CharField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """The case page: also its duplicate flags and the objections to its notice entries."""
+
+    flags = serializers.SerializerMethodField()
+    objections = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "flags", "objections"]
+
+    @extend_schema_field(FlagOutput(many=True))
+    def get_flags(self, application) -> list:
+        flags = application.duplicate_flags.select_related("other", "resolved_by").order_by("pk")
+        return FlagOutput(flags, many=True).data
+
+    @extend_schema_field(ObjectionStaffOutput(many=True))
+    def get_objections(self, application) -> list:
+        from .models import Objection
+
+        rows = Objection.objects.filter(entry__application=application).order_by("pk")
+        return ObjectionStaffOutput(rows, many=True).data
 
 
 class ActionSerializer(serializers.Serializer):
@@ -87,7 +180,7 @@ def _reviewer(request: Request) -> None:
             "sort",
         )
     ],
-    responses=CaseSerializer(many=True),
+    responses=QueuePageSerializer,
 )
 @api_view(["GET"])
 def queue(request: Request) -> Response:
@@ -100,7 +193,11 @@ def queue(request: Request) -> Response:
         queue=queue_filter,
         number=request.query_params.get("page"),
         per_page=API_PAGE_SIZE,
-        rows=with_materials(Application.objects.select_related(*selectors.QUEUE_ROW_RELATIONS)),
+        rows=with_materials(
+            Application.objects.select_related(*selectors.QUEUE_ROW_RELATIONS).defer(
+                *selectors.QUEUE_ROW_DEFERRED
+            )
+        ),
     )
     url = request.build_absolute_uri()
     return Response(
@@ -119,17 +216,17 @@ def queue(request: Request) -> Response:
     )
 
 
-@extend_schema(responses=CaseSerializer)
+@extend_schema(responses=CaseDetailSerializer)
 @api_view(["GET"])
 def case(request: Request, reference: str) -> Response:
     _reviewer(request)
     application = get_object_or_404(
         selectors.review_cases_visible_to(user=request.user), reference=reference
     )
-    return Response(CaseSerializer(application, context={"request": request}).data)
+    return Response(CaseDetailSerializer(application, context={"request": request}).data)
 
 
-@extend_schema(request=ActionSerializer, responses=CaseSerializer)
+@extend_schema(request=ActionSerializer, responses=CaseDetailSerializer)
 @api_view(["POST"])
 def act(request: Request, reference: str) -> Response:
     _reviewer(request)
@@ -152,7 +249,7 @@ def act(request: Request, reference: str) -> Response:
         ),
     )
     refreshed = selectors.review_cases_visible_to(user=request.user).get(pk=application.pk)
-    return Response(CaseSerializer(refreshed, context={"request": request}).data)
+    return Response(CaseDetailSerializer(refreshed, context={"request": request}).data)
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -176,6 +273,205 @@ def bulk(request: Request) -> Response:
         action=payload.validated_data["action"],
         comment=payload.validated_data["comment"],
     )
-    return Response(
-        {"results": [{"reference": r.reference, "ok": r.ok, "message": r.message} for r in results]}
+    return Response({"results": BulkResultSerializer(results, many=True).data})
+
+
+# --- duplicate flags and objections on a case (the case page's two buttons) -----------------
+
+
+@extend_schema(request=FlagResolveInput, responses=FlagOutput)
+@api_view(["POST"])
+def flag_resolve(request: Request, reference: str, flag_id: int) -> Response:
+    """Resolve a duplicate flag (疑点核实) with the reviewer's finding, as on the case page."""
+    _reviewer(request)
+    application = get_object_or_404(
+        selectors.review_cases_visible_to(user=request.user), reference=reference
     )
+    flag = get_object_or_404(application.duplicate_flags, pk=flag_id)
+    payload = FlagResolveInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.flag_resolve(
+        actor=request.user, flag_id=flag.pk, resolution=payload.validated_data["resolution"]
+    )
+    flag = application.duplicate_flags.select_related("other", "resolved_by").get(pk=flag.pk)
+    return Response(FlagOutput(flag).data)
+
+
+@extend_schema(request=ObjectionResolveInput, responses=ObjectionStaffOutput)
+@api_view(["POST"])
+def objection_resolve(request: Request, reference: str, objection_id: int) -> Response:
+    _reviewer(request)
+    from .models import Objection
+    from .notices import objection_resolve as resolve
+
+    application = get_object_or_404(
+        selectors.review_cases_visible_to(user=request.user), reference=reference
+    )
+    objection = get_object_or_404(Objection, pk=objection_id, entry__application=application)
+    payload = ObjectionResolveInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    objection = resolve(actor=request.user, objection_id=objection.pk, **payload.validated_data)
+    return Response(ObjectionStaffOutput(Objection.objects.get(pk=objection.pk)).data)
+
+
+# --- letters (通知书) ------------------------------------------------------------------------
+
+
+class LetterOutput(LetterVerifyOutput):
+    """The public check's fields, and for those who may see the case its id, case and code."""
+
+    id = serializers.IntegerField()
+    application_reference = serializers.CharField(source="application.reference")
+    verification_code = serializers.CharField()
+
+
+@extend_schema(responses=paginated(LetterOutput))
+@api_view(["GET"])
+def letter_list(request: Request) -> Response:
+    """The letters you may see (your organisation's, or the cases in your scope), newest first."""
+    letters = selectors.letters_visible_to(user=request.user).order_by("-year", "-sequence")
+    return paginate(request, letters, LetterOutput)
+
+
+@extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+@api_view(["GET"])
+def letter_download(request: Request, letter_id: int):
+    """The letter's PDF (the same file hand-over as the page: audited, 404 if gone)."""
+    letter = get_object_or_404(selectors.letters_visible_to(user=request.user), pk=letter_id)
+    return private_file_response(
+        letter.pdf,
+        request=request._request,
+        obj=letter,
+        filename=f"{letter.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+class LettersZipInput(serializers.Serializer):
+    letters = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000
+    )
+
+
+class JobStartedOutput(serializers.Serializer):
+    job = serializers.IntegerField(source="pk", help_text="follow it at GET /api/v1/jobs/{id}/")
+    state = serializers.CharField()
+
+
+@extend_schema(request=LettersZipInput, responses={202: JobStartedOutput})
+@api_view(["POST"])
+def letters_zip(request: Request) -> Response:
+    """A ZIP of the chosen letters, built in the background; ids outside your scope are skipped."""
+    _reviewer(request)
+    payload = LettersZipInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    ids = list(
+        selectors.letters_visible_to(user=request.user)
+        .filter(pk__in=payload.validated_data["letters"])
+        .values_list("pk", flat=True)
+    )
+    job = services.letters_zip_start(actor=request.user, letter_ids=ids)
+    return Response(JobStartedOutput(job).data, status=202)
+
+
+class RegenerateOutput(serializers.Serializer):
+    queued = serializers.IntegerField()
+
+
+@extend_schema(request=None, responses=RegenerateOutput)
+@api_view(["POST"])
+def letters_regenerate(request: Request) -> Response:
+    """Queue again the approved cases whose letter is missing (approver)."""
+    return Response({"queued": services.letters_regenerate(actor=request.user)})
+
+
+# --- notices started by the approver -------------------------------------------------------
+
+
+class NoticeStartInput(serializers.Serializer):
+    references = serializers.ListField(
+        child=serializers.CharField(max_length=24), min_length=1, max_length=500
+    )
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    working_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=30, default=None
+    )
+
+
+class NoticeStartedOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    working_days = serializers.IntegerField()
+    entries = serializers.IntegerField(source="entries.count")
+
+
+@extend_schema(request=NoticeStartInput, responses={201: NoticeStartedOutput})
+@api_view(["POST"])
+def notice_start(request: Request) -> Response:
+    """Approver: publish a notice (公示) of cases approved in principle (待公示)."""
+    from accounts.models import Role
+
+    from .notices import notice_start as start
+
+    if not user_scopes(request.user).has(Role.APPROVER):
+        raise PermissionDenied
+    payload = NoticeStartInput(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    ids = list(
+        selectors.review_cases_visible_to(user=request.user)
+        .filter(status=Status.PENDING_NOTICE, reference__in=data["references"])
+        .values_list("pk", flat=True)
+    )
+    notice = start(
+        actor=request.user,
+        application_ids=ids,
+        working_days=data["working_days"],
+        title=data["title"],
+    )
+    return Response(NoticeStartedOutput(notice).data, status=201)
+
+
+# --- the audit trail (the auditor's) --------------------------------------------------------
+
+
+class AuditEventOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor.username", allow_null=True)
+    actor_name = serializers.CharField(source="actor.full_name", allow_null=True)
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    object_repr = serializers.CharField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+    comment = serializers.CharField()
+    ip_address = serializers.IPAddressField(allow_null=True)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("actor", str, description="姓名 (contains) or exact username"),
+        OpenApiParameter("action", str, description="an audit action, e.g. application.submit"),
+        OpenApiParameter("date_from", OpenApiTypes.DATE),
+        OpenApiParameter("date_to", OpenApiTypes.DATE),
+    ],
+    responses=paginated(AuditEventOutput),
+)
+@api_view(["GET"])
+def audit_list(request: Request) -> Response:
+    """The audit trail, newest first, with the audit page's filters (auditor)."""
+    from accounts.models import Role
+
+    events = selectors.audit_events_visible_to(user=request.user)
+    if not user_scopes(request.user).has(Role.AUDITOR):
+        raise PermissionDenied
+    params = {k: v for k, v in request.query_params.items() if k != "page"}
+    audit_filter = selectors.AuditFilter(params or None, queryset=events)
+    if audit_filter.is_bound and not audit_filter.is_valid():
+        raise DomainError(_("筛选条件有误。"), code="invalid", detail=audit_filter.errors)
+    rows = audit_filter.qs if audit_filter.is_bound else events
+    return paginate(request, rows, AuditEventOutput)

@@ -73,6 +73,8 @@ class Objection(models.Model):
     # Given to the objector (shown, and emailed when the contact is an email address); anyone
     # holding it can look up the objection's status on /notices/objections/lookup/.
     receipt_no = models.CharField(_("受理回执号"), max_length=24, unique=True, null=True)  # noqa: DJ001 - older rows have none; NULLs stay distinct
+    # Set by the outbox consumer that emails the receipt: a redelivered row sends nothing twice.
+    receipt_emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("公示异议")

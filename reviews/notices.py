@@ -28,6 +28,7 @@ from applications.lifecycle.engine import (
 from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
 from measures.models import Round
+from outbox.services import outbox_enqueue
 from xianyang_portal.errors import DomainError, NotAllowed
 from xianyang_portal.site import site_url
 
@@ -118,22 +119,33 @@ def new_receipt_no(today: date) -> str:
     return f"YY-{today:%Y%m%d}-{tail}"
 
 
-def _receipt_email(objection: Objection) -> None:
-    send_mail(
-        subject=_("[咸阳惠企平台] 公示异议已受理，回执号 %(no)s") % {"no": objection.receipt_no},
-        message=_(
-            "%(name)s：您对公示名单提出的异议已受理，回执号 %(no)s。"
-            "可凭回执号在 %(url)s 查询处理进度。"
+RECEIPT_EMAIL_KIND = "objection_receipt_email"
+
+
+def objection_receipt_email_send(*, objection_id: int) -> str:
+    """The outbox consumer: email the objector's receipt once (a redelivery sends nothing)."""
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().get(pk=objection_id)
+        if objection.receipt_emailed_at is not None:
+            return "already-sent"
+        send_mail(
+            subject=_("[咸阳惠企平台] 公示异议已受理，回执号 %(no)s")
+            % {"no": objection.receipt_no},
+            message=_(
+                "%(name)s：您对公示名单提出的异议已受理，回执号 %(no)s。"
+                "可凭回执号在 %(url)s 查询处理进度。"
+            )
+            % {
+                "name": objection.name,
+                "no": objection.receipt_no,
+                "url": site_url() + reverse("objection_lookup"),
+            },
+            from_email=None,
+            recipient_list=[objection.contact],
         )
-        % {
-            "name": objection.name,
-            "no": objection.receipt_no,
-            "url": site_url() + reverse("objection_lookup"),
-        },
-        from_email=None,
-        recipient_list=[objection.contact],
-        fail_silently=True,
-    )
+        objection.receipt_emailed_at = timezone.now()
+        objection.save(update_fields=["receipt_emailed_at"])
+    return "sent"
 
 
 @transaction.atomic
@@ -165,8 +177,12 @@ def objection_lodge(
         content=content.strip(),
         receipt_no=new_receipt_no(today),
     )
-    if "@" in objection.contact:
-        transaction.on_commit(lambda: _receipt_email(objection))
+    if "@" in objection.contact:  # written with the objection; a failed send is retried
+        outbox_enqueue(
+            kind=RECEIPT_EMAIL_KIND,
+            payload={"objection_id": objection.pk},
+            dedup_key=f"{RECEIPT_EMAIL_KIND}:{objection.pk}",
+        )
     application = Application.objects.get(pk=entry.application_id)
     if application.status == Status.PUBLIC_NOTICE:
         application_transition(

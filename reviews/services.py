@@ -86,3 +86,41 @@ def flag_resolve(*, actor: User, flag_id: int, resolution: str) -> None:
             after={"flag": flag.kind},
             comment=resolution.strip(),
         )
+
+
+@transaction.atomic
+def letters_zip_start(*, actor: User, letter_ids: list[int]):
+    """A ZIP of the chosen letters, built by a background job (the caller scoped the ids)."""
+    from jobs.services import job_create
+
+    from .letters.tasks import queue_letters_zip
+
+    ids = sorted(set(letter_ids))
+    if not ids:
+        raise DomainError(
+            _("请至少勾选一份通知书。"),
+            code="nothing_selected",
+            detail={"letters": [_("请至少勾选一份通知书。")]},
+        )
+    job = job_create(
+        kind="letters_zip", requested_by=actor, params={"letters": ids}, total=len(ids)
+    )
+    queue_letters_zip(job_id=job.pk, letter_ids=ids)
+    return job
+
+
+@transaction.atomic
+def letters_regenerate(*, actor: User) -> int:
+    """Queue again the approved cases whose letter is missing; the number queued."""
+    from accounts.models import Role
+    from accounts.selectors import user_scopes
+
+    from .letters.tasks import queue_letters
+    from .selectors import approved_without_letter
+
+    if not user_scopes(actor).has(Role.APPROVER):
+        raise NotAllowed(_("只有审批人员可以重新生成通知书。"))
+    ids = list(approved_without_letter(user=actor).values_list("pk", flat=True))
+    if ids:
+        queue_letters(ids)
+    return len(ids)

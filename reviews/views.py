@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,18 +27,17 @@ from applications.selectors import (
     organisation_other_cases,
 )
 from audit.services import audit_security_event
-from jobs.services import job_create
 from measures.rules.describe import fact_rows
 from xianyang_portal.db import replica_reads
-from xianyang_portal.errors import DomainError
+from xianyang_portal.errors import DomainError, NotAllowed
 from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
 from . import notices, selectors, services
 from .effects import correction_deadline
 from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
-from .letters.tasks import queue_letters, queue_letters_zip
 from .models import Letter, Notice, NoticeEntry, Objection
+from .rows import queue_rows
 
 PAGE_SIZE = 25
 NOTICE_PAGE_SIZE = 100  # one notice holds at most a page of the pending cases
@@ -60,16 +58,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    bulk_actions = [
+        (a, Action(a).label) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
+    ]
     context = {
         "filter": queue_filter,
         "page": page,
+        "rows": queue_rows(page.object_list, bulk=bool(bulk_actions), today=timezone.localdate()),
         "counts": [(Status(s).label, s, counts.get(s, 0)) for s in Status.values if counts.get(s)],
         "query": query.urlencode(),
         # The auditor (read-only) gets no bulk controls; each reviewer only their stage's.
-        "bulk_actions": [
-            (a, Action(a).label) for role, a in BULK_BY_ROLE if user_scopes(request.user).has(role)
-        ],
-        "today": timezone.localdate(),
+        "bulk_actions": bulk_actions,
     }
     return render(request, "reviews/queue.html", context)
 
@@ -417,17 +416,11 @@ def letter_list(request: HttpRequest) -> HttpResponse:
                 pk__in=[int(i) for i in request.POST.getlist("selected") if i.isdigit()]
             ).values_list("pk", flat=True)
         )
-        if not ids:
-            messages.error(request, _("请至少勾选一份通知书。"))
+        try:
+            job = services.letters_zip_start(actor=request.user, letter_ids=ids)
+        except DomainError as exc:
+            flash_error(request, exc)
             return redirect("reviews:letters")
-        with transaction.atomic():
-            job = job_create(
-                kind="letters_zip",
-                requested_by=request.user,
-                params={"letters": ids},
-                total=len(ids),
-            )
-            queue_letters_zip(job_id=job.pk, letter_ids=ids)
         return redirect("jobs:status", job.pk)
     page = Paginator(letters, 50).get_page(request.GET.get("page"))
     missing = selectors.approved_without_letter(user=request.user).order_by("pk")
@@ -441,10 +434,10 @@ def letter_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def letters_regenerate(request: HttpRequest) -> HttpResponse:
     """Queue again the letters that failed (visible on the letters page)."""
-    if not user_scopes(request.user).has(Role.APPROVER):
-        raise PermissionDenied
-    ids = list(selectors.approved_without_letter(user=request.user).values_list("pk", flat=True))
-    if ids:
-        queue_letters(ids)
-        messages.success(request, _("已重新排队生成 %(n)d 份通知书。") % {"n": len(ids)})
+    try:
+        count = services.letters_regenerate(actor=request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied from exc
+    if count:
+        messages.success(request, _("已重新排队生成 %(n)d 份通知书。") % {"n": count})
     return redirect("reviews:letters")

@@ -19,6 +19,7 @@ if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" >
 fi
 if [ "$mode" = test ]; then
   apt_packages+=(chromium poppler-utils clamav-daemon)  # clamd: the upload-scan tests
+  apt_packages+=(nginx)  # the proxy test runs deploy/nginx/portal.conf on a free port
   command -v npm >/dev/null 2>&1 || apt_packages+=(npm)  # axe-core for the browser tests
   command -v pg_ctlcluster >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || apt_packages+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)

@@ -129,6 +129,9 @@ GET_POLICY: dict[str, object] = {
     # Other roles do not learn that the batch exists.
     "payments:batch_detail": only(PAYMENT_READERS, refused=404),
     "payments:batch_export": only(PAYMENT_READERS, refused=404),
+    # A large bank-result import run by a worker: whoever sees the batch sees its progress.
+    "payments:import_status": only(PAYMENT_READERS, refused=404),
+    "payments:import_status_json": only(PAYMENT_READERS, refused=404),
     "public_notices": PUBLIC,
     "public_notice": PUBLIC,
     "verify_letter": PUBLIC,
@@ -138,6 +141,7 @@ GET_POLICY: dict[str, object] = {
     "api:token-revoke": api(405),
     "api:me": api(200),
     "api:health": PUBLIC,
+    "api:payment-results-import-status": only(PAYMENT_READERS, refused=404, anon=401),
     "api:measure-list": PUBLIC,
     "api:measure-detail": PUBLIC,
     "api:round-list": PUBLIC,
@@ -192,7 +196,14 @@ GET_POLICY: dict[str, object] = {
     "api:integration-webhook-delete": api(403),
     "api:integration-recognition-lists": api(403),
     # The policy administrator imports 免申即享 lists (policy data); the list id does not exist.
-    "api:recognition-list-import": api(405),
+    "api:recognition-list-import": api(403, policy_admin=200, auditor=200),
+    "api:service-accounts": api(403, security_admin=200, auditor=200),
+    "api:service-account-rotate": api(405),
+    "api:service-account-revoke": api(405),
+    # 一企一档: the member's own organisation; staff have none.
+    "api:credentials": api(404, qindu_corp=200),
+    "api:credential-delete": api(405),
+    "api:push-preference": api(404, qindu_corp=200),
     "api:recognition-list-rows": api(404),
     # The auditor reads everything (read-only); keys are the security administrator's and
     # 免申即享 lists the policy administrator's.
@@ -201,6 +212,48 @@ GET_POLICY: dict[str, object] = {
     "integrations:recognition_list": page(404),
     "integrations:profile": page(403, qindu_corp=200),
     "metrics": PUBLIC,
+    # Issue 15: the API does what the UI does (same selectors, same roles as the pages).
+    "api:notice-list": PUBLIC,
+    "api:notice-detail": row(404),  # the notice id does not exist: 404 to everybody
+    "api:notice-objection-create": row(405),  # POST only; public (no account)
+    "api:objection-lookup": row(404),  # the receipt number does not exist
+    "api:letter-verify": PUBLIC,
+    "api:letter-list": api(200),  # everyone sees the letters of the cases they may see
+    "api:letter-download": {
+        "A": case_visibility(anon=401)["A"],
+        "B": case_visibility(anon=401)["B"],
+    },
+    "api:letters-zip": api(405),
+    "api:letters-regenerate": api(405),
+    "api:notice-start": api(405),
+    "api:review-flag-resolve": api(405),
+    "api:review-objection-resolve": api(405),
+    "api:audit-list": api(403, auditor=200),  # 三员分立: the audit trail is the auditor's
+    "api:organisation-profile": api(404, qindu_corp=200),
+    "api:notification-list": api(200),
+    "api:notification-unread-count": api(200),
+    "api:notification-mark-read": api(405),
+    "api:budget-list": api(
+        403, **dict.fromkeys({"approver", "finance", "policy_admin", "auditor"}, 200)
+    ),
+    "api:job-status": api(404, finance=200),  # a job belongs to whoever started it
+    "api:job-download": api(404),  # (it has no result yet)
+    "api:payment-batch-resume": api(405),
+    "api:application-file": {
+        "A_submitted": API_SUBMITTED["A"],
+        "B_submitted": API_SUBMITTED["B"],
+        "A_draft": API_DRAFT["A"],
+        "B_draft": API_DRAFT["B"],
+    },
+    "api:outbox-operations": api(403, policy_admin=200, security_admin=200),
+    "api:outbox-retry": api(405),
+    "api:staff-list": api(403, security_admin=200, auditor=200),
+    "api:password-change": api(405),
+    "api:staff-security-action": api(405),
+    "api:application-receipt": {
+        "A_submitted": row(404, anon=401, qindu_corp=200),
+        "B_submitted": row(404, anon=401),
+    },
 }
 
 # Writes: the roles that may act (anything they send is judged by the service, so a refusal
@@ -249,9 +302,25 @@ WRITE_POLICY: dict[str, set[str]] = {
     "integrations:recognition_lists": {"policy_admin"},
     "integrations:profile": {"qindu_corp"},
     "api:recognition-list-import": {"policy_admin"},
+    "api:service-accounts": {"security_admin"},
+    "api:service-account-rotate": {"security_admin"},
+    "api:service-account-revoke": {"security_admin"},
+    "api:credentials": {"qindu_corp"},
     "api:integration-recognition-lists": set(),
     "api:integration-webhooks": set(),
     "api:integration-webhook-delete": set(),
+    "api:letters-zip": {"county_qindu", "dept_miit", "dept_sci", "approver"},
+    "api:letters-regenerate": {"approver"},
+    "api:notice-start": {"approver"},
+    "api:review-flag-resolve": {"county_qindu"},
+    "api:review-objection-resolve": {"approver"},
+    "api:notification-mark-read": (set(STAFF) - {"auditor"}) | {"qindu_corp"},
+    "api:payment-batch-resume": {"finance"},
+    "api:outbox-retry": {"policy_admin", "security_admin"},
+    "api:staff-list": {"security_admin"},
+    "api:staff-security-action": {"security_admin"},
+    # 异议 is a public act (no account, as on the public notice page); the notice does not exist.
+    "api:notice-objection-create": set(),
 }
 # Roles whose request reaches the service, which refuses it with a message (wrong stage, not a
 # member of the organisation…): a page redraw, a redirect with the message, or a 400/409.
@@ -325,6 +394,9 @@ def world(demo, case_factory, application_factory, settings, django_capture_on_c
     batch.refresh_from_db()
     payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)  # 复核: a second officer
     job = Job.objects.create(kind="letters_zip", requested_by=demo["finance"])
+    import_job = Job.objects.create(
+        kind="payment_results_import", requested_by=demo["finance"], params={"batch": batch.pk}
+    )
     return {
         "A": a_sub,
         "B": b_sub,
@@ -335,6 +407,7 @@ def world(demo, case_factory, application_factory, settings, django_capture_on_c
         "letters": letters,
         "batch": batch,
         "job": job,
+        "import_job": import_job,
         "staff_user": demo["approver"],
     }
 
@@ -366,6 +439,8 @@ def _kwargs(name, pattern, world, key):
             values[param] = 2
         elif param == "fmt":
             values[param] = "xlsx"
+        elif param == "job_id" and "import" in name:
+            values[param] = world["import_job"].pk
         elif param in ("job_id",):
             values[param] = world["job"].pk
         elif param == "user_id":
@@ -384,7 +459,9 @@ def _kwargs(name, pattern, world, key):
             "notice_id",
             "list_id",
             "account_id",
+            "credential_id",
             "subscription_id",
+            "receipt_no",
         ):
             values[param] = 999999  # none exists: the check before the lookup decides
         elif param == "uidb64":
@@ -510,7 +587,9 @@ def test_write_matrix_and_auditor_changes_nothing(world, demo):
             response = client.post(url, body, format="json") if api_path else client.post(url, body)
             # Anonymous: login (pages) or 401 (API). A role without the right: 403 or 404; the
             # auditor: 403 for every write, whatever the body.
-            if role == "anon":
+            if name == "api:notice-objection-create":
+                expected = {404}  # public: anybody reaches it, and the notice does not exist
+            elif role == "anon":
                 expected = {401} if api_path else {302}
             elif role == "auditor":
                 expected = {403}

@@ -44,3 +44,51 @@ def test_measure_23_checker_accepts_its_bounds(db, client, open_round_db, budget
     response = client.get("/measures/23/", {"kind": "goods", "budget": budget})
     assert response.status_code == 200
     assert "is-invalid" not in response.content.decode()
+
+
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB, settings) on /api/ answers the error format
+# with 413 and code "too_large", never Django's HTML 400 page; a page keeps Django's 400.
+FIVE_MB = 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type", "body"),
+    [
+        # JSON read by the API's parser
+        ("/api/v1/calculator/", "application/json", b'{"clause": "' + b"x" * FIVE_MB + b'"}'),
+        ("/api/v1/token/", "application/json", b'{"username": "' + b"x" * FIVE_MB + b'"}'),
+        # a form body, read by a middleware (CSRF, session authentication) before the view
+        ("/api/v1/notifications/mark-read/", "application/x-www-form-urlencoded",
+         b"ids=" + b"1" * FIVE_MB),
+    ],
+)  # fmt: skip
+def test_body_over_5_mb_is_a_413_in_the_error_format(demo, api_client, url, content_type, body):
+    api_client.force_authenticate(demo["qindu_corp"])
+    response = api_client.generic("POST", url, body, content_type=content_type)
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("application/json")
+    payload = response.json()
+    assert payload["code"] == "too_large"
+    assert set(payload) == {"code", "message", "detail"}
+    assert "5 MB" in payload["message"]
+    assert payload["detail"] == {"max_bytes": FIVE_MB}
+
+
+def test_body_just_under_the_limit_is_parsed(demo, api_client):
+    api_client.force_authenticate(demo["qindu_corp"])
+    filler = b"x" * (FIVE_MB - 100)
+    response = api_client.generic(
+        "POST", "/api/v1/calculator/", b'{"clause": "' + filler + b'"}', "application/json"
+    )
+    assert response.status_code == 400  # judged on its content, not its size
+    assert response.json()["code"] == "invalid"
+
+
+def test_page_body_over_5_mb_keeps_the_html_answer(demo, client):
+    client.force_login(demo["qindu_corp"])
+    response = client.generic(
+        "POST", "/accounts/organisation/", b"industry=" + b"1" * FIVE_MB,
+        content_type="application/x-www-form-urlencoded",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("application/json")

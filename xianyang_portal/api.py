@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -26,7 +27,18 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def too_large_payload() -> dict[str, Any]:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return {
+        "code": "too_large",
+        "message": _("请求内容过大，上限为 %(mb)d MB。") % {"mb": limit // 1024 // 1024},
+        "detail": {"max_bytes": limit},
+    }
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        return Response(too_large_payload(), status=413)
     if isinstance(exc, DomainError):
         return Response(
             {"code": exc.code, "message": exc.message, "detail": exc.detail},

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -94,7 +95,19 @@ def encrypt(plaintext: str, *, context: str) -> str:
     encryptor.authenticate_additional_data(context.encode())
     body = encryptor.update(plaintext.encode()) + encryptor.finalize() + encryptor.tag
     data = base64.urlsafe_b64encode(nonce + body).decode()
+    _remember((data, context, encryption_keys()[kid]), plaintext)
     return f"{lookup_hash(plaintext)}:{kid}:{data}"
+
+
+def encrypt_many(plaintexts: Iterable[str], *, context: str) -> dict[str, str]:
+    """One token per distinct plaintext, for a bulk insert into one column.
+
+    Rows holding the same value (a payee's account on each of its payment lines) share the
+    token: the same nonce over the same plaintext and associated data gives the same
+    ciphertext, which tells nothing beyond the equality the lookup hash already shows. A
+    nonce is never reused for a different plaintext.
+    """
+    return {value: encrypt(value, context=context) for value in dict.fromkeys(plaintexts) if value}
 
 
 def decrypt(token: str, *, context: str) -> str:
@@ -104,7 +117,32 @@ def decrypt(token: str, *, context: str) -> str:
     key = encryption_keys().get(match["kid"])
     if key is None:
         raise DecryptionError(f"unknown key id {match['kid']!r}")
-    raw = base64.urlsafe_b64decode(match["data"])
+    memo_key = (match["data"], context, key)
+    plaintext = _OPENED.get(memo_key)
+    if plaintext is None:
+        plaintext = _open(match["data"], context, key)
+        _remember(memo_key, plaintext)
+    return plaintext
+
+
+# Plaintexts of tokens this process has decrypted or made, per exact (body, column, key).
+# Decryption is a pure function of those three, so the memo changes nothing but time: a bulk
+# read decrypts each organisation's account once per distinct stored token, not once per
+# joined row, and a payment batch's lines of one payee share one token (`encrypt_many`).
+# Failures raise and are never remembered. Bounded: cleared when full.
+_OPENED: dict[tuple[str, str, bytes], str] = {}
+OPENED_MAX = 16384
+
+
+def _remember(memo_key: tuple[str, str, bytes], plaintext: str) -> None:
+    if len(_OPENED) >= OPENED_MAX:
+        _OPENED.clear()
+    _OPENED[memo_key] = plaintext
+
+
+def _open(data: str, context: str, key: bytes) -> str:
+    """Authenticate and decrypt one token body."""
+    raw = base64.urlsafe_b64decode(data)
     nonce, body, tag = raw[:NONCE_BYTES], raw[NONCE_BYTES:-TAG_BYTES], raw[-TAG_BYTES:]
     decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
     decryptor.authenticate_additional_data(context.encode())

@@ -86,6 +86,24 @@ def _api_error(status: int, code: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": _texts(status)[0], "detail": {}}, status=status)
 
 
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """400 outside a view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE read by a middleware, a
+    bad Host): the API answers its error format; 413 for a body that is too large."""
+    if _is_api(request):
+        from django.core.exceptions import RequestDataTooBig
+
+        from .api import too_large_payload
+
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(too_large_payload(), status=413)
+        return JsonResponse(
+            {"code": "bad_request", "message": _("请求格式有误。"), "detail": {}}, status=400
+        )
+    from django.views.defaults import bad_request as django_bad_request
+
+    return django_bad_request(request, exception)
+
+
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     if _is_api(request):
         return _api_error(403, "forbidden")

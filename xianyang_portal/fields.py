@@ -21,6 +21,11 @@ class EncryptedCharField(models.CharField):
     def _context(self) -> str:
         return f"{self.model._meta.label_lower}.{self.name}"
 
+    @property
+    def encryption_context(self) -> str:
+        """The associated data binding this column's tokens (for `crypto.encrypt_many`)."""
+        return self._context()
+
     def from_db_value(self, value, expression, connection):
         if value is None or not crypto.is_token(value):
             return value
@@ -32,6 +37,11 @@ class EncryptedCharField(models.CharField):
         return super().to_python(value)
 
     def get_prep_value(self, value):
+        if crypto.is_token(value):
+            # Already encrypted (e.g. by `crypto.encrypt_many` for a bulk insert): stored as it
+            # is once it opens under this column's context; a token of another column raises.
+            crypto.decrypt(value, context=self._context())
+            return value
         value = super().get_prep_value(value)
         if value in (None, "") or crypto.is_token(value):
             return value

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from .crypto import PERSONAL_MASKS
@@ -69,14 +71,15 @@ class FastSelect(forms.Select):
     options, which dominated the review queue's filter form (130 options)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        selected = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in selected else "", label)
+        value = self.format_value(value)  # a list; NullBooleanSelect's is one string
+        selected = {str(v) for v in ([value] if isinstance(value, str) else value)}
+        # html.escape is Django's escape() without its lazy wrapper (~3 µs an option less).
+        options = mark_safe(  # noqa: S308 - every key and label is escaped
+            "".join(
+                f'<option value="{html.escape(str(key))}"'
+                f"{' selected' if str(key) in selected else ''}>{html.escape(str(label))}</option>"
                 for key, label in self.choices
-            ),
+            )
         )
         return format_html(
             "<select name={}{}{}>{}</select>",
@@ -88,4 +91,34 @@ class FastSelect(forms.Select):
 
 
 class FastSelectMultiple(FastSelect, forms.SelectMultiple):
+    pass
+
+
+class FastNullBooleanSelect(FastSelect, forms.NullBooleanSelect):
+    pass
+
+
+class FastInputMixin:
+    """An <input> rendered in Python: the same markup as django/forms/widgets/input.html and
+    attrs.html, without a template render per field."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<input type="{html.escape(str(widget["type"]))}" name="{html.escape(name)}"']
+        if widget["value"] is not None:
+            parts.append(f' value="{html.escape(str(widget["value"]))}"')
+        for key, attr in widget["attrs"].items():
+            if attr is True:
+                parts.append(f" {html.escape(key)}")
+            elif attr is not False:
+                parts.append(f' {html.escape(key)}="{html.escape(str(attr))}"')
+        parts.append(">")
+        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped
+
+
+class FastTextInput(FastInputMixin, forms.TextInput):
+    pass
+
+
+class FastNumberInput(FastInputMixin, forms.NumberInput):
     pass

@@ -41,9 +41,9 @@ EVENT_LABELS = {
 
 
 def status_label(code) -> str:
-    from applications.models import Status
+    from applications.lifecycle.statuses import status_label as label
 
-    return str(Status(code).label) if code in Status.values else (str(code) if code else "")
+    return label(code) if code else ""
 
 
 def action_label(code) -> str:

@@ -55,14 +55,7 @@ class TableRow:
 
 def read_table(*, name: str, data: bytes, spec: TableSpec) -> list[TableRow]:
     """The data rows of an uploaded table, as text; refuses files that cannot be read."""
-    if len(data) > spec.max_bytes:
-        raise DomainError(
-            _("文件过大（%(size).1f MB），上限为 %(limit)d MB。请拆分后导入。")
-            % {"size": len(data) / 1024 / 1024, "limit": spec.max_bytes // 1024 // 1024},
-            code="file_too_large",
-        )
-    if not data.strip():
-        raise DomainError(_("文件是空的。"), code="empty_file")
+    refuse_unreadable_size(data, spec)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise DomainError(
             _("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入。"),
@@ -75,6 +68,18 @@ def read_table(*, name: str, data: bytes, spec: TableSpec) -> list[TableRow]:
     else:
         table = _csv_rows(data)
     return _rows_from_table(table, spec)
+
+
+def refuse_unreadable_size(data: bytes, spec: TableSpec) -> None:
+    """The checks that need no parsing (before a large file is handed to a worker)."""
+    if len(data) > spec.max_bytes:
+        raise DomainError(
+            _("文件过大（%(size).1f MB），上限为 %(limit)d MB。请拆分后导入。")
+            % {"size": len(data) / 1024 / 1024, "limit": spec.max_bytes // 1024 // 1024},
+            code="file_too_large",
+        )
+    if not data.strip():
+        raise DomainError(_("文件是空的。"), code="empty_file")
 
 
 def _decode(data: bytes) -> str:

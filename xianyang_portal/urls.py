@@ -7,9 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import api as accounts_api
 from applications import api as applications_api
 from integrations import api as integrations_api
+from jobs import api as jobs_api
 from measures import api as measures_api
+from outbox import api as outbox_api
 from payments import api as payments_api
 from reviews import api as reviews_api
+from reviews import api_public as reviews_public_api
 from reviews import views as reviews_views
 from xianyang_portal import metrics
 
@@ -29,6 +32,11 @@ api_v1 = [
     path("calculator/", measures_api.calculator, name="calculator"),
     path("applications/", applications_api.application_list, name="application-list"),
     path(
+        "applications/files/<int:evidence_id>/",
+        applications_api.evidence_file,
+        name="application-file",
+    ),
+    path(
         "applications/<str:reference>/",
         applications_api.application_detail,
         name="application-detail",
@@ -37,6 +45,11 @@ api_v1 = [
         "applications/<str:reference>/evidence/",
         applications_api.application_evidence,
         name="application-evidence",
+    ),
+    path(
+        "applications/<str:reference>/receipt.pdf",
+        applications_api.application_receipt,
+        name="application-receipt",
     ),
     path(
         "applications/<str:reference>/submit/",
@@ -94,16 +107,103 @@ api_v1 = [
         name="payment-results-import",
     ),
     path(
+        "payments/batches/<str:reference>/imports/<int:job_id>/",
+        payments_api.results_import_status,
+        name="payment-results-import-status",
+    ),
+    path(
         "payments/batches/<str:reference>/export/<str:fmt>/",
         payments_api.batch_export,
         name="payment-batch-export",
     ),
     path("payments/dashboard/", payments_api.dashboard, name="payment-dashboard"),
     path(
+        "payments/batches/<str:reference>/resume/",
+        payments_api.batch_resume,
+        name="payment-batch-resume",
+    ),
+    # Public notices (公示), objections and letter verification: no account needed.
+    path("notices/", reviews_public_api.notice_list, name="notice-list"),
+    path("notices/<int:notice_id>/", reviews_public_api.notice_detail, name="notice-detail"),
+    path(
+        "notices/<int:notice_id>/objections/",
+        reviews_public_api.objection_create,
+        name="notice-objection-create",
+    ),
+    path(
+        "objections/<str:receipt_no>/",
+        reviews_public_api.objection_lookup,
+        name="objection-lookup",
+    ),
+    path("letters/verify/<str:code>/", reviews_public_api.letter_verify, name="letter-verify"),
+    # Staff and applicants (token).
+    path("reviews/notices/", reviews_api.notice_start, name="notice-start"),
+    path(
+        "reviews/cases/<str:reference>/flags/<int:flag_id>/resolve/",
+        reviews_api.flag_resolve,
+        name="review-flag-resolve",
+    ),
+    path(
+        "reviews/cases/<str:reference>/objections/<int:objection_id>/resolve/",
+        reviews_api.objection_resolve,
+        name="review-objection-resolve",
+    ),
+    path("letters/", reviews_api.letter_list, name="letter-list"),
+    path("letters/zip/", reviews_api.letters_zip, name="letters-zip"),
+    path("letters/regenerate/", reviews_api.letters_regenerate, name="letters-regenerate"),
+    path(
+        "letters/<int:letter_id>/download/",
+        reviews_api.letter_download,
+        name="letter-download",
+    ),
+    path("audit/events/", reviews_api.audit_list, name="audit-list"),
+    path("password/", accounts_api.password_change, name="password-change"),
+    path("staff/", accounts_api.staff_list, name="staff-list"),
+    path(
+        "staff/<int:user_id>/<slug:action>/",
+        accounts_api.staff_security_action,
+        name="staff-security-action",
+    ),
+    path("organisation/", accounts_api.organisation_profile, name="organisation-profile"),
+    path("notifications/", accounts_api.notification_list, name="notification-list"),
+    path(
+        "notifications/unread-count/",
+        accounts_api.notification_unread_count,
+        name="notification-unread-count",
+    ),
+    path(
+        "notifications/mark-read/",
+        accounts_api.notification_mark_read,
+        name="notification-mark-read",
+    ),
+    path("budgets/", measures_api.budget_list, name="budget-list"),
+    path("operations/", outbox_api.operations, name="outbox-operations"),
+    path("operations/<int:message_id>/retry/", outbox_api.retry, name="outbox-retry"),
+    path("jobs/<int:job_id>/", jobs_api.job_status, name="job-status"),
+    path("jobs/<int:job_id>/download/", jobs_api.job_download, name="job-download"),
+    path(
         "recognition-lists/",
         integrations_api.recognition_list_import,
         name="recognition-list-import",
     ),
+    path("service-accounts/", integrations_api.service_accounts, name="service-accounts"),
+    path(
+        "service-accounts/<int:account_id>/rotate/",
+        integrations_api.service_account_rotate,
+        name="service-account-rotate",
+    ),
+    path(
+        "service-accounts/<int:account_id>/revoke/",
+        integrations_api.service_account_revoke,
+        name="service-account-revoke",
+    ),
+    path("profile/credentials/", integrations_api.credentials, name="credentials"),
+    path(
+        "profile/credentials/<int:credential_id>/",
+        integrations_api.credential_delete,
+        name="credential-delete",
+    ),
+    path("profile/push-preference/", integrations_api.push_preference, name="push-preference"),
     path(
         "recognition-lists/<int:list_id>/rows/",
         integrations_api.recognition_list_rows,
@@ -161,6 +261,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
+handler400 = "xianyang_portal.errorpages.bad_request"
 handler403 = "xianyang_portal.errorpages.permission_denied"
 handler404 = "xianyang_portal.errorpages.page_not_found"
 handler500 = "xianyang_portal.errorpages.server_error"

@@ -255,18 +255,34 @@ def _clear_corrections(ctx: EffectContext) -> None:
 # --- telling the applicant -------------------------------------------------------------------
 
 
-def status_message(application: Application, source: str, target: str) -> Message:
+class StatusTexts:
+    """A status message's texts, translated once for all the messages of one bulk move."""
+
+    def __init__(self) -> None:
+        self.subject = _("申报 %(ref)s 状态更新：%(status)s")
+        self.body = _("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。")
+        self._labels: dict[str, str] = {}
+
+    def label(self, status: str) -> str:
+        if status not in self._labels:
+            self._labels[status] = status_label(status)
+        return self._labels[status]
+
+
+def status_message(
+    application: Application, source: str, target: str, texts: StatusTexts | None = None
+) -> Message:
     if target == Status.RETURNED:
         return correction_message(application)
+    texts = texts or StatusTexts()
     return Message(
         users=list(application.organisation.members.all()),
-        subject=_("申报 %(ref)s 状态更新：%(status)s")
-        % {"ref": application.reference, "status": status_label(target)},
-        body=_("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。")
+        subject=texts.subject % {"ref": application.reference, "status": texts.label(target)},
+        body=texts.body
         % {
             "clause": application.clause.title,
-            "source": status_label(source),
-            "target": status_label(target),
+            "source": texts.label(source),
+            "target": texts.label(target),
         },
         link=reverse("applications:detail", args=[application.reference]),
     )
@@ -295,4 +311,5 @@ def correction_message(application: Application) -> Message:
 
 @after(Effect.NOTIFY_APPLICANT)
 def _notify_applicants(contexts: list[EffectContext]) -> None:
-    notify_many(status_message(c.application, c.source, c.target) for c in contexts)
+    texts = StatusTexts()
+    notify_many(status_message(c.application, c.source, c.target, texts) for c in contexts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Separators between items of a list typed in one field.
 _SEPARATORS = re.compile(r"[、，,；;\n\r]+")
@@ -18,7 +19,14 @@ _DROPPED = ("P", "Z", "C")
 
 def item_key(text: object) -> str:
     """The normalised key of one item: NFKC, no spacing or punctuation, case-folded."""
-    value = unicodedata.normalize("NFKC", str(text))
+    return _key(str(text))
+
+
+# Pure functions of a string, called for every evaluation of a clause with an item field (the
+# calculator, the duplicate checks): remembered per process, bounded.
+@lru_cache(maxsize=65536)
+def _key(text: str) -> str:
+    value = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in value if unicodedata.category(ch)[0] not in _DROPPED).casefold()
 
 
@@ -26,10 +34,15 @@ def item_keys(text: object, *, many: bool) -> tuple[str, ...]:
     """Distinct keys in the order typed; `many` splits a list (甲、乙), else one item."""
     if text is None:
         return ()
-    parts = _SEPARATORS.split(str(text)) if many else [str(text)]
+    return _keys(str(text), many)
+
+
+@lru_cache(maxsize=65536)
+def _keys(text: str, many: bool) -> tuple[str, ...]:
+    parts = _SEPARATORS.split(text) if many else [text]
     keys: list[str] = []
     for part in parts:
-        key = item_key(part)
+        key = _key(part)
         if key and key not in keys:
             keys.append(key)
     return tuple(keys)

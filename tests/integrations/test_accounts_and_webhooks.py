@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -18,8 +20,9 @@ from applications.lifecycle.engine import TransitionRequest, application_transit
 from applications.models import Status
 from audit.models import AuditEvent
 from integrations import services
-from integrations.models import ServiceAccount, WebhookDelivery
-from integrations.webhooks import deliveries_due, delivery_attempt
+from integrations.models import ServiceAccount
+from outbox.models import OutboxMessage
+from outbox.services import outbox_deliver_pending
 from xianyang_portal.errors import DomainError, NotAllowed
 
 QINDU = "91610400MA6T0XY00U"
@@ -147,8 +150,9 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
-        if type(self).fail_first > 0:
+        failing = type(self).fail_first > 0
+        type(self).received.append((dict(self.headers), body, 503 if failing else 200))
+        if failing:
             type(self).fail_first -= 1
             self.send_response(503)
         else:
@@ -171,40 +175,68 @@ def receiver(settings):
     server.shutdown()
 
 
-def test_status_change_is_delivered_signed_and_retried_with_backoff(
-    security_admin, case_factory, demo, receiver, django_capture_on_commit_callbacks
-):
-    case = case_factory(Status.COUNTY_REVIEW)
+def _subscribe(security_admin, receiver) -> tuple[APIClient, str]:
     issued = services.service_account_create(
         actor=security_admin, name="x", scopes=["read_statuses"]
     )
     client = _client(issued.key)
     created = client.post("/api/v1/integration/webhooks/", {"url": receiver}, format="json")
     assert created.status_code == 201
-    secret = created.json()["secret"]
-    _Receiver.fail_first = 1
-    with django_capture_on_commit_callbacks(execute=True):
+    return client, created.json()["secret"]
+
+
+def _pass(demo, case, capture) -> None:
+    with capture(execute=True):
         application_transition(
             actor=demo["county_qindu"], application_id=case.pk, request=TransitionRequest("pass")
         )
-    delivery = WebhookDelivery.objects.get()
-    # The eager on-commit publish already tried once and got 503: retried later, not lost.
-    delivery.refresh_from_db()
-    assert (
-        delivery.state == "pending" and delivery.attempts == 1 and delivery.response_status == 503
-    )
-    assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=20)
-    assert deliveries_due() == []  # not due yet (backoff)
-    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
-    assert delivery_attempt(delivery.pk) == "delivered"
-    assert delivery_attempt(delivery.pk) == "skipped"  # idempotent
-    headers, body = _Receiver.received[-1]
+
+
+def _verify(secret: str, headers: dict, body: bytes) -> bool:
+    """What a receiving platform does with the documented scheme (not the portal's code)."""
     expected = hmac.new(
         secret.encode(), headers["X-Portal-Timestamp"].encode() + b"." + body, hashlib.sha256
     ).hexdigest()
-    assert headers["X-Portal-Signature"] == f"sha256={expected}"
-    assert headers["Idempotency-Key"] == delivery.idempotency_key
-    assert len({h["Idempotency-Key"] for h, _b in _Receiver.received}) == 1
+    fresh = abs(time.time() - int(headers["X-Portal-Timestamp"])) < 300
+    return fresh and hmac.compare_digest(headers["X-Portal-Signature"], f"sha256={expected}")
+
+
+def test_status_change_is_delivered_signed_and_retried_with_backoff(
+    security_admin, case_factory, demo, receiver, django_capture_on_commit_callbacks
+):
+    case = case_factory(Status.COUNTY_REVIEW)
+    client, secret = _subscribe(security_admin, receiver)
+    _Receiver.fail_first = 3  # the receiver is down for three attempts
+    _pass(demo, case, django_capture_on_commit_callbacks)
+    # The delivery is a row of the shared outbox, written with the decision.
+    message = OutboxMessage.objects.get(kind="webhook")
+    assert message.dedup_key == f"webhook:{message.payload['idempotency_key']}"
+    # The eager on-commit publish tried once and got 503: kept, retried later, not lost.
+    waits = []
+    for attempt in (1, 2, 3):
+        message.refresh_from_db()
+        assert (message.state, message.attempts) == ("pending", attempt)
+        assert "HTTP 503" in message.last_error
+        waits.append((message.available_at - timezone.now()).total_seconds())
+        outbox_deliver_pending()  # a sweep now leaves it alone: not due yet (backoff)
+        assert OutboxMessage.objects.get(pk=message.pk).attempts == attempt
+        OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
+        outbox_deliver_pending()
+    # Exponential backoff: 30 s, 60 s, 120 s after the 1st, 2nd and 3rd failure.
+    for wait, expected in zip(waits, (30, 60, 120), strict=True):
+        assert expected - 5 < wait <= expected
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == ("done", 4)
+    # Delivered exactly once: a later sweep sends nothing more.
+    outbox_deliver_pending(ignore_backoff=True)
+    assert len(_Receiver.received) == 4
+    assert [r[2] for r in _Receiver.received] == [503, 503, 503, 200]
+    assert len({h["Idempotency-Key"] for h, _b, _s in _Receiver.received}) == 1
+    for headers, body, _status in _Receiver.received:
+        assert _verify(secret, headers, body)
+        assert headers["Idempotency-Key"] == message.payload["idempotency_key"]
+    headers, body, _status = _Receiver.received[-1]
+    assert not _verify("another-secret", headers, body)
     payload = json.loads(body)
     assert (payload["reference"], payload["from"], payload["to"]) == (
         case.reference,
@@ -212,5 +244,63 @@ def test_status_change_is_delivered_signed_and_retried_with_backoff(
         "department_review",
     )
     log = client.get("/api/v1/integration/webhooks/deliveries/").json()
-    assert log["count"] == 1 and log["results"][0]["state"] == "delivered"
-    assert log["results"][0]["attempts"] == 2
+    assert log["count"] == 1
+    entry = log["results"][0]
+    assert (entry["state"], entry["attempts"], entry["next_attempt_at"]) == ("delivered", 4, None)
+    assert entry["idempotency_key"] == headers["Idempotency-Key"]
+    assert entry["payload"]["reference"] == case.reference and entry["delivered_at"]
+
+
+def test_delivery_log_is_per_account_and_shows_the_failure(
+    security_admin, case_factory, demo, receiver, django_capture_on_commit_callbacks
+):
+    case = case_factory(Status.COUNTY_REVIEW)
+    client, _secret = _subscribe(security_admin, receiver)
+    other, _ = _subscribe(security_admin, receiver)
+    _Receiver.fail_first = 1
+    _pass(demo, case, django_capture_on_commit_callbacks)
+    assert OutboxMessage.objects.filter(kind="webhook").count() == 2  # one per subscriber
+    logs = [
+        c.get("/api/v1/integration/webhooks/deliveries/").json()["results"] for c in (client, other)
+    ]
+    assert [len(log) for log in logs] == [1, 1]  # each account sees only its own delivery
+    first, second = logs[0][0], logs[1][0]
+    assert first["idempotency_key"] != second["idempotency_key"]
+    failed, delivered = sorted((first, second), key=lambda e: e["state"] != "pending")
+    assert (failed["state"], delivered["state"]) == ("pending", "delivered")
+    assert "HTTP 503" in failed["last_error"] and failed["next_attempt_at"]
+
+
+def test_address_is_checked_again_at_delivery_and_rollback_sends_nothing(
+    security_admin, case_factory, demo, receiver, settings, django_capture_on_commit_callbacks
+):
+    case = case_factory(Status.COUNTY_REVIEW)
+    _subscribe(security_admin, receiver)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        application_transition(
+            actor=demo["county_qindu"], application_id=case.pk, request=TransitionRequest("pass")
+        )
+        raise RuntimeError("the decision is rolled back")
+    assert not OutboxMessage.objects.filter(kind="webhook").exists()
+    settings.WEBHOOK_TRUSTED_TEST_HOSTS = []  # the receiver is now a plain-http loopback address
+    _pass(demo, case, django_capture_on_commit_callbacks)
+    message = OutboxMessage.objects.get(kind="webhook")
+    assert message.state == "pending" and "https" in message.last_error
+    assert _Receiver.received == []
+
+
+def test_unsubscribed_receiver_gets_nothing(
+    security_admin, case_factory, demo, receiver, django_capture_on_commit_callbacks
+):
+    case = case_factory(Status.COUNTY_REVIEW)
+    client, _secret = _subscribe(security_admin, receiver)
+    subscription_id = client.get("/api/v1/integration/webhooks/").json()[0]["id"]
+    with django_capture_on_commit_callbacks(execute=False):  # the broker is away
+        application_transition(
+            actor=demo["county_qindu"], application_id=case.pk, request=TransitionRequest("pass")
+        )
+    assert client.delete(f"/api/v1/integration/webhooks/{subscription_id}/").status_code == 204
+    outbox_deliver_pending()
+    message = OutboxMessage.objects.get(kind="webhook")
+    assert (message.state, message.attempts) == ("done", 1)
+    assert _Receiver.received == []

@@ -223,3 +223,70 @@ def test_api_import_for_the_policy_administrator(demo, open_round_db):
     assert api_as(demo["qindu_corp"]).post(
         "/api/v1/recognition-lists/", {}, format="multipart"
     ).status_code in (400, 403)
+
+
+@pytest.mark.parametrize("value", ["+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)"])
+def test_cells_starting_like_a_formula_are_refused(demo, open_round_db, value):
+    """Decision: a cell starting with = + - @ is refused (unless a plain number), never
+    imported as text, so a list cannot carry a formula into an export opened in Excel."""
+    with pytest.raises(DomainError) as info:
+        _import(demo, _csv(f'{QINDU},"{value}",专精特新,省级,2025-08-01,'))
+    assert info.value.code == "invalid_rows"
+    assert "公式" in info.value.detail["rows"]["2"][0]
+    assert not RecognitionList.objects.exists()
+
+
+def test_a_plain_negative_number_is_not_taken_for_a_formula(demo, open_round_db):
+    result = _import(demo, _csv(f"{QINDU},咸阳秦都精密制造有限公司,专精特新,省级,2025-08-01,-1"))
+    assert result.created == 1
+
+
+def test_bytes_that_are_no_chinese_encoding_are_refused(demo, open_round_db):
+    data = HEADER.encode("utf-8") + b"\xff\xfe\xff\xff," * 3 + b"\n"
+    with pytest.raises(DomainError) as info:
+        _import(demo, data)
+    assert info.value.code == "bad_encoding" and "UTF-8" in info.value.message
+
+
+def test_a_hundred_thousand_rows_are_refused_with_the_limit(demo, open_round_db):
+    rows = [f"{QINDU},名称{i},专精特新,省级,2025-08-01," for i in range(100_000)]
+    with pytest.raises(DomainError) as info:
+        _import(demo, _csv(*rows))
+    assert info.value.code == "too_many_rows" and "20000" in info.value.message
+    assert not RecognitionList.objects.exists() and not Application.objects.exists()
+
+
+def test_bad_lists_through_the_api_get_the_error_format(demo, open_round_db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cases = [
+        (_csv(f"{QINDU},某公司,专精特新,省级,2025-08-01,"), "M99-NOPE", "unknown_clause"),
+        (_csv("123,某公司,专精特新,省级,2025-08-01,"), "M02-SPECIALISED-SME", "invalid_rows"),
+        ("统一社会信用代码\n".encode("utf-16-le"), "M02-SPECIALISED-SME", "bad_encoding"),
+    ]
+    for data, clause, code in cases:
+        response = api_as(demo["policy_admin"]).post(
+            "/api/v1/recognition-lists/",
+            {"clause": clause, "title": "名单", "file": SimpleUploadedFile("x.csv", data)},
+            format="multipart",
+        )
+        body = response.json()
+        assert response.status_code == 400 and body["code"] == code, body
+        assert body["message"] and "detail" in body
+    assert not RecognitionList.objects.exists() and not Application.objects.exists()
+
+
+def test_a_conflicting_concurrent_write_rolls_the_whole_list_back(demo, open_round_db, monkeypatch):
+    from django.db import IntegrityError
+
+    import integrations.services as list_services
+
+    def racing(*args, **kwargs):
+        raise IntegrityError("application_one_live_per_basis")
+
+    monkeypatch.setattr(list_services, "notify_many", racing)  # after drafts and rows are written
+    with pytest.raises(DomainError) as info:
+        _import(demo, _csv(f"{QINDU},咸阳秦都精密制造有限公司,专精特新,省级,2025-08-01,"))
+    assert info.value.code == "conflict" and info.value.status_code == 409
+    assert not Application.objects.exists() and not RecognitionRow.objects.exists()
+    assert not Notification.objects.exists()

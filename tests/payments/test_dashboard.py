@@ -72,3 +72,42 @@ def test_dashboard_figures_and_exports(payable, build, demo, client, open_round_
         == 0
     )
     assert client.get("/payments/dashboard/?round=abc").status_code == 200
+
+
+def test_cached_dashboard_follows_moves_and_budgets(payable, build, demo, client, open_round_db):
+    """The figures are cached per summaries version: each move through the lifecycle engine
+    and each budget change must show on the very next read (the values are the hand-counted
+    state after each step)."""
+    from measures.services import budget_commit
+
+    paid_app = payable("100000.00")
+    payable("7000.00", status=Status.COUNTY_REVIEW, letter=False)
+    measure4 = open_round_db.policy.measures.get(number=4)
+    api = api_as(demo["policy_admin"])
+
+    def figures():
+        data = api.get("/api/v1/payments/dashboard/").json()
+        statuses = {row["key"]: row["applications"] for row in data["by_status"]}
+        budget = next(b for b in data["budgets"] if b["measure"].startswith("第4条"))
+        return statuses, data["total"]["paid_amount"], budget["committed"]
+
+    client.force_login(demo["approver"])
+    assert client.get("/payments/dashboard/").status_code == 200  # fills the cache
+    committed = Decimal(figures()[2])
+    assert figures()[:2] == ({Status.APPROVED: 1, Status.COUNTY_REVIEW: 1}, "0.00")
+
+    batch = build()  # approved -> in payment, through the engine
+    assert figures()[:2] == ({Status.IN_PAYMENT: 1, Status.COUNTY_REVIEW: 1}, "0.00")
+    payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
+    payment_lines_mark(
+        actor=demo["finance"],
+        batch_id=batch.pk,
+        line_ids=[batch.lines.get(application=paid_app).pk],
+        result=LineState.PAID,
+    )
+    assert figures()[:2] == ({Status.PAID: 1, Status.COUNTY_REVIEW: 1}, "100000.00")
+
+    budget_commit(round_id=open_round_db.pk, measure_id=measure4.pk, amount=Decimal("2500.00"))
+    assert Decimal(figures()[2]) == committed + Decimal("2500.00")
+    body = client.get("/payments/dashboard/").content.decode()
+    assert "已拨付" in body

@@ -143,3 +143,60 @@ def test_approver_cannot_choose_zero_days(case_factory, demo):
     with pytest.raises(DomainError) as info:
         notices.notice_start(actor=demo["approver"], application_ids=[case.pk], working_days=0)
     assert "working_days" in info.value.detail
+
+
+def test_receipt_email_is_an_outbox_row_of_the_objection_and_is_sent_once(
+    noticed, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_deliver_pending, outbox_run
+    from reviews.models import Objection
+
+    notice, _case = noticed
+    entry = notice.entries.first()
+    lodge = {
+        "entry_id": entry.pk,
+        "name": "王某",
+        "contact": "wang@example.com",
+        "content": "该企业认定时间早于政策期",
+        "today": date(2026, 9, 30),
+    }
+    # A rolled-back objection leaves no outbox row and sends nothing.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notices.objection_lodge(**lodge)
+        raise RuntimeError("the request failed after the objection")
+    assert not Objection.objects.exists()
+    assert not OutboxMessage.objects.filter(kind="objection_receipt_email").exists()
+    # Committed: the row is written with the objection, and nothing is mailed before commit.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        objection = notices.objection_lodge(**lodge)
+        row = OutboxMessage.objects.get(kind="objection_receipt_email")
+        assert row.payload == {"objection_id": objection.pk}
+        assert mailoutbox == []
+    for callback in callbacks:  # the fast path on commit publishes it (eager worker here)
+        callback()
+    to_objector = [m for m in mailoutbox if m.to == ["wang@example.com"]]
+    assert len(to_objector) == 1 and objection.receipt_no in to_objector[0].subject
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.DONE
+    # Delivered again (a redelivered task, the sweeper, the command): still one email.
+    OutboxMessage.objects.filter(pk=row.pk).update(state=OutboxMessage.State.PENDING)
+    assert outbox_run(message_id=row.pk) == "done"
+    outbox_deliver_pending(ignore_backoff=True)
+    assert len([m for m in mailoutbox if m.to == ["wang@example.com"]]) == 1
+
+
+def test_a_phone_contact_gets_no_receipt_email_row(noticed):
+    from outbox.models import OutboxMessage
+
+    notice, _case = noticed
+    notices.objection_lodge(
+        entry_id=notice.entries.first().pk,
+        name="王某",
+        contact="13900000000",
+        content="该企业认定时间早于政策期",
+        today=date(2026, 9, 30),
+    )
+    assert not OutboxMessage.objects.filter(kind="objection_receipt_email").exists()

@@ -6,26 +6,13 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from knox.models import AuthToken
+
+from tests.security.conftest import bounded
 
 ROLES = ["qindu_corp", "county_qindu", "finance", "auditor"]
 CASES_PER_ROLE = 200
-
-
-@pytest.fixture
-def wsgi_app():
-    """Django's WSGI app without closing the test's database connection after each request
-    (what django.test.Client does too)."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield get_wsgi_application()
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 def _operations(schema):
@@ -62,14 +49,7 @@ def test_no_server_errors(demo, open_round_db, case_factory, wsgi_app, username)
 def _fuzz(operation, examples: int, headers: dict, failures: list[str]) -> int:
     sent = 0
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @bounded(examples)
     @given(case=operation.as_strategy())
     def run(case):
         nonlocal sent

@@ -287,7 +287,9 @@ CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 OUTBOX_KIND_QUEUES = {
     "letters_zip": CELERY_LETTERS_QUEUE,
     "payment_batch_fill": "batches",
+    "payment_results_import": "batches",
     "notification_email": "emails",
+    "objection_receipt_email": "emails",
 }
 CELERY_TASK_ROUTES = [
     "outbox.routing.route_outbox_delivery",
@@ -309,6 +311,10 @@ if CELERY_SINGLE_QUEUE:
 # A batch of letters is split into chunks of LETTER_CHUNK, one task each, so the letters
 # worker's processes (one per core) share it.
 LETTER_CHUNK = env.int("LETTER_CHUNK", default=100)
+# A bank-result file above either bound is imported by a worker (queue "batches") with a
+# progress page, not inside the upload request.
+BANK_IMPORT_ASYNC_ROWS = env.int("BANK_IMPORT_ASYNC_ROWS", default=2000)
+BANK_IMPORT_ASYNC_BYTES = env.int("BANK_IMPORT_ASYNC_BYTES", default=1024 * 1024)
 
 # Approval letters (GB/T 9704-2012): the bureau's seal image (PNG or SVG, transparent
 # background); when empty the letter shows a marked placeholder in the seal area. 版记 lines.
@@ -326,7 +332,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.AuditorReadOnly",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "xianyang_portal.apischema.PortalAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -351,6 +357,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the error format {code, message, detail} (xianyang_portal.apischema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xianyang_portal.apischema.error_responses",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LetterStateEnum": "reviews.models.Letter.State",
+        "JobStateEnum": "jobs.models.Job.State",
+        "BatchStateEnum": "payments.models.BatchState",
+    },
 }
 
 # Uploads: evidence limits (bytes / count), checked by content in applications.uploads.
@@ -405,10 +422,6 @@ CELERY_BEAT_SCHEDULE = {
     "push-opened-rounds": {
         "task": "integrations.tasks.push_opened_rounds",
         "schedule": env.int("PUSH_CHECK_SECONDS", default=3600),
-    },
-    "webhooks-deliver-due": {
-        "task": "integrations.tasks.webhooks_deliver_due",
-        "schedule": env.int("WEBHOOK_SWEEP_SECONDS", default=60),
     },
     "finish-due-notices": {
         "task": "reviews.tasks.finish_due_notices",

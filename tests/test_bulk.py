@@ -1,0 +1,42 @@
+"""copy_insert: the COPY path writes exactly what bulk_create would (text escapes, defaults, JSON)."""
+
+from __future__ import annotations
+
+from accounts.models import Notification
+from outbox.models import OutboxMessage
+from xianyang_portal.bulk import copy_insert
+
+
+def test_text_with_tabs_newlines_and_backslashes_round_trips(demo):
+    user = demo["qindu_corp"]
+    body = "第一行\n第二行\t制表\\反斜杠\r\\N 不是空值"
+    ids = copy_insert(
+        Notification,
+        [
+            {"user": user, "subject": "主题", "body": body},
+            {"user_id": user.pk, "subject": "二", "body": ""},
+        ],
+    )
+    first, second = (Notification.objects.get(pk=pk) for pk in ids)
+    assert (first.body, first.subject, first.user_id, first.key) == (body, "主题", user.pk, "")
+    assert first.created_at is not None and first.emailed_at is None  # auto_now_add; null
+    assert second.body == "" and ids[1] > ids[0]
+
+
+def test_json_and_callable_defaults(db):
+    from django.utils import timezone
+
+    now = timezone.now()
+    shared = {"名称": "值", "n": [1, 2], "tab": "a\tb"}
+    ids = copy_insert(
+        OutboxMessage,
+        [
+            {"kind": "k", "payload": shared, "available_at": now, "dedup_key": None},
+            {"kind": "k", "payload": shared, "available_at": now, "dedup_key": "x"},
+            {"kind": "k", "available_at": now},
+        ],
+    )
+    rows = {m.pk: m for m in OutboxMessage.objects.filter(pk__in=ids)}
+    assert [rows[pk].payload for pk in ids] == [shared, shared, {}]
+    assert [rows[pk].state for pk in ids] == ["pending"] * 3
+    assert [rows[pk].dedup_key for pk in ids] == [None, "x", None]
