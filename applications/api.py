@@ -152,28 +152,25 @@ def application_list(request: Request) -> Response:
     payload = CreateSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     organisations = organisations_of_member(user=request.user)
-    organisation = (
-        organisations.filter(pk=payload.validated_data.get("organisation") or 0).first()
-        or organisations.first()
-    )
+    chosen = payload.validated_data.get("organisation")
+    organisation = (chosen and organisations.filter(pk=chosen).first()) or organisations.first()
     if organisation is None:
         raise DomainError(_("您尚未关联任何申报单位。"), code="no_organisation")
-    clause = Clause.objects.filter(
-        policy=current_policy(), code=payload.validated_data["clause"]
-    ).first()
+    clause = (
+        Clause.objects.select_related("policy", "current_version")
+        .filter(policy=current_policy(), code=payload.validated_data["clause"])
+        .first()
+    )
     if clause is None:
         raise DomainError(
             _("未知的条款代码。"), code="unknown_clause", detail={"clause": [_("未知的条款代码。")]}
         )
     application = services.application_start(
-        actor=request.user, organisation=organisation, clause=clause
+        actor=request.user,
+        organisation=organisation,
+        clause=clause,
+        raw_facts=payload.validated_data["facts"],
     )
-    if payload.validated_data["facts"]:
-        services.application_save_draft(
-            actor=request.user,
-            application_id=application.pk,
-            raw_facts=payload.validated_data["facts"],
-        )
     response = _read(application.reference)
     response.status_code = 201
     return response

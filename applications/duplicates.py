@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from xianyang_portal.errors import DomainError
@@ -48,32 +49,43 @@ def _soft_message(kind: str, application: Application, other: Application) -> st
 
 
 def find_duplicates(application: Application) -> list[Finding]:
+    """One query for every live case of the organisation that shares the basis, or the
+    clause and round; sorted into findings here (newest first, the model's order)."""
     findings: list[Finding] = []
-    live_others = Application.objects.filter(
-        organisation_id=application.organisation_id, status__in=LIVE_STATUSES
-    ).exclude(pk=application.pk)
+    related = Q(clause_id=application.clause_id, round_id=application.round_id)
     if application.basis:
-        same = live_others.filter(clause_id=application.clause_id, basis=application.basis).first()
-        if same:
-            findings.append(
-                Finding(
-                    "same_basis",
-                    True,
-                    _("本单位已就同一条款、同一依据（%(basis)s）提交申报 %(ref)s，不能重复申报。")
-                    % {"basis": application.basis, "ref": same.reference},
-                    same,
-                )
+        related |= Q(basis=application.basis)
+    others = list(
+        Application.objects.filter(
+            related, organisation_id=application.organisation_id, status__in=LIVE_STATUSES
+        )
+        .exclude(pk=application.pk)
+        .select_related("clause")
+    )
+    same_basis = [o for o in others if application.basis and o.basis == application.basis]
+    same = next((o for o in same_basis if o.clause_id == application.clause_id), None)
+    if same:
+        findings.append(
+            Finding(
+                "same_basis",
+                True,
+                _("本单位已就同一条款、同一依据（%(basis)s）提交申报 %(ref)s，不能重复申报。")
+                % {"basis": application.basis, "ref": same.reference},
+                same,
             )
-        for other in live_others.filter(basis=application.basis).exclude(
-            clause_id=application.clause_id
-        ):
+        )
+    for other in same_basis:
+        if other.clause_id != application.clause_id:
             kind = "same_basis_other_clause"
             findings.append(Finding(kind, False, _soft_message(kind, application, other), other))
-    for other in live_others.filter(
-        clause_id=application.clause_id, round_id=application.round_id
-    ).exclude(basis=application.basis):
-        kind = "same_clause_same_round"
-        findings.append(Finding(kind, False, _soft_message(kind, application, other), other))
+    for other in others:
+        if (
+            other.clause_id == application.clause_id
+            and other.round_id == application.round_id
+            and other.basis != application.basis
+        ):
+            kind = "same_clause_same_round"
+            findings.append(Finding(kind, False, _soft_message(kind, application, other), other))
     if application.other_funding_declared:
         findings.append(
             Finding(

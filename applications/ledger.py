@@ -182,6 +182,8 @@ def evaluation_apply(
 def application_evaluate(application: Application, *, version: ClauseVersion | None = None):
     """Evaluate the application's facts against the ledger without itself (not saved)."""
     version = version or application.rule_version
+    if version.clause_id == application.clause_id and "clause" in application._state.fields_cache:
+        version.clause = application.clause  # the same row, policy included: no second fetch
     facts, result = clause_evaluate_for(
         version=version,
         raw_facts=application.facts,
@@ -211,6 +213,8 @@ def lock_award_groups(*, applications) -> None:
     keys = sorted(set().union(*(_lock_keys(a) for a in applications)))
     if not keys:
         return
+    for application in applications:
+        application._award_locks_held = _lock_keys(application)  # held to the transaction end
     AwardGroupLock.objects.bulk_create(
         [AwardGroupLock(organisation_id=org, award_group=group) for org, group in keys],
         ignore_conflicts=True,
@@ -227,7 +231,10 @@ def lock_award_groups(*, applications) -> None:
 
 
 def _lock(application: Application) -> None:
-    """Lock the organisation's rows for this application's award group and clause, in order."""
+    """Lock the organisation's rows for this application's award group and clause, in order
+    (unless the engine locked them already for this same instance, in this transaction)."""
+    if _lock_keys(application) <= getattr(application, "_award_locks_held", set()):
+        return
     lock_award_groups(applications=[application])
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
+from typing import IO
 
 from clamav_client.clamd import ClamdError, ClamdNetworkSocket, ClamdUnixSocket
 from django.conf import settings
@@ -30,10 +30,11 @@ def _scanner() -> ClamdUnixSocket | ClamdNetworkSocket:
     )
 
 
-def scan_bytes(data: bytes) -> ScanOutcome:
-    """Stream the bytes to clamd (INSTREAM). An unreachable daemon is an `error`, never clean."""
+def scan_file(handle: IO[bytes]) -> ScanOutcome:
+    """Stream the file to clamd (INSTREAM), from where it stands, in the client's chunks, so
+    it is never in memory whole. An unreachable daemon is an `error`, never clean."""
     try:
-        result = _scanner().instream(io.BytesIO(data))
+        result = _scanner().instream(handle)
     except (ClamdError, OSError) as exc:
         logger.warning("clamd scan failed: %s", exc)
         return ScanOutcome("error")

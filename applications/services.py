@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +44,7 @@ from .models import (
     ScanStatus,
     Status,
 )
-from .scanning import scan_bytes, scanning_enabled
+from .scanning import scan_file, scanning_enabled
 from .uploads import check_upload
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
@@ -60,7 +58,15 @@ def is_editable(application: Application) -> bool:
 def _lock_own(actor: User, application_id: int) -> Application:
     application = (
         Application.objects.select_for_update(of=("self",))
-        .select_related("organisation", "clause", "clause__measure", "rule_version", "round")
+        .select_related(
+            "organisation",
+            "clause",
+            "clause__measure",
+            "clause__policy",
+            "clause__current_version",
+            "rule_version",
+            "round",
+        )
         .get(pk=application_id)
     )
     if application.organisation_id not in user_scopes(actor).organisation_ids:
@@ -78,7 +84,15 @@ def _require_editable(application: Application) -> None:
 
 
 @transaction.atomic
-def application_start(*, actor: User, organisation: Organisation, clause: Clause) -> Application:
+def application_start(
+    *,
+    actor: User,
+    organisation: Organisation,
+    clause: Clause,
+    raw_facts: dict[str, Any] | None = None,
+) -> Application:
+    """Start a draft. With `raw_facts` it is saved as a draft save would keep them (lenient,
+    evaluated when they allow) in the one insert; without, the profile fills what it knows."""
     if organisation.pk not in user_scopes(actor).organisation_ids:
         raise NotAllowed(_("您不是该申报单位的成员。"))
     rule = clause.current_version.rule
@@ -94,16 +108,22 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     round_ = open_round_for_clause(clause)
     if round_ is None:
         raise DomainError(_("该条款目前没有正在受理的申报批次。"), code="round_closed")
-    credential = organisation.credentials.filter(clause_code=clause.code).first()
-    return Application.objects.create(
+    application = Application(
         reference=Application.new_reference(),
         organisation=organisation,
         round=round_,
         clause=clause,
         rule_version=clause.current_version,
         created_by=actor,
+    )
+    if raw_facts:
+        application.facts = _draft_facts(raw_facts)
+        with contextlib.suppress(DomainError):  # a draft keeps incomplete facts
+            _evaluate(application, application.facts)
+    else:
         # 一企一档: what the organisation's profile already says is filled in for it.
-        facts={
+        credential = organisation.credentials.filter(clause_code=clause.code).first()
+        application.facts = {
             **facts_from_profile(rule, organisation),
             **(
                 facts_from_record(
@@ -115,8 +135,9 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
                 if credential
                 else {}
             ),
-        },
-    )
+        }
+    application.save(force_insert=True)
+    return application
 
 
 # 一企一档: a clause fact with one of these names is filled from the organisation's profile.
@@ -298,6 +319,10 @@ def _applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
+def _draft_facts(raw_facts: dict[str, Any]) -> dict[str, str]:
+    return {k: ("" if v is None else str(v)) for k, v in raw_facts.items()}
+
+
 def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
     """Run the engine on the facts (current rule version, the organisation's ledger)."""
     application.facts = raw_facts
@@ -316,7 +341,7 @@ def application_save_draft(
     """Lenient save: whatever was typed is kept; the amount is computed once the facts allow."""
     application = _lock_own(actor, application_id)
     _require_editable(application)
-    application.facts = {k: ("" if v is None else str(v)) for k, v in raw_facts.items()}
+    application.facts = _draft_facts(raw_facts)
     application.other_funding_declared = other_funding_declared
     application.other_funding_detail = other_funding_detail.strip()
     fields = ["facts", "other_funding_declared", "other_funding_detail", "updated_at"]
@@ -330,11 +355,13 @@ def application_save_draft(
 
 
 def _check_limits(application: Application, adding: int) -> None:
-    current = ApplicationMaterial.objects.filter(application=application, is_current=True)
-    if current.count() >= settings.EVIDENCE_MAX_FILES:
+    current = ApplicationMaterial.objects.filter(
+        application=application, is_current=True
+    ).aggregate(files=Count("pk"), total=Sum("evidence__size"))
+    if current["files"] >= settings.EVIDENCE_MAX_FILES:
         message = _("每份申报最多上传 %(n)d 个文件。") % {"n": settings.EVIDENCE_MAX_FILES}
         raise DomainError(message, code="too_many_files", detail={"file": [message]})
-    total = current.aggregate(total=Sum("evidence__size"))["total"] or 0
+    total = current["total"] or 0
     if total + adding > settings.EVIDENCE_MAX_APPLICATION_BYTES:
         message = _("本申报材料总大小不能超过 %(mb)d MB。") % {
             "mb": settings.EVIDENCE_MAX_APPLICATION_BYTES // 1048576
@@ -365,26 +392,30 @@ def _attach(
 def application_attach_upload(
     *, actor: User, application_id: int, material_code: str, upload: UploadedFile
 ) -> ApplicationMaterial:
-    """Store one evidence file; if the transaction does not commit, the file is removed."""
-    checked, data = check_upload(upload)
+    """Store one evidence file; if the transaction does not commit, the file is removed.
+
+    The upload streams: checked and scanned block by block, stored from the upload itself
+    (a large one from Django's temporary file, moved or copied in chunks by the storage)."""
+    checked = check_upload(upload)
     with files_follow_transaction() as track, transaction.atomic():
         application = _lock_own(actor, application_id)
         _require_editable(application)
         _check_limits(application, checked.size)
-        status = _scan_upload(data)
+        status = _scan_upload(upload)
         evidence = EvidenceFile(
             organisation=application.organisation,
             original_name=checked.original_name,
             content_type=checked.content_type,
             extension=checked.extension,
             size=checked.size,
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=checked.sha256,
             uploaded_by=actor,
             scan_status=status,
         )
         evidence.save()  # the row first, then the file it names
         try:
-            evidence.file.save("upload" + checked.extension, ContentFile(data), save=False)
+            upload.seek(0)
+            evidence.file.save("upload" + checked.extension, upload, save=False)
         except storage_errors() as exc:
             # Nothing is recorded: the transaction rolls back and takes the row with it.
             raise storage_unavailable() from exc
@@ -397,11 +428,12 @@ def application_attach_upload(
         return _attach(application, material_code, evidence)
 
 
-def _scan_upload(data: bytes) -> str:
+def _scan_upload(upload: UploadedFile) -> str:
     """Scan now when clamd answers; refuse an infected file; queue a rescan if clamd is down."""
     if not scanning_enabled():
         return ScanStatus.NOT_SCANNED
-    outcome = scan_bytes(data)
+    upload.seek(0)
+    outcome = scan_file(upload)
     if outcome.state == "infected":
         raise _virus_found(outcome.signature)
     return ScanStatus.CLEAN if outcome.state == "clean" else ScanStatus.PENDING
@@ -421,7 +453,7 @@ def evidence_scan_record(*, evidence_id: int) -> str:
     if evidence.scan_status in (ScanStatus.CLEAN, ScanStatus.INFECTED) or not scanning_enabled():
         return evidence.scan_status
     with evidence.file.open("rb") as handle:
-        outcome = scan_bytes(handle.read())
+        outcome = scan_file(handle)
     if outcome.state == "error":
         return evidence.scan_status  # still pending; the task retries
     evidence.scan_status = ScanStatus.CLEAN if outcome.state == "clean" else ScanStatus.INFECTED

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import io
+import hashlib
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import IO
 
 import filetype
 from django.conf import settings
@@ -17,7 +19,13 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
 
 from xianyang_portal.errors import DomainError
 
@@ -49,7 +57,15 @@ PDF_ACTIVE_KEYS = {
 }
 OFD_ACTIVE_SUFFIXES = (".js", ".html", ".htm", ".xhtml", ".svg", ".swf", ".exe", ".dll")
 OFD_ACTIVE_CONTENT = re.compile(rb"<\s*script|javascript:|<\s*html|<\s*iframe", re.IGNORECASE)
+OPEN_TAG_AT_END = re.compile(rb"<\s*\Z")
+OFD_CARRY_MAX = 1024 * 1024
 MARKUP = re.compile(rb"<\s*(script|html|svg|iframe)|<\?php", re.IGNORECASE)
+# Uploads are read in blocks of this size, never whole: a large file stays in its temporary
+# file (FILE_UPLOAD_MAX_MEMORY_SIZE) and only a block at a time is in memory.
+BLOCK = 64 * 1024
+HEAD_BYTES = 8192  # what filetype needs to recognise a format
+# A ZIP's end-of-central-directory record (22 bytes) plus the longest comment it can name.
+ZIP_TAIL_BYTES = 22 + 65535
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,42 @@ class CheckedUpload:
     extension: str
     content_type: str
     size: int
+    sha256: str
+
+
+def _read_at(handle: IO[bytes], offset: int, length: int) -> bytes:
+    handle.seek(max(offset, 0))
+    return handle.read(length)
+
+
+def _tail(handle: IO[bytes], size: int, length: int) -> bytes:
+    return _read_at(handle, size - length, min(length, size))
+
+
+def _only_blank_after_last(handle: IO[bytes], size: int, marker: bytes, blank: bytes) -> bool:
+    """True when the file holds `marker` and nothing but `blank` bytes follow its last
+    occurrence; read backwards block by block, so a long tail never comes into memory whole."""
+    end = size
+    carry = b""  # the start of the block after this one, for a marker across the boundary
+    while end > 0:
+        start = max(0, end - BLOCK)
+        block = _read_at(handle, start, end - start) + carry
+        found = block.rfind(marker)
+        if found >= 0:
+            return not block[found + len(marker) :].strip(blank)
+        if block[: end - start].strip(blank):
+            return False
+        carry = block[: len(marker) - 1]
+        end = start
+    return False
+
+
+def _sha256(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while block := handle.read(BLOCK):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def _refuse(message: str, code: str) -> DomainError:
@@ -76,30 +128,49 @@ def safe_filename(name: str) -> str:
     return cleaned[:120]
 
 
-def _check_ofd(data: bytes) -> None:
+def _check_ofd(handle: IO[bytes], size: int) -> None:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        handle.seek(0)
+        archive = zipfile.ZipFile(handle)
         entries = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise _refuse(_("OFD 文件已损坏，无法打开。"), "corrupt") from exc
     if len(entries) > OFD_MAX_ENTRIES:
         raise _refuse(_("压缩内容过多，疑似压缩炸弹，已拒收。"), "archive_bomb")
     total = sum(entry.file_size for entry in entries)
-    if total > OFD_MAX_UNCOMPRESSED or total > OFD_MAX_RATIO * max(len(data), 1):
+    if total > OFD_MAX_UNCOMPRESSED or total > OFD_MAX_RATIO * max(size, 1):
         raise _refuse(_("文件解压后体积异常，疑似压缩炸弹，已拒收。"), "archive_bomb")
     if not any(PurePath(entry.filename).name.upper() == "OFD.XML" for entry in entries):
         raise _refuse(_("不接受压缩包，请上传 PDF、JPG、PNG 或 OFD 文件。"), "archive")
-    _check_zip_bounds(data, entries)
+    _check_zip_bounds(handle, size, entries)
     for entry in entries:
         name = entry.filename.lower()
         if name.endswith(OFD_ACTIVE_SUFFIXES) or (
-            name.endswith(".xml") and OFD_ACTIVE_CONTENT.search(archive.read(entry))
+            name.endswith(".xml") and _entry_has_active_content(archive, entry)
         ):
             raise _refuse(
                 _("OFD 文件内含脚本或网页内容（%(name)s），已拒收。请从开票或签章系统重新导出。")
                 % {"name": PurePath(entry.filename).name[:60]},
                 "ofd_active_content",
             )
+
+
+def _entry_has_active_content(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
+    """Search one XML entry block by block. What may start a match across blocks is carried
+    over: the last 64 bytes, or from a trailing `<` and its whitespace (`<   script`)."""
+    carry = b""
+    try:
+        with archive.open(entry) as member:
+            while block := member.read(BLOCK):
+                text = carry + block
+                if OFD_ACTIVE_CONTENT.search(text):
+                    return True
+                opening = OPEN_TAG_AT_END.search(text)
+                start = opening.start() if opening else len(text) - 64
+                carry = text[max(start, len(text) - OFD_CARRY_MAX, 0) :]
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged member or bad CRC
+        raise _refuse(_("OFD 文件已损坏，无法打开。"), "corrupt") from exc
+    return False
 
 
 def _polyglot() -> DomainError:
@@ -111,19 +182,22 @@ def _polyglot() -> DomainError:
     )
 
 
-def _check_zip_bounds(data: bytes, entries: list[zipfile.ZipInfo]) -> None:
-    """Nothing before the first entry, nothing after the end-of-archive record."""
+def _check_zip_bounds(handle: IO[bytes], size: int, entries: list[zipfile.ZipInfo]) -> None:
+    """Nothing before the first entry, nothing after the end-of-archive record (which, with
+    its comment, lies in the last ZIP_TAIL_BYTES of a well-formed archive)."""
     if min(entry.header_offset for entry in entries) != 0:
         raise _polyglot()
-    end = data.rfind(b"PK\x05\x06")
-    comment_length = int.from_bytes(data[end + 20 : end + 22], "little") if end >= 0 else 0
-    if end < 0 or end + 22 + comment_length != len(data):
+    tail = _tail(handle, size, ZIP_TAIL_BYTES)
+    end = tail.rfind(b"PK\x05\x06")
+    comment_length = int.from_bytes(tail[end + 20 : end + 22], "little") if end >= 0 else 0
+    if end < 0 or end + 22 + comment_length != len(tail):
         raise _polyglot()
 
 
-def _check_pdf(data: bytes) -> None:
+def _check_pdf(handle: IO[bytes], size: int) -> None:
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
+        handle.seek(0)
+        reader = PdfReader(handle, strict=False)  # pypdf seeks to the objects it needs
         if reader.is_encrypted:
             raise _refuse(_("PDF 文件已加密，请上传未加密的文件。"), "encrypted_pdf")
         if len(reader.pages) == 0:
@@ -151,14 +225,22 @@ def _check_pdf(data: bytes) -> None:
             % {"what": "、".join(sorted(found))},
             "pdf_active_content",
         )
-    tail = data[data.rfind(b"%%EOF") + 5 :] if b"%%EOF" in data else b"x"
-    if tail.strip(b"\r\n\t \x00") or zipfile.is_zipfile(io.BytesIO(data)):
+    if not _only_blank_after_last(handle, size, b"%%EOF", b"\r\n\t \x00") or _is_zip(handle):
         raise _polyglot()
+
+
+def _is_zip(handle: IO[bytes]) -> bool:
+    handle.seek(0)
+    return zipfile.is_zipfile(handle)  # reads only the end-of-archive record
 
 
 def _pdf_active_content(reader: PdfReader) -> set[str]:
     """Names of active features anywhere in the document's object graph, object streams
-    included (names decoded by pypdf, so an obfuscated `/J#53` is found too)."""
+    included (names decoded by pypdf, so an obfuscated `/J#53` is found too).
+
+    pypdf reads a stream's data along with its dictionary; once the dictionary is searched
+    the stream leaves pypdf's object cache, so images and page contents are in memory one
+    at a time, never all together."""
     found: set[str] = set()
     seen: set[tuple[int, int]] = set()
     stack = [reader.trailer]
@@ -170,6 +252,8 @@ def _pdf_active_content(reader: PdfReader) -> set[str]:
                 continue
             seen.add(key)
             item = item.get_object()
+            if isinstance(item, StreamObject):
+                reader.resolved_objects.pop((key[1], key[0]), None)
         if isinstance(item, DictionaryObject):
             for name, value in item.items():
                 if name in PDF_ACTIVE_KEYS:
@@ -183,11 +267,12 @@ def _pdf_active_content(reader: PdfReader) -> set[str]:
     return found
 
 
-def _check_image(data: bytes, content_type: str) -> None:
+def _check_image(handle: IO[bytes], size: int, head: bytes, content_type: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            handle.seek(0)
+            with Image.open(handle) as image:
                 width, height = image.size
                 if width * height > IMAGE_MAX_PIXELS:
                     raise _bomb(width, height)
@@ -202,17 +287,19 @@ def _check_image(data: bytes, content_type: str) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse(_("图片文件已损坏，无法打开。"), "corrupt") from exc
     # Polyglots: data after the image's end marker, or another format hidden inside.
+    # PNG: the last IEND chunk ends the file (its 4-byte type, then its 4-byte CRC).
+    # JPEG: the end-of-image marker ends the file, null padding aside.
     if content_type == "image/png":
-        end = data.rfind(b"IEND")
-        trailing = data[end + 8 :] if end >= 0 else b"x"
+        found = _tail(handle, size, 12).rfind(b"IEND")
+        ends_clean = found >= 0 and found >= min(size, 12) - 8
     else:
-        trailing = b"" if data.rstrip(b"\x00").endswith(b"\xff\xd9") else b"x"
+        ends_clean = _only_blank_after_last(handle, size, b"\xff\xd9", b"\x00")
     if (
-        trailing
-        or b"%PDF-" in data[:1024]
-        or zipfile.is_zipfile(io.BytesIO(data))
-        or MARKUP.search(data[:4096])
-        or MARKUP.search(data[-4096:])
+        not ends_clean
+        or b"%PDF-" in head[:1024]
+        or _is_zip(handle)
+        or MARKUP.search(head[:4096])
+        or MARKUP.search(_tail(handle, size, 4096))
     ):
         raise _polyglot()
 
@@ -228,8 +315,11 @@ def _bomb(width: int, height: int) -> DomainError:
     )
 
 
-def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
-    """Return the checked metadata and content, or raise a DomainError the user can act on."""
+def check_upload(upload: UploadedFile) -> CheckedUpload:
+    """Return the checked metadata, or raise a DomainError the user can act on.
+
+    The file is never read whole: the checks read its head, its tail and what the PDF, image
+    and ZIP parsers seek to, from the in-memory upload or from Django's temporary file."""
     name = safe_filename(upload.name or "")
     extension = PurePath(name).suffix.lower()
     size = upload.size or 0
@@ -242,13 +332,14 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
             % {"size": size / 1048576, "limit": limit // 1048576},
             "too_large",
         )
-    data = upload.read()
-    if data.startswith(EXECUTABLE_MAGIC):
+    handle = upload.file
+    head = _read_at(handle, 0, HEAD_BYTES)
+    if head.startswith(EXECUTABLE_MAGIC):
         raise _refuse(_("不允许上传可执行文件。"), "executable")
-    kind = filetype.guess(data)
+    kind = filetype.guess(head)
     detected = kind.mime if kind else None
     if detected == "application/zip" and extension == ".ofd":
-        _check_ofd(data)
+        _check_ofd(handle, size)
         detected = "application/ofd"
     elif detected in (
         "application/zip",
@@ -259,7 +350,7 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
         "application/x-bzip2",
     ):
         if detected == "application/zip":
-            _check_ofd(data)  # refuses bombs first, then any ordinary archive
+            _check_ofd(handle, size)  # refuses bombs first, then any ordinary archive
         raise _refuse(_("不接受压缩包，请上传 PDF、JPG、PNG 或 OFD 文件。"), "archive")
     elif detected in (
         "application/x-msdownload",
@@ -276,7 +367,9 @@ def check_upload(upload: UploadedFile) -> tuple[CheckedUpload, bytes]:
             "content_mismatch",
         )
     if detected == "application/pdf":
-        _check_pdf(data)
+        _check_pdf(handle, size)
     elif detected.startswith("image/"):
-        _check_image(data, detected)
-    return CheckedUpload(name, extension, detected, size), data
+        _check_image(handle, size, head, detected)
+    checked = CheckedUpload(name, extension, detected, size, _sha256(handle))
+    handle.seek(0)
+    return checked

@@ -42,12 +42,16 @@ PDF_BYTES = 1024 * 1024
 
 
 def one_mb_pdf() -> bytes:
-    """A valid one-page PDF padded to 1 MB with an incompressible attachment."""
+    """A valid one-page PDF padded to 1 MB with an incompressible page content stream (an
+    attachment would be refused: embedded files are active content)."""
     from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
 
     writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_attachment("padding.bin", os.urandom(PDF_BYTES - 2000))
+    page = writer.add_blank_page(width=595, height=842)
+    content = DecodedStreamObject()
+    content.set_data(b"% " + os.urandom(PDF_BYTES - 2000).replace(b"\n", b" ") + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(content)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -61,10 +65,10 @@ def prepare(n: int) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     from accounts.models import Membership, Organisation, Place, User
+    from accounts.tokens import token_issue
     from measures.demo import seed_policy_and_round
 
     seed_policy_and_round()
@@ -81,7 +85,7 @@ def prepare(n: int) -> None:
             contact_phone="029-33000000",
         )
         Membership.objects.create(user=user, organisation=org)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_issue(user=user)[0])
     # The last account: counted in-process, step by step.
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.pop()}")
@@ -141,8 +145,11 @@ def _post(port: int, path: str, body: bytes, content_type: str, token: str | Non
     return response.status, data
 
 
-def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[str]]:
+def burst(
+    port: int, tokens: list[str], pdf: bytes
+) -> tuple[list[float], list[str], dict[str, list[float]]]:
     times, errors = [], []
+    steps: dict[str, list[float]] = {"create": [], "upload": [], "submit": []}
     lock = threading.Lock()
     start = threading.Barrier(len(tokens))
     upload_body, upload_type = _multipart({"material_code": "CERTIFICATE"}, pdf)
@@ -150,6 +157,7 @@ def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[s
     def user(token: str) -> None:
         start.wait()
         began = time.perf_counter()
+        marks = [began]
         try:
             status, data = _post(
                 port,
@@ -161,11 +169,13 @@ def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[s
             if status != 201:
                 raise RuntimeError(f"create {status} {data[:200]!r}")
             reference = json.loads(data)["reference"]
+            marks.append(time.perf_counter())
             status, data = _post(
                 port, f"/api/v1/applications/{reference}/evidence/", upload_body, upload_type, token
             )
             if status != 201:
                 raise RuntimeError(f"upload {status} {data[:200]!r}")
+            marks.append(time.perf_counter())
             status, data = _post(
                 port,
                 f"/api/v1/applications/{reference}/submit/",
@@ -179,15 +189,18 @@ def burst(port: int, tokens: list[str], pdf: bytes) -> tuple[list[float], list[s
             with lock:
                 errors.append(str(exc))
             return
+        marks.append(time.perf_counter())
         with lock:
-            times.append(time.perf_counter() - began)
+            times.append(marks[-1] - began)
+            for name, step_began, step_ended in zip(steps, marks[:-1], marks[1:], strict=True):
+                steps[name].append(step_ended - step_began)
 
     threads = [threading.Thread(target=user, args=(t,)) for t in tokens]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return times, errors
+    return times, errors, steps
 
 
 def baseline(port: int, n: int, pdf: bytes) -> list[float]:
@@ -244,7 +257,7 @@ def main() -> None:
     try:
         baseline(server.port, users, pdf)  # warm every worker (imports, first connections)
         base = baseline(server.port, users, pdf)
-        times, errors = burst(server.port, info["tokens"], pdf)
+        times, errors, steps = burst(server.port, info["tokens"], pdf)
     finally:
         server.stop()
     base95 = p95(base)
@@ -258,6 +271,15 @@ def main() -> None:
         f"submit): median {statistics.median(times) if times else float('nan'):.2f} s, "
         f"p95 {p95_s:.2f} s"
     )
+    if times:
+        print(
+            "per step under the burst (median / p95 s): "
+            + ", ".join(
+                f"{name} {statistics.median(v):.2f} / {p95(v):.2f}"
+                for name, v in steps.items()
+                if len(v) > 1
+            )
+        )
     for message in errors[:5]:
         print(f"  error: {message}")
     print(

@@ -100,12 +100,17 @@ LOCKED_RELATED = ("organisation", "clause", "round", "rule_version")
 
 def lock_applications(application_ids: Sequence[int]) -> dict[int, Application]:
     """Row-lock applications in primary-key order (every path locks in this order)."""
-    rows = list(
+    query = (
         Application.objects.select_for_update(of=("self",))
         .filter(pk__in=application_ids)
         .order_by("pk")
     )
-    _attach_related(rows)
+    if len(application_ids) <= 1:
+        # One case (a submit, a review): its related rows joined into the locking query.
+        rows = list(query.select_related(*LOCKED_RELATED, "clause__measure", "clause__policy"))
+    else:
+        rows = list(query)
+        _attach_related(rows)
     return {a.pk: a for a in rows}
 
 
@@ -126,7 +131,7 @@ def _attach_related(applications: list[Application]) -> None:
         ]
         queryset = model._base_manager.defer(*encrypted)
         if name == "clause":
-            queryset = queryset.select_related("measure")
+            queryset = queryset.select_related("measure", "policy")
         found = queryset.in_bulk({getattr(a, field.attname) for a in applications} - {None})
         for application in applications:
             field.set_cached_value(application, found.get(getattr(application, field.attname)))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The committed guide images; the tests rewrite them only with GUIDE_SCREENSHOTS=update, and
+# otherwise write to the ignored var/guide-img/, so a test run leaves `git status` clean.
 GUIDE_IMG = ROOT / "docs" / "guide" / "img"
+SCRATCH_IMG = ROOT / "var" / "guide-img"
 PHONE = {"width": 390, "height": 844}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -49,13 +53,24 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
-def shoot(page, name: str) -> None:
-    """A screenshot for the user guide (docs/guide/img), made by the tests so it stays current."""
+def guide_img_dir() -> Path:
+    """docs/guide/img with GUIDE_SCREENSHOTS=update, else the ignored var/guide-img."""
+    return GUIDE_IMG if os.environ.get("GUIDE_SCREENSHOTS") == "update" else SCRATCH_IMG
+
+
+def shoot(page, name: str) -> Path:
+    """A screenshot for the user guide, made by the tests so it stays current; asserts it was
+    written (a PNG of the page, not empty) and returns its path."""
     from PIL import Image
 
-    GUIDE_IMG.mkdir(parents=True, exist_ok=True)
-    target = GUIDE_IMG / f"{name}.png"
+    folder = guide_img_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.png"
+    target.unlink(missing_ok=True)
     page.screenshot(path=str(target), full_page=False)
-    # 256 colours keep a UI screenshot legible at a quarter of the size (committed files).
+    # 128 colours keep a UI screenshot legible at a quarter of the size (committed files).
     with Image.open(target) as image:
         image.convert("RGB").quantize(colors=128).save(target, optimize=True)
+    with Image.open(target) as image:
+        assert image.format == "PNG" and image.size[0] > 0, f"screenshot {target} not written"
+    return target

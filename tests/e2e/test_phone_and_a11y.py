@@ -1,6 +1,6 @@
 """Every role's main pages at 390×844: no horizontal overflow, the primary action on screen,
 and no serious or critical axe-core violation (WCAG 2.1 AA). The screenshots feed the user
-guide (docs/guide/img)."""
+guide (var/guide-img, or docs/guide/img with GUIDE_SCREENSHOTS=update)."""
 
 from __future__ import annotations
 
