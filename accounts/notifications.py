@@ -42,7 +42,7 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
     messages = list(messages)
     keys = {m.key for m in messages if m.key}
     sent = (
-        set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
+        set(Notification.objects.filter(key__any=list(keys)).values_list("user_id", "key"))
         if keys
         else set()
     )

@@ -31,7 +31,6 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-import xianyang_portal.bulk  # noqa: F401 - registers the `__any` lookup
 from accounts.models import Organisation
 from measures.models import ClauseVersion
 from measures.rules.items import item_key, item_names

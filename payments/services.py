@@ -508,7 +508,7 @@ def _record_results(
     """Write paid/failed on locked, pending lines and move their applications (notifying them)."""
     now = timezone.now()
     if paid:
-        PaymentLine.objects.filter(pk__in=[line.pk for line in paid]).update(
+        PaymentLine.objects.filter(pk__any=[line.pk for line in paid]).update(
             state=LineState.PAID, state_changed_by=actor, state_changed_at=now
         )
         _move(
@@ -521,7 +521,7 @@ def _record_results(
     for line, reason in failed:
         by_reason[reason].append(line)
     for reason, lines in by_reason.items():
-        PaymentLine.objects.filter(pk__in=[line.pk for line in lines]).update(
+        PaymentLine.objects.filter(pk__any=[line.pk for line in lines]).update(
             state=LineState.FAILED, reason=reason, state_changed_by=actor, state_changed_at=now
         )
         _move(

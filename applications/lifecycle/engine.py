@@ -102,7 +102,7 @@ def lock_applications(application_ids: Sequence[int]) -> dict[int, Application]:
     """Row-lock applications in primary-key order (every path locks in this order)."""
     query = (
         Application.objects.select_for_update(of=("self",))
-        .filter(pk__in=application_ids)
+        .filter(pk__any=list(application_ids))
         .order_by("pk")
     )
     if len(application_ids) <= 1:
@@ -211,7 +211,7 @@ def _stages_acted(actor: User | None, application_ids: Sequence[int]) -> dict[in
         return {}
     acted: dict[int, set[str]] = defaultdict(set)
     rows = Decision.objects.filter(
-        application_id__in=application_ids, actor=actor, stage__in=REVIEW_STAGES
+        application_id__any=list(application_ids), actor=actor, stage__in=REVIEW_STAGES
     ).values_list("application_id", "stage")
     for application_id, stage in rows:
         acted[application_id].add(stage)
@@ -261,7 +261,7 @@ def _write(contexts: list[EffectContext], actor: User | None, now) -> None:
             )
         )
     for target, ids in grouped.items():
-        Application.objects.filter(pk__in=ids).update(
+        Application.objects.filter(pk__any=ids).update(
             status=target, revision=models.F("revision") + 1, stage_entered_at=now, updated_at=now
         )
     bulk_insert(decisions)
