@@ -172,7 +172,7 @@ def test_newcomer_journey_in_default_mode(browser, local_server):
     clause = page.locator("[data-clause='M02-SPECIALISED-SME']")
     assert "¥" in clause.locator("[data-testid=evaluation]").inner_text()
     clause.locator("[data-testid='apply-M02-SPECIALISED-SME']").click()
-    assert page.locator("[data-testid=prefill-note]").count() == 1
+    expect(page.locator("[data-testid=prefill-note]")).to_have_count(1)
     page.click("button:has-text('开始填写申报表')")
     page.wait_for_url("**/edit/")
     assert page.input_value("#id_fact_certificate_no") == "工信部企业函〔2025〕321号"
