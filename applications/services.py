@@ -98,6 +98,7 @@ def application_start(*, actor: User, organisation: Organisation, clause: Clause
     return Application.objects.create(
         reference=Application.new_reference(),
         organisation=organisation,
+        place_id=organisation.place_id,
         round=round_,
         clause=clause,
         rule_version=clause.current_version,
