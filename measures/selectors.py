@@ -93,11 +93,23 @@ def catalogue_changed(**_kwargs) -> None:
     cache.set(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
 
 
+# Values already read by this process, by their full key (name, version, language): a
+# version's value never changes, so only the version is read from the shared cache again.
+_LOCAL: dict[str, object] = {}
+_LOCAL_MAX = 256
+
+
 def catalogue_cached(name: str, build, *, timeout: int = 3600):
     """`build()` cached per catalogue version and language."""
     key = f"measures:{name}:{catalogue_version()}:{get_language()}"
+    value = _LOCAL.get(key)
+    if value is not None:
+        return value
     value = cache.get(key)
     if value is None:
         value = build()
         cache.set(key, value, timeout)
+    if len(_LOCAL) >= _LOCAL_MAX:  # old versions' values: drop them all
+        _LOCAL.clear()
+    _LOCAL[key] = value
     return value
