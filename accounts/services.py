@@ -147,6 +147,8 @@ def _organisation_apply_changes(
         locked.bank_account_updated_at = timezone.now()
         update_fields.append("bank_account_updated_at")
     locked.save(update_fields=update_fields)
+    if "place" in changed:
+        _organisation_place_moved(locked)
     audit_record(
         actor=actor,
         obj=locked,
@@ -155,6 +157,18 @@ def _organisation_apply_changes(
         after={field: data[field] for field in changed},
     )
     return locked
+
+
+def _organisation_place_moved(organisation: Organisation) -> None:
+    """The organisation's cases move with it: their copied place (the county queues' scope)
+    and the summary cells counted by place, in the same transaction."""
+    from applications.models import Application
+    from applications.summaries import summaries_refresh
+
+    Application.objects.filter(organisation_id=organisation.pk).update(
+        place_id=organisation.place_id
+    )
+    summaries_refresh()
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Role, User
 from accounts.selectors import user_scopes
 from measures.models import Clause
 
@@ -23,14 +23,14 @@ def applications_visible_to(*, user: User) -> QuerySet[Application]:
         "round",
     )
     # A draft belongs to its organisation alone: no staff role reads it before submission.
-    # Scopes as id subqueries rather than joins: the planner walks the queue's index and
-    # probes a hashed set of organisations or clauses (no join over every visible row).
+    # A county's scope is the application's own place (kept equal to its organisation's by
+    # accounts.services), so the county queue walks app_place_waiting; departments as a
+    # clause id subquery: the planner probes a hashed set (no join over every visible row).
     condition = Q(organisation_id__in=scopes.organisation_ids)
     if scopes.sees_everything:
         return base.filter(condition | ~Q(status=Status.DRAFT))
     if scopes.has(Role.COUNTY_REVIEWER):
-        in_places = Organisation.objects.filter(place_id__in=scopes.place_ids).values("pk")
-        condition |= Q(organisation_id__in=in_places) & ~Q(status=Status.DRAFT)
+        condition |= Q(place_id__in=scopes.place_ids) & ~Q(status=Status.DRAFT)
     if scopes.has(Role.DEPARTMENT_REVIEWER):
         of_departments = Clause.objects.filter(department_id__in=scopes.department_ids)
         condition |= Q(clause_id__in=of_departments.values("pk")) & ~Q(status=Status.DRAFT)

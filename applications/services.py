@@ -111,6 +111,7 @@ def application_start(
     application = Application(
         reference=Application.new_reference(),
         organisation=organisation,
+        place_id=organisation.place_id,
         round=round_,
         clause=clause,
         rule_version=clause.current_version,

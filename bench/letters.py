@@ -124,6 +124,7 @@ def generate(n: int) -> list[int]:
             Application(
                 reference=f"SBL{i:09d}",
                 organisation=organisations[i],
+                place_id=organisations[i].place_id,
                 round=round_,
                 clause=clauses[i % len(clauses)],
                 rule_version=clauses[i % len(clauses)].current_version,

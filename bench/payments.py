@@ -105,6 +105,7 @@ def generate(n: int):
             Application(
                 reference=f"SBB{i:09d}",
                 organisation=organisations[i % org_count],
+                place_id=organisations[i % org_count].place_id,
                 round=round_,
                 clause=clauses[i % len(clauses)],
                 rule_version_id=clauses[i % len(clauses)].current_version_id,

@@ -47,12 +47,12 @@ from reference import ref_s
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SECRET = os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-" + "x" * 40)
-BENCH_KEYS = {
-    "FIELD_ENCRYPTION_KEYS": "bench:" + "5a" * 16,
-    "FIELD_HASH_KEY": "6b" * 16,
-    "AUDIT_CHAIN_KEY": "7c" * 16,
-}
 ROUNDS, SAMPLES = 3, 12
+BENCH_KEYS = {
+    "FIELD_ENCRYPTION_KEYS": "bench:00112233445566778899aabbccddeeff",
+    "FIELD_HASH_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "AUDIT_CHAIN_KEY": "a0b1c2d3e4f5a6b7c8d9eaf0b1c2d3e4",
+}
 USERS = {"county": "scale_county", "dept": "scale_dept", "auditor": "scale_auditor"}
 
 
@@ -65,7 +65,8 @@ def _env(url: str, settings: str = "bench.scale_settings") -> dict:
         DJANGO_ALLOWED_HOSTS=os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,testserver"),
         PYTHONPATH=str(ROOT),
     )
-    # Production settings refuse to start without keys: bench-only ones unless given.
+    # Production settings refuse to start without keys: bench-only values unless given
+    # (the seeded data is encrypted with them, so a reused bench database needs the same).
     for name, value in BENCH_KEYS.items():
         env.setdefault(name, value)
     return env

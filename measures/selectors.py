@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 
@@ -76,28 +77,62 @@ def budgets_visible_to(*, user: User, round_id: int | None = None) -> QuerySet[R
 CATALOGUE_VERSION_KEY = "measures:catalogue-version"
 
 
+# Within one request the version is read once (the queue page asked for it once per filter
+# select, each a Redis round trip): request_started opens the memo, request_finished and every
+# catalogue change clear it. Outside a request (tasks, shells) every call reads the cache.
+_request = threading.local()
+
+
+def catalogue_request_started(**_kwargs) -> None:
+    _request.active = True
+    _request.version = None
+
+
+def catalogue_request_finished(**_kwargs) -> None:
+    _request.active = False
+    _request.version = None
+
+
 def catalogue_version() -> int:
     """A number that changes whenever the catalogue (policy, measures, clauses, their rule
-    versions, rounds) changes; one cache read, no database query. The cache must be
-    shared by every process in production (CACHE_URL=redis://…)."""
+    versions, rounds) changes; one cache read (per request), no database query. The cache
+    must be shared by every process in production (CACHE_URL=redis://…)."""
+    version = getattr(_request, "version", None)
+    if version is not None:
+        return version
     version = cache.get(CATALOGUE_VERSION_KEY)
     if version is None:
         version = time.time_ns()
         cache.add(CATALOGUE_VERSION_KEY, version, timeout=None)
         version = cache.get(CATALOGUE_VERSION_KEY, version)
+    if getattr(_request, "active", False):
+        _request.version = version
     return version
 
 
 def catalogue_changed(**_kwargs) -> None:
     """Invalidate everything keyed by the catalogue version (signal receiver for writes)."""
     cache.set(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
+    _request.version = None
+
+
+# Values already read by this process, by their full key (name, version, language): a
+# version's value never changes, so only the version is read from the shared cache again.
+_LOCAL: dict[str, object] = {}
+_LOCAL_MAX = 256
 
 
 def catalogue_cached(name: str, build, *, timeout: int = 3600):
     """`build()` cached per catalogue version and language."""
     key = f"measures:{name}:{catalogue_version()}:{get_language()}"
+    value = _LOCAL.get(key)
+    if value is not None:
+        return value
     value = cache.get(key)
     if value is None:
         value = build()
         cache.set(key, value, timeout)
+    if len(_LOCAL) >= _LOCAL_MAX:  # old versions' values: drop them all
+        _LOCAL.clear()
+    _LOCAL[key] = value
     return value

@@ -25,6 +25,7 @@ from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, Status
 from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.errors import DomainError
+from xianyang_portal.serializers import FastReadMixin
 from xianyang_portal.views import private_file_response
 
 from . import selectors, services
@@ -33,7 +34,7 @@ from .api_public import LetterVerifyOutput
 API_PAGE_SIZE = 50
 
 
-class CaseMaterialOutput(serializers.Serializer):
+class CaseMaterialOutput(FastReadMixin, serializers.Serializer):
     id = serializers.IntegerField(help_text="material id (the case page's preview)")
     material_code = serializers.CharField()
     version = serializers.IntegerField()
@@ -44,7 +45,7 @@ class CaseMaterialOutput(serializers.Serializer):
     size = serializers.IntegerField(source="evidence.size")
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(FastReadMixin, serializers.ModelSerializer):
     """A case as a reviewer sees it (its own serializer: not the applicant's)."""
 
     organisation = serializers.CharField(source="organisation.legal_name")

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Place, Role, User
@@ -21,7 +22,7 @@ from applications.models import Application, ApplicationSummary, DuplicateFlag, 
 from applications.selectors import applications_visible_to
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
-from measures.selectors import catalogue_cached
+from measures.selectors import catalogue_cached, catalogue_version
 from xianyang_portal.forms import (
     FastNullBooleanSelect,
     FastNumberInput,
@@ -97,30 +98,42 @@ def _choices(name: str):
     return lambda: _queue_choices()[name]
 
 
+class QueueSelect(FastSelect):
+    """The queue filters' selects: their options depend on the catalogue version and the
+    language only, so each process renders them once per version and language."""
+
+    def options_key(self, name: str):
+        return ("queue-filter", name, catalogue_version(), get_language())
+
+
+class QueueSelectMultiple(QueueSelect, FastSelectMultiple):
+    pass
+
+
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label=_("单位名称或信用代码"), widget=FastTextInput
     )
     round = django_filters.ChoiceFilter(
-        field_name="round_id", choices=_choices("round"), label=_("批次"), widget=FastSelect
+        field_name="round_id", choices=_choices("round"), label=_("批次"), widget=QueueSelect
     )
     measure = django_filters.ChoiceFilter(
         field_name="clause__measure_id",
         choices=_choices("measure"),
         label=_("措施"),
-        widget=FastSelect,
+        widget=QueueSelect,
     )
     clause = django_filters.ChoiceFilter(
-        field_name="clause_id", choices=_choices("clause"), label=_("条款"), widget=FastSelect
+        field_name="clause_id", choices=_choices("clause"), label=_("条款"), widget=QueueSelect
     )
     county = django_filters.ChoiceFilter(
-        field_name="organisation__place_id",
+        field_name="place_id",
         choices=_choices("county"),
         label=_("县市区/园区"),
-        widget=FastSelect,
+        widget=QueueSelect,
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, label=_("状态"), widget=FastSelectMultiple, distinct=False
+        choices=Status.choices, label=_("状态"), widget=QueueSelectMultiple, distinct=False
     )
     amount_min = django_filters.NumberFilter(
         field_name="computed_amount",
@@ -145,7 +158,7 @@ class QueueFilter(django_filters.FilterSet):
         choices=[(k, k) for k in SORTS],
         label=_("排序"),
         empty_label=_("默认（等待最久在前）"),
-        widget=FastSelect,
+        widget=QueueSelect,
     )
 
     class Meta:

@@ -50,11 +50,31 @@ def _require_reviewer(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+# The columns reviews.rows shows, nothing else: the JSON facts and evaluation of 25 rows were
+# a third of the page's row-loading time.
+QUEUE_HTML_ROWS = Application.objects.select_related("organisation__place", "clause").only(
+    "reference",
+    "status",
+    "correction_due_on",
+    "computed_amount",
+    "recommended_amount",
+    "stage_entered_at",
+    "organisation__legal_name",
+    "organisation__uscc",
+    "organisation__place__name",
+    "clause__title",
+)
+
+
 def queue(request: HttpRequest) -> HttpResponse:
     _require_reviewer(request)
     queue_filter, counts = selectors.review_queue(user=request.user, params=request.GET)
     page = selectors.queue_page(
-        user=request.user, queue=queue_filter, number=request.GET.get("page"), per_page=PAGE_SIZE
+        user=request.user,
+        queue=queue_filter,
+        number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        rows=QUEUE_HTML_ROWS,
     )
     query = request.GET.copy()
     query.pop("page", None)

@@ -244,9 +244,53 @@ def test_enrolment_with_qr_code_and_backup_codes(demo, client, settings):
 
 
 # --- sessions ------------------------------------------------------------------------------
+# Production reads sessions through the shared cache (cached_db): every rule below must hold
+# with it as with the database engine (a revoked session leaves the cache too).
 
 
-def test_staff_idle_timeout(demo, client, settings):
+@pytest.fixture(
+    params=["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"]
+)
+def session_engine(request, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.SESSION_ENGINE = request.param
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "engine"),
+    [
+        ("redis://127.0.0.1:6379/15", "django.contrib.sessions.backends.cached_db"),
+        ("locmemcache://", "django.contrib.sessions.backends.db"),
+    ],
+)
+def test_production_sessions_go_through_the_cache_only_when_it_is_shared(cache_url, engine):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "xianyang_portal.settings.production",
+        "DJANGO_SECRET_KEY": "test-only-" + "x" * 40,
+        "FIELD_ENCRYPTION_KEYS": "t:00112233445566778899aabbccddeeff",
+        "FIELD_HASH_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "AUDIT_CHAIN_KEY": "a0b1c2d3e4f5a6b7c8d9eaf0b1c2d3e4",
+        "CACHE_URL": cache_url,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == engine
+
+
+def test_staff_idle_timeout(demo, client, settings, session_engine):
     from accounts.sessions import LAST_SEEN
 
     client.force_login(demo["approver"])
@@ -260,7 +304,7 @@ def test_staff_idle_timeout(demo, client, settings):
     assert client.get("/reviews/")["Location"].startswith(LOGIN)  # really signed out
 
 
-def test_staff_session_ends_after_twelve_hours(demo, client, settings):
+def test_staff_session_ends_after_twelve_hours(demo, client, settings, session_engine):
     from accounts.sessions import LOGIN_AT
 
     assert settings.STAFF_SESSION_MAX_SECONDS == 12 * 3600
@@ -271,7 +315,7 @@ def test_staff_session_ends_after_twelve_hours(demo, client, settings):
     assert client.get("/reviews/")["Location"].startswith(LOGIN)
 
 
-def test_session_key_rotates_and_new_staff_login_ends_the_older(demo, client):
+def test_session_key_rotates_and_new_staff_login_ends_the_older(demo, client, session_engine):
     from django.test import Client
 
     client.get(LOGIN)
@@ -285,7 +329,7 @@ def test_session_key_rotates_and_new_staff_login_ends_the_older(demo, client):
     assert client.get("/reviews/")["Location"].startswith(LOGIN)
 
 
-def test_password_change_ends_every_session_and_token(demo, client, api_client):
+def test_password_change_ends_every_session_and_token(demo, client, api_client, session_engine):
     from django.test import Client
 
     from accounts.tokens import token_issue

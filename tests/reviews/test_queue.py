@@ -15,6 +15,7 @@ def _clone(template, n, start=0):
         Application(
             reference=f"SBQ{template.pk}-{i:05d}",
             organisation=template.organisation,
+            place_id=template.place_id,
             round=template.round,
             clause=template.clause,
             rule_version=template.rule_version,

@@ -30,6 +30,7 @@ def _clone(template, n: int, start: int) -> None:
             Application(
                 reference=f"SBS{template.pk}-{i:05d}",
                 organisation=template.organisation,
+                place_id=template.place_id,
                 round=template.round,
                 clause=template.clause,
                 rule_version=template.rule_version,

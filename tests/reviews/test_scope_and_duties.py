@@ -184,3 +184,49 @@ def test_api_action_bad_body(case_factory, demo):
     )
     assert response.status_code == 400
     assert "action" in response.json()["detail"]
+
+
+def test_county_scope_follows_the_organisation_when_its_place_changes(case_factory, demo, client):
+    """The application keeps a copy of its organisation's place (the county queue's index);
+    moving the organisation through the admin service moves its cases to the other county."""
+    from accounts import services as account_services
+    from accounts.models import Place
+    from applications.summaries import summary_direct_rows
+    from reviews.selectors import queue_status_counts
+
+    case = case_factory(Status.COUNTY_REVIEW, username="weicheng_corp")
+    organisation = case.organisation
+    qindu = Place.objects.get(pk=RoleAssignment.objects.get(user=demo["county_qindu"]).place_id)
+    assert organisation.place_id != qindu.pk and case.place_id == organisation.place_id
+    assert case.reference not in client_page(client, demo["county_qindu"])
+
+    account_services.organisation_update_by_admin(
+        actor=demo["policy_admin"], organisation=organisation, data={"place": qindu}
+    )
+    case.refresh_from_db()
+    assert case.place_id == qindu.pk
+    assert case.reference in client_page(client, demo["county_qindu"])
+    assert case.reference not in client_page(client, demo["county_weicheng"])
+    api = api_as(demo["county_qindu"]).get("/api/v1/reviews/queue/").json()
+    assert case.reference in [r["reference"] for r in api["results"]]
+    assert (
+        api_as(demo["county_qindu"]).get(f"/api/v1/reviews/cases/{case.reference}/").status_code
+        == 200
+    )
+    assert (
+        api_as(demo["county_weicheng"]).get(f"/api/v1/reviews/cases/{case.reference}/").status_code
+        == 404
+    )
+    # The summary cells moved with it: the qindu badge counts the case, as a direct count does.
+    direct = sum(
+        r["n"]
+        for r in summary_direct_rows()
+        if r["organisation__place_id"] == qindu.pk and r["status"] == Status.COUNTY_REVIEW
+    )
+    assert direct >= 1
+    assert queue_status_counts(user=demo["county_qindu"])[Status.COUNTY_REVIEW] == direct
+
+
+def client_page(client, user) -> str:
+    client.force_login(user)
+    return client.get("/reviews/").content.decode()

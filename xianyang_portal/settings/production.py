@@ -45,3 +45,11 @@ if not env("CACHE_URL", default="") and env("CELERY_BROKER_URL", default=""):
             "LOCATION": f"{_broker}/{env.int('REDIS_CACHE_DB', default=1)}",
         }
     }
+
+# Sessions read through the shared cache (one Redis GET instead of a database query per
+# request), written through to the database. Only with a cache every process shares: logout,
+# the single staff session (accounts.sessions) and cycle_key delete the cache entry along with
+# the row, so a revoked session is gone for every process at once. A per-process cache would
+# let another worker keep a revoked session, so then sessions stay in the database alone.
+if CACHES["default"]["BACKEND"].endswith(("RedisCache", "PyMemcacheCache", "PyLibMCCache")):
+    SESSION_ENGINE = env("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")

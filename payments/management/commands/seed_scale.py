@@ -300,6 +300,7 @@ class Command(BaseCommand):
                     "status": status,
                     "clause": clause,
                     "organisation": organisation,
+                    "place": org_place[organisation].pk,
                     "round": rounds[0] if rng.random() < 0.7 else rounds[1],
                     "computed": computed,
                     "recommended": computed if status in RECOMMENDED else None,
@@ -312,7 +313,7 @@ class Command(BaseCommand):
         empty = json.dumps({})
         _copy(
             Application._meta.db_table,
-            ["id", "reference", "organisation_id", "round_id", "clause_id", "rule_version_id",
+            ["id", "reference", "organisation_id", "place_id", "round_id", "clause_id", "rule_version_id",
              "status", "returned_from", "revision", "facts", "evaluation", "computed_amount",
              "amount_kind", "tier", "award_group", "basis", "recommended_amount",
              "approved_amount", "amount_basis", "other_funding_declared", "other_funding_detail",
@@ -320,7 +321,7 @@ class Command(BaseCommand):
              "created_by_id", "created_at",
              "updated_at", "submitted_at", "stage_entered_at"],
             (
-                (a["id"], f"{PREFIX}{a['i']:010d}", a["organisation"], a["round"].pk,
+                (a["id"], f"{PREFIX}{a['i']:010d}", a["organisation"], a["place"], a["round"].pk,
                  a["clause"].pk, a["clause"].current_version_id, a["status"],
                  Status.COUNTY_REVIEW if a["status"] == Status.RETURNED else "", 1, empty, empty,
                  a["computed"], "ceiling", "", "", f"基准依据 {a['i']}", a["recommended"],
