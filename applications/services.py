@@ -299,6 +299,8 @@ def applications_start_from_list(
             {
                 "reference": Application.new_reference(),
                 "organisation_id": organisation.pk,
+                # COPY skips save(): the county scope is copied here as application_start does.
+                "place_id": organisation.place_id,
                 "round_id": round_.pk,
                 "clause_id": clause.pk,
                 "rule_version": version,

@@ -368,7 +368,14 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
     organisations = {
         o.uscc: o
         for o in Organisation.objects.filter(uscc__any=[r.uscc for r in rows]).only(
-            "pk", "uscc", "kind", "is_industrial", "is_local_drug_manufacturer", "scale", "industry"
+            "pk",
+            "uscc",
+            "kind",
+            "place",
+            "is_industrial",
+            "is_local_drug_manufacturer",
+            "scale",
+            "industry",
         )
     }
     organisation_ids = [o.pk for o in organisations.values()]
