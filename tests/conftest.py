@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from tests.helpers import close_browser_context
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -242,7 +244,7 @@ def page(browser, live_server):
     context.set_default_timeout(15000)
     page = context.new_page()
     yield page
-    context.close()
+    close_browser_context(context)
 
 
 # --- applications built through the real services -------------------------------------------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.core.signals import request_finished, request_started
 from rest_framework.test import APIClient
 
 
@@ -71,3 +75,41 @@ def fill_registration(
     page.fill("#id_username", username)
     page.fill("#id_password1", password)
     page.fill("#id_password2", confirm or password)
+
+
+class _RequestsInFlight:
+    """Requests the live server (a thread of this process) is still answering."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def started(self, **_kwargs) -> None:
+        with self._lock:
+            self.count += 1
+
+    def finished(self, **_kwargs) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+REQUESTS_IN_FLIGHT = _RequestsInFlight()
+request_started.connect(REQUESTS_IN_FLIGHT.started, weak=False)
+request_finished.connect(REQUESTS_IN_FLIGHT.finished, weak=False)
+
+
+def close_browser_context(context, *, quiet_s: float = 0.3, limit_s: float = 15.0) -> None:
+    """Close a browser context, then wait until the live server has answered what the pages
+    sent on their way out (the application form saves on pagehide by sendBeacon), so that
+    the test's database flush never meets a request still holding row locks (a deadlock)."""
+    for page in context.pages:
+        page.goto("about:blank")  # fires pagehide, and with it the form's beacon
+    context.close()
+    deadline = time.monotonic() + limit_s
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if REQUESTS_IN_FLIGHT.count > 0:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            return
+        time.sleep(0.02)

@@ -128,15 +128,20 @@ METHOD_SUFFIX = {"get": "get", "post": "post", "put": "put", "patch": "patch", "
 
 
 def _api_url_names() -> dict[str, str]:
-    """`/api/v1/letters/{letter_id}/download/` → `letter-download`, for every API route."""
+    """`/api/v1/letters/{letter_id}/download/` → `letter-download`, for every API route (read
+    from the resolver, so this module does not import the URL configuration that imports it)."""
     import re
 
-    from .urls import api_v1
+    from django.urls import URLPattern, URLResolver, get_resolver
 
-    return {
-        "/api/v1/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern)): pattern.name
-        for pattern in api_v1
-    }
+    names: dict[str, str] = {}
+    for api in get_resolver().url_patterns:
+        if isinstance(api, URLResolver) and api.namespace == "api":
+            for pattern in api.url_patterns:
+                if isinstance(pattern, URLPattern) and pattern.name:
+                    path = f"/{api.pattern}{pattern.pattern}"
+                    names[re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)] = pattern.name
+    return names
 
 
 class PortalAutoSchema(AutoSchema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.phone import PHONE, assert_fits, axe_violations, shoot
-from tests.helpers import login
+from tests.helpers import close_browser_context, login
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,7 @@ def phone_page(browser, live_server):
     )
     context.set_default_timeout(20000)
     yield context.new_page()
-    context.close()
+    close_browser_context(context)
 
 
 @pytest.mark.django_db(transaction=True)
