@@ -228,7 +228,8 @@ class OrganisationProfileInput(serializers.Serializer):
     bank_account = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
 
-def _member_organisation(request: Request) -> Organisation:
+def member_organisation(request: Request) -> Organisation:
+    """The organisation the signed-in member acts for (the API's 404 when there is none)."""
     organisation = organisations_of_member(user=request.user).select_related("place").first()
     if organisation is None:
         raise NotFound(_("您尚未关联任何申报主体。"))
@@ -241,12 +242,12 @@ def organisation_profile(request: Request) -> Response:
     """GET: your organisation's profile (phone and bank account masked). PATCH: change it,
     through the profile page's form and service (a bank change is audited and re-confirmed
     by finance before the next payment)."""
-    organisation = _member_organisation(request)
+    organisation = member_organisation(request)
     if request.method == "PATCH":
         payload = OrganisationProfileInput(data=request.data)
         payload.is_valid(raise_exception=True)
         _profile_update(request, organisation, payload.validated_data)
-        organisation = _member_organisation(request)
+        organisation = member_organisation(request)
     return Response(OrganisationProfileOutput(organisation).data)
 
 

@@ -18,6 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import member_organisation
 from accounts.models import Role
 from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
@@ -368,15 +369,6 @@ class PushPreferenceIO(serializers.Serializer):
     opted_out = serializers.BooleanField()
 
 
-def _member_organisation(request: Request):
-    from accounts.selectors import organisations_of_member
-
-    organisation = organisations_of_member(user=request.user).first()
-    if organisation is None:
-        raise NotFound(_("您尚未关联任何申报主体。"))
-    return organisation
-
-
 @extend_schema(methods=["GET"], responses=paginated(CredentialOutput))
 @extend_schema(methods=["POST"], request=CredentialInput, responses={201: CredentialOutput})
 @api_view(["GET", "POST"])
@@ -385,7 +377,7 @@ def credentials(request: Request) -> Response:
     from applications import services as application_services
     from applications.models import Credential
 
-    organisation = _member_organisation(request)
+    organisation = member_organisation(request)
     if request.method == "GET":
         rows = Credential.objects.filter(organisation=organisation).order_by("-created_at")
         return paginate(request, rows, CredentialOutput)
@@ -429,7 +421,7 @@ def push_preference(request: Request) -> Response:
     """精准推送: whether your organisation receives the round-opening policy messages."""
     from .models import PushPreference
 
-    organisation = _member_organisation(request)
+    organisation = member_organisation(request)
     if request.method == "PUT":
         payload = PushPreferenceIO(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -17,7 +17,6 @@ def api_as(user) -> APIClient:
 
 def totp_code(username: str) -> str:
     """The code a staff user's authenticator shows now (one not used yet by this device)."""
-    import time
 
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
