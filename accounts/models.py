@@ -232,7 +232,10 @@ class RoleAssignment(models.Model):
 class Notification(models.Model):
     """A message to a user: shown in the portal, delivered by email from a Celery task."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed through notification_user_unread, which leads with it.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
     link = models.CharField(_("链接"), max_length=300, blank=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import BigIntegerField, CharField, Q, QuerySet, Value
 
-from .models import Notification, Organisation, Role, User
+from .models import Membership, Notification, Organisation, Role, User
 
 STAFF_ROLES = frozenset(Role.values)
 
@@ -70,6 +70,18 @@ def user_scopes(user: User | None) -> Scopes:
     )
     user._portal_scopes = scopes
     return scopes
+
+
+def member_ids_by_organisation(organisation_ids) -> dict[int, list[int]]:
+    """Each organisation's member user ids, in one query (whom a bulk move or an import
+    notifies: ids are all a notification needs, not thousands of user objects)."""
+    members: dict[int, list[int]] = {}
+    rows = Membership.objects.filter(organisation_id__any=list(organisation_ids)).values_list(
+        "organisation_id", "user_id"
+    )
+    for organisation_id, user_id in rows:
+        members.setdefault(organisation_id, []).append(user_id)
+    return members
 
 
 def organisations_visible_to(*, user: User) -> QuerySet[Organisation]:

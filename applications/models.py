@@ -25,8 +25,15 @@ class Application(models.Model):
         related_name="applications",
         verbose_name=_("申报单位"),
     )
+    # No index of its own on round, rule version or creator: nothing looks cases up by those
+    # alone (a round's cases are read with their status, whose indexes serve), and each index
+    # is one more write on every status move of thousands of cases.
     round = models.ForeignKey(
-        Round, on_delete=models.PROTECT, related_name="applications", verbose_name=_("批次")
+        Round,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("批次"),
+        db_index=False,
     )
     clause = models.ForeignKey(
         Clause, on_delete=models.PROTECT, related_name="applications", verbose_name=_("条款")
@@ -48,9 +55,11 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="applications",
         verbose_name=_("规则版本"),
+        db_index=False,
     )
+    # Indexed by the queue indexes below, which lead with it (`app_status_waiting_incl`).
     status = models.CharField(
-        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     # After 退回补正 the case goes back to the stage that returned it.
     returned_from = models.CharField(max_length=20, choices=Status.choices, blank=True)
@@ -79,7 +88,7 @@ class Application(models.Model):
     exempt_materials = models.JSONField(_("由名单证明的材料"), default=list, blank=True)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -279,8 +288,13 @@ class ApplicationSummary(models.Model):
 class Decision(models.Model):
     """One decision on a case, as a typed row: rules read these, never the audit log."""
 
+    # Indexed only through the composite indexes below, which lead with the same columns.
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("申报")
+        Application,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("申报"),
+        db_index=False,
     )
     kind = models.CharField(_("决定"), max_length=24, choices=Action.choices)
     actor = models.ForeignKey(
@@ -290,6 +304,7 @@ class Decision(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("处理人"),
+        db_index=False,
     )
     stage = models.CharField(_("环节"), max_length=20, choices=Status.choices)
     target = models.CharField(_("结果状态"), max_length=20, choices=Status.choices)
@@ -297,7 +312,7 @@ class Decision(models.Model):
     amount_after = models.DecimalField(_("处理后金额"), null=True, blank=True, **MONEY)
     comment = models.TextField(_("意见"), blank=True)
     details = models.JSONField(_("附加信息"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), db_index=True)
+    created_at = models.DateTimeField(_("时间"))
 
     class Meta:
         verbose_name = _("审核决定")

@@ -11,13 +11,16 @@ service the page, the API and the worker call: every row checked, then every lin
 application moved, audited and notified (notification rows and their outbox row; the
 emails themselves are the worker's job and are not sent here). Median of 3 runs; between
 runs the lines go back to pending. `ref_s` is the CPU reference loop timed in the same run.
+With BENCH_PROFILE=<file>, one extra untimed run is profiled with cProfile into <file>.
 
 The last line is machine-readable.
 """
 
 from __future__ import annotations
 
+import cProfile
 import importlib.util
+import os
 import statistics
 import sys
 import time
@@ -78,18 +81,28 @@ def run(n: int) -> None:
     )
     ids = list(batch.lines.values_list("application_id", flat=True))
     timings, refs = [], []
-    for attempt in range(1, RUNS + 1):
-        refs.append(reference_seconds())
+    profile = os.environ.get("BENCH_PROFILE")
+    for attempt in range(1, RUNS + 1 + bool(profile)):
+        profiler = cProfile.Profile() if attempt > RUNS else None  # the extra, untimed run
+        if not profiler:
+            refs.append(reference_seconds())
         # The outbox rows are written; publishing them is the worker's side, not timed here.
         with mock.patch("outbox.services.outbox_publish"):
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             outcome = payment_results_import(
                 actor=finance, batch_id=batch.pk, file_name="bank.csv", data=data
             )
-            timings.append(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        else:
+            timings.append(elapsed)
         if outcome.rows != n or outcome.paid + outcome.failed != n:
             raise SystemExit(f"import did not apply every row: {outcome}")
-        print(f"run {attempt}: {timings[-1]:.2f} s ({outcome.paid} paid, {outcome.failed} failed)")
+        print(f"run {attempt}: {elapsed:.2f} s ({outcome.paid} paid, {outcome.failed} failed)")
         PaymentLine.objects.filter(batch=batch).update(state=LineState.PENDING, reason="")
         Application.objects.filter(pk__in=ids).update(status=Status.IN_PAYMENT)
     seconds, ref_s = statistics.median(timings), statistics.median(refs)

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Organisation, Role, User
+from accounts.models import Organisation, Role, User
 from accounts.notifications import Message, notify_many
-from accounts.selectors import user_scopes
+from accounts.selectors import member_ids_by_organisation, user_scopes
 from accounts.uscc import validate_uscc
 from applications.lifecycle.statuses import Status
 from applications.models import Application
@@ -379,11 +379,7 @@ def _import_rows(*, actor, clause, title, document_no, file_name, data, rows, vi
         )
     }
     organisation_ids = [o.pk for o in organisations.values()]
-    members: dict[int, list[int]] = {}
-    for organisation_id, user_id in Membership.objects.filter(
-        organisation_id__any=organisation_ids
-    ).values_list("organisation_id", "user_id"):
-        members.setdefault(organisation_id, []).append(user_id)
+    members = member_ids_by_organisation(organisation_ids)
     # One application per organisation and clause from a list: an earlier or ongoing
     # application of the same clause (any state but withdrawn or rejected) is kept as it is.
     existing = set(

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from accounts.models import Notification
 from outbox.models import OutboxMessage
+from xianyang_portal import bulk
 from xianyang_portal.bulk import copy_insert
+
+
+@pytest.fixture(autouse=True)
+def _always_copy(monkeypatch):
+    """Small row sets are a plain INSERT; these tests are about the COPY text."""
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 0)
 
 
 def test_text_with_tabs_newlines_and_backslashes_round_trips(demo):
@@ -40,3 +49,24 @@ def test_json_and_callable_defaults(db):
     assert [rows[pk].payload for pk in ids] == [shared, shared, {}]
     assert [rows[pk].state for pk in ids] == ["pending"] * 3
     assert [rows[pk].dedup_key for pk in ids] == [None, "x", None]
+
+
+def test_columns_no_row_names_get_their_defaults(db):
+    """A column absent from every row is its default (state, empty JSON, null), for each row."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    ids = copy_insert(OutboxMessage, [{"kind": f"k{i}", "available_at": now} for i in range(3)])
+    rows = list(OutboxMessage.objects.filter(pk__in=ids).order_by("pk"))
+    assert [(m.kind, m.payload, m.state, m.dedup_key) for m in rows] == [
+        (f"k{i}", {}, "pending", None) for i in range(3)
+    ]
+
+
+def test_a_few_rows_are_one_insert(db, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 20)
+    from django.utils import timezone
+
+    with django_assert_num_queries(1):
+        ids = copy_insert(OutboxMessage, [{"kind": "k", "available_at": timezone.now()}])
+    assert OutboxMessage.objects.get(pk=ids[0]).payload == {}

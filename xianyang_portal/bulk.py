@@ -66,7 +66,14 @@ def _converter(field: models.Field) -> Callable[[Any], str]:
         return lambda value: str(int(value))
     if kind == "DecimalField":
         return lambda value: str(Decimal(value))
-    if kind in ("CharField", "TextField", "EmailField", "SlugField", "URLField"):
+    if kind in (
+        "CharField",
+        "TextField",
+        "EmailField",
+        "SlugField",
+        "URLField",
+        "GenericIPAddressField",
+    ):
         return _text
     raise TypeError(f"copy_insert: no converter for {field.model.__name__}.{field.name} ({kind})")
 
@@ -101,13 +108,23 @@ models.ForeignObject.register_lookup(AnyOf)  # foreign keys look up only their o
 _MISSING = object()
 
 
-def _column(field: models.Field, rows: list[Mapping[str, Any]], now: datetime) -> list[str]:
-    """One column's COPY text for every row (a value shared by many rows is converted once)."""
+def _column(
+    field: models.Field, rows: list[Mapping[str, Any]], keys: set[str], now: datetime
+) -> list[str]:
+    """One column's COPY text for every row (a value shared by many rows is converted once).
+
+    `keys` are the keys any row has: a column no row names is its default, converted once.
+    """
     convert = _converter(field)
     attname, name = field.attname, field.name
     auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
     factory = field.default if field.has_default() and callable(field.default) else None
     default = now if auto else (None if factory else field.get_default())
+    if attname not in keys and name not in keys:
+        if factory in (dict, list):  # an empty JSON default, the same text for every row
+            return [convert(factory())] * len(rows)
+        if auto or not factory:
+            return ["\\N" if default is None else convert(default)] * len(rows)
     values = [row.get(attname, _MISSING) for row in rows]
     if _MISSING in values:
         for i, value in enumerate(values):
@@ -135,12 +152,17 @@ def _column(field: models.Field, rows: list[Mapping[str, Any]], now: datetime) -
     return texts
 
 
+COPY_MIN_ROWS = 20
+
+
 def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) -> list[int]:
     """Insert the rows (keys: field names or attnames) in one COPY; returns the new ids in order."""
     rows = list(rows)
     if not rows:
         return []
-    if connections[router.db_for_write(model)].vendor != "postgresql":
+    # A few rows (one case's decision and audit event) are one INSERT … RETURNING rather
+    # than a sequence query and a COPY.
+    if len(rows) < COPY_MIN_ROWS or connections[router.db_for_write(model)].vendor != "postgresql":
         created = model._default_manager.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in created]
     meta = model._meta
@@ -155,8 +177,9 @@ def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
         )
         ids = [r[0] for r in cursor.fetchall()]
         columns_text = [[str(i) for i in ids]]
+        keys = set().union(*rows)
         for field in fields:
-            columns_text.append(_column(field, rows, now))
+            columns_text.append(_column(field, rows, keys, now))
         buffer = io.StringIO()
         buffer.writelines("\t".join(cells) + "\n" for cells in zip(*columns_text, strict=True))
         buffer.seek(0)

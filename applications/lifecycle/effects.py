@@ -13,7 +13,7 @@ their `AppConfig.ready()`, so this package never imports them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.notifications import Message, notify_many
+from accounts.selectors import member_ids_by_organisation
 from measures.services import budget_commit, budget_release
 from xianyang_portal.errors import DomainError
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
@@ -256,27 +257,39 @@ def _clear_corrections(ctx: EffectContext) -> None:
 
 
 class StatusTexts:
-    """A status message's texts, translated once for all the messages of one bulk move."""
+    """A status message's texts, translated once for all the messages of one bulk move, and
+    the members of the organisations it notifies (read in one query)."""
 
-    def __init__(self) -> None:
+    def __init__(self, applications: Sequence[Application] = ()) -> None:
         self.subject = _("申报 %(ref)s 状态更新：%(status)s")
         self.body = _("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。")
         self._labels: dict[str, str] = {}
+        self._link = reverse("applications:detail", args=[_REFERENCE_SLOT])
+        self._members = member_ids_by_organisation({a.organisation_id for a in applications})
 
     def label(self, status: str) -> str:
         if status not in self._labels:
             self._labels[status] = status_label(status)
         return self._labels[status]
 
+    def link(self, application: Application) -> str:
+        return self._link.replace(_REFERENCE_SLOT, application.reference)
+
+    def members(self, application: Application) -> list[int]:
+        return self._members.get(application.organisation_id, [])
+
+
+_REFERENCE_SLOT = "SB000000000000"  # a reference's shape, replaced in the reversed link
+
 
 def status_message(
     application: Application, source: str, target: str, texts: StatusTexts | None = None
 ) -> Message:
+    texts = texts or StatusTexts([application])
     if target == Status.RETURNED:
-        return correction_message(application)
-    texts = texts or StatusTexts()
+        return correction_message(application, texts)
     return Message(
-        users=list(application.organisation.members.all()),
+        users=texts.members(application),
         subject=texts.subject % {"ref": application.reference, "status": texts.label(target)},
         body=texts.body
         % {
@@ -284,12 +297,13 @@ def status_message(
             "source": texts.label(source),
             "target": texts.label(target),
         },
-        link=reverse("applications:detail", args=[application.reference]),
+        link=texts.link(application),
     )
 
 
-def correction_message(application: Application) -> Message:
+def correction_message(application: Application, texts: StatusTexts | None = None) -> Message:
     """退回补正: what to correct (material names, not codes) and by when."""
+    texts = texts or StatusTexts([application])
     labels = {m.code: m.label for m in application.rule_version.rule.materials}
     items = [
         f"· {labels.get(code, code)}：{text}"
@@ -301,15 +315,15 @@ def correction_message(application: Application) -> Message:
         "due": due,
     }
     return Message(
-        users=list(application.organisation.members.all()),
+        users=texts.members(application),
         subject=_("申报 %(ref)s 退回补正，期限 %(due)s")
         % {"ref": application.reference, "due": due},
         body="\n".join([body, *items]),
-        link=reverse("applications:detail", args=[application.reference]),
+        link=texts.link(application),
     )
 
 
 @after(Effect.NOTIFY_APPLICANT)
 def _notify_applicants(contexts: list[EffectContext]) -> None:
-    texts = StatusTexts()
+    texts = StatusTexts([c.application for c in contexts])
     notify_many(status_message(c.application, c.source, c.target, texts) for c in contexts)

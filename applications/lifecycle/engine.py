@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import models, transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import user_scopes
 from audit.services import AuditEntry, audit_record_many
-from xianyang_portal.bulk import bulk_insert
+from xianyang_portal.bulk import copy_insert
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed, NotFound
 from xianyang_portal.fields import EncryptedCharField
 
@@ -222,6 +221,7 @@ def _write(contexts: list[EffectContext], actor: User | None, now) -> None:
     """Status, revision, decision rows and audit events for every moved item."""
     grouped: dict[str, list[int]] = defaultdict(list)
     decisions, entries = [], []
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
     for ctx in contexts:
         application = ctx.application
         amount_before = ctx.amount_before
@@ -238,18 +238,18 @@ def _write(contexts: list[EffectContext], actor: User | None, now) -> None:
         if ctx.request.corrections:
             details["corrections"] = ctx.request.corrections
         decisions.append(
-            Decision(
-                application=application,
-                kind=ctx.request.action,
-                actor=actor if getattr(actor, "pk", None) else None,
-                stage=ctx.source,
-                target=ctx.target,
-                amount_before=amount_before,
-                amount_after=_decided_amount(application),
-                comment=ctx.request.comment.strip(),
-                details=details,
-                created_at=now,
-            )
+            {
+                "application_id": application.pk,
+                "kind": ctx.request.action,
+                "actor_id": actor_id,
+                "stage": ctx.source,
+                "target": ctx.target,
+                "amount_before": amount_before,
+                "amount_after": _decided_amount(application),
+                "comment": ctx.request.comment.strip(),
+                "details": details,
+                "created_at": now,
+            }
         )
         entries.append(
             AuditEntry(
@@ -264,7 +264,7 @@ def _write(contexts: list[EffectContext], actor: User | None, now) -> None:
         Application.objects.filter(pk__any=ids).update(
             status=target, revision=models.F("revision") + 1, stage_entered_at=now, updated_at=now
         )
-    bulk_insert(decisions)
+    copy_insert(Decision, decisions)
     audit_record_many(actor=actor, entries=entries)
 
 
@@ -322,7 +322,6 @@ def applications_transition_bulk(
             moved.append(ctx)
         now = timezone.now()
         _write(moved, actor, now)
-        prefetch_related_objects([c.application for c in moved], "organisation__members")
         effect_handlers.run_after(moved)
         for ctx in moved:
             results[ctx.application.pk] = TransitionResult(
