@@ -33,7 +33,7 @@ from audit.services import audit_record
 from measures.models import Clause
 from measures.rules.types import TieredReward, format_amount_wan
 from measures.selectors import current_policy
-from xianyang_portal.bulk import copy_insert
+from xianyang_portal.bulk import copy_insert, gc_deferred
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.tables import TableSpec, read_table
 
@@ -307,6 +307,7 @@ class ImportResult:
     unmatched: list[RecognitionRow]
 
 
+@gc_deferred()
 def recognition_list_import(
     *,
     actor: User,

@@ -33,6 +33,7 @@ from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
 from xianyang_portal import crypto
+from xianyang_portal.bulk import gc_deferred
 from xianyang_portal.crypto import encrypt_many
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.fields import lookup_key
@@ -700,6 +701,7 @@ def _require_results_state(batch: PaymentBatch) -> None:
         raise DomainError(_("批次锁定后才能导入银行结果。"), code=f"batch_{batch.state}")
 
 
+@gc_deferred()
 def payment_results_import(
     *,
     actor: User,
@@ -727,6 +729,7 @@ def payment_results_import(
     )
 
 
+@gc_deferred()  # also the worker's path for large files
 def _results_apply(
     *,
     actor: User,

@@ -70,3 +70,15 @@ def test_a_few_rows_are_one_insert(db, monkeypatch, django_assert_num_queries):
     with django_assert_num_queries(1):
         ids = copy_insert(OutboxMessage, [{"kind": "k", "available_at": timezone.now()}])
     assert OutboxMessage.objects.get(pk=ids[0]).payload == {}
+
+
+def test_gc_is_paused_during_a_bulk_operation_and_resumed_after():
+    import gc
+
+    assert gc.isenabled()
+    with bulk.gc_deferred():
+        assert not gc.isenabled()
+        with bulk.gc_deferred():  # nested: still paused after the inner one ends
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()

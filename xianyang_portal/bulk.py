@@ -15,8 +15,11 @@ databases (SQLite in local mode) both are `bulk_create`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -223,3 +226,35 @@ def bulk_insert(objs: Sequence[models.Model], *, page: int = PAGE) -> list[model
         obj._state.adding = False
         obj._state.db = alias
     return list(objs)
+
+
+_gc_lock = threading.Lock()
+_gc_holds = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def gc_deferred():
+    """No automatic cyclic garbage collection while a bulk operation runs (decorator or block).
+
+    An import of 10,000 rows allocates ~100,000 objects that live until it ends; each full
+    collection walks the whole heap again, and measured 20 % of the recognition-list import.
+    Reference counting still frees everything acyclic at once; the cycles are collected once
+    at the end, by a pass over what the operation allocated. Nested and concurrent holds (threads of one worker) share one pause.
+    """
+    global _gc_holds, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holds == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holds += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holds -= 1
+            resume = _gc_holds == 0 and _gc_was_enabled
+            if resume:
+                gc.enable()
+        if resume:
+            gc.collect(0)  # while paused, everything new stayed in the youngest generation
