@@ -36,6 +36,7 @@ from measures.rules.types import (
     UnspecifiedReward,
     format_amount_wan,
     format_decimal,
+    quantize_money,
 )
 
 Facts = Mapping[str, Any]
@@ -54,6 +55,9 @@ TEXT_MAX = 500
 _HUNDRED = Decimal(100)
 
 _fmt = format_amount_wan
+_new_tuple = tuple.__new__
+# Entries each compiled rule remembers of formatted event dates and item keys.
+_TEXTS_MAX = 4096
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,7 +272,28 @@ def _compile_condition(cond: Condition, spec: FactSpec) -> _Check:
             reasons.append(message)
             blocking.append(message)
 
-    return check
+    if spec.kind != "bool":
+        return check
+    # A cleaned yes/no fact has two values: word both outcomes once.
+    outcomes = {
+        value: (
+            test(value, target),
+            f"{label}{show(value)}，{'满足' if test(value, target) else '不满足'}条件：{requirement}",
+        )
+        for value in (True, False)
+    }
+
+    def check_bool(facts: Facts, reasons: list[str], blocking: list[str]) -> None:
+        value = facts.get(name)
+        if value is True or value is False:
+            passed, message = outcomes[value]
+            reasons.append(message)
+            if not passed:
+                blocking.append(message)
+        else:
+            check(facts, reasons, blocking)
+
+    return check_bool
 
 
 def _missing(label: str) -> _Calc:
@@ -498,6 +523,36 @@ def _compile_reward(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str
     return calc
 
 
+def _constant(rule: RewardRule, prefix: str) -> tuple[str, Decimal, str] | None:
+    """(reason, amount in cents, kind) of a reward that depends on no fact, else None."""
+    if not isinstance(rule, FixedReward | CeilingReward):
+        return None
+    if rule.conditions or rule.cumulative_cap is not None:
+        return None
+    fixed = isinstance(rule, FixedReward)
+    reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(rule.amount)}"
+    return reason, quantize_money(rule.amount), "fixed" if fixed else "ceiling"
+
+
+def _constants(
+    rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str
+) -> dict[str | None, tuple[str, Decimal, str]]:
+    """tier (None when untiered) → what `_compile_reward` computes for it, for the rewards
+    that need no calculation; evaluate_clause reads these instead of calling the reward."""
+    if isinstance(rule, TieredReward):
+        if rule.conditions or rule.cumulative_cap is not None:
+            return {}
+        spec = facts[rule.tier_fact]
+        table: dict[str | None, tuple[str, Decimal, str]] = {}
+        for value, sub in rule.tiers:
+            constant = _constant(sub, f"{sub.label or spec.choice_label(value)}，")
+            if constant is not None:
+                table[value] = constant
+        return table
+    constant = _constant(rule, prefix)
+    return {None: constant} if constant is not None else {}
+
+
 def _tier_caps(rule: RewardRule) -> dict[str, CumulativeCap]:
     """tier value → its own cumulative cap, for tiers that carry one."""
     if not isinstance(rule, TieredReward):
@@ -544,9 +599,12 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     event_label = facts_by_name[event_name].label if event_name else ""
     event_missing = f"未填写{event_label}，无法确认是否在政策有效期内"
     no_event = rule.event_note or "本条款无单一认定日期，不按认定日期校验政策有效期"
-    # (validity, start, end, "在…内" tail, "不在…内" tail), replaced as one tuple so concurrent
-    # callers never see a half-updated cache.
-    period_cache: list[tuple[Any, date, date, str, str]] = [(None, date.max, date.min, "", "")]
+    # (validity, start, end, "在…内" tail, "不在…内" tail, event date → (inside, reason)),
+    # replaced as one tuple so concurrent callers never see a half-updated cache. Event dates
+    # fall in a few hundred days, so their reasons are formatted once each.
+    period_cache: list[tuple[Any, date, date, str, str, dict[date, tuple[bool, str]]]] = [
+        (None, date.max, date.min, "", "", {})
+    ]
 
     tier_name = rule.reward.tier_fact if isinstance(rule.reward, TieredReward) else None
     tier_spec = facts_by_name[tier_name] if tier_name else None
@@ -556,6 +614,7 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     default_group = (
         outer_cap.group if outer_cap else (group if (rule.first_time or rule.group) else None)
     )
+    outer_cap_amount = outer_cap.amount if outer_cap is not None else None
     first_time = rule.first_time
     one_time = rule.one_time
     basis_name = rule.basis_fact
@@ -577,8 +636,12 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         )
         if flag
     )
-    calc = _compile_reward(rule.reward, facts_by_name, f"{rule.reward.label or rule.title}，")
+    prefix = f"{rule.reward.label or rule.title}，"
+    calc = _compile_reward(rule.reward, facts_by_name, prefix)
+    constants = _constants(rule.reward, facts_by_name, prefix)
     quantize = Decimal.quantize
+    # Typed text → its item keys (texts only: equal numbers can print differently).
+    keys_cache: dict[str, tuple[str, ...]] = {}
 
     def _prior_keys(award: PriorAward) -> tuple[str, ...]:
         if award.items:
@@ -595,17 +658,16 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         validity: Validity,
         profile: Mapping[str, bool] | None = None,
     ) -> Evaluation:
-        reasons: list[str] = []
-        blocking: list[str] = []
         ok = applicant_ok.get(applicant_type)
         if ok is None:
             message = applicant_bad.get(applicant_type) or (
                 f"本条款申报主体为：{allowed_text}；当前为：{applicant_type}"
             )
-            reasons.append(message)
-            blocking.append(message)
+            reasons: list[str] = [message]
+            blocking: list[str] = [message]
         else:
-            reasons.append(ok)
+            reasons = [ok]
+            blocking = []
         for attribute, wording in requires:
             if profile is None:
                 reasons.append(f"本条款申报单位须为{wording}（按申报单位信息核对）")
@@ -621,24 +683,42 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
             if period[0] is not validity and period[0] != validity:
                 start, end = validity
                 span = f"政策有效期内（{start.isoformat()}至{end.isoformat()}）"
-                period = (validity, start, end, f"在{span}", f"不在{span}")
+                period = (validity, start, end, f"在{span}", f"不在{span}", {})
                 period_cache[0] = period
             when = facts.get(event_name)
             if when is None:
                 reasons.append(event_missing)
                 blocking.append(event_missing)
-            elif period[1] <= when <= period[2]:
-                reasons.append(f"{event_label}{when.isoformat()}{period[3]}")
             else:
-                message = f"{event_label}{when.isoformat()}{period[4]}"
-                reasons.append(message)
-                blocking.append(message)
+                texts = period[5]
+                known = texts.get(when)
+                if known is None:
+                    inside = period[1] <= when <= period[2]
+                    tail = period[3] if inside else period[4]
+                    known = (inside, f"{event_label}{when.isoformat()}{tail}")
+                    if len(texts) >= _TEXTS_MAX:
+                        texts.clear()
+                    texts[when] = known
+                reasons.append(known[1])
+                if not known[0]:
+                    blocking.append(known[1])
         else:
             reasons.append(no_event)
 
         tier = facts.get(tier_name) if tier_name is not None else None
         period_value = _period_text(facts.get(period_name)) if period_name else None
-        keys = item_keys(facts.get(key_name), many=many) if key_name else ()
+        if key_name is not None:
+            text = facts.get(key_name)
+            if text.__class__ is str:
+                keys = keys_cache.get(text)
+                if keys is None:
+                    if len(keys_cache) >= _TEXTS_MAX:
+                        keys_cache.clear()
+                    keys = keys_cache[text] = item_keys(text, many=many)
+            else:
+                keys = item_keys(text, many=many)
+        else:
+            keys = ()
         granted = keys
         if many and count_names:
             for count_name in count_names:
@@ -740,38 +820,55 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         elif checks_passed:
             reasons.extend(checks_passed)
 
-        amount, kind = calc(facts, prior, reasons, blocking)
-        cap = tier_caps.get(tier, outer_cap) if tier_caps else outer_cap
-        award_group = cap.group if cap is not None else default_group
-        cap_amount = cap.amount if cap is not None else None
+        constant = constants.get(tier) if constants else None
+        if constant is not None:
+            reasons.append(constant[0])
+            amount = constant[1]
+            kind = constant[2]
+        else:
+            amount, kind = calc(facts, prior, reasons, blocking)
+        if tier_caps:
+            cap = tier_caps.get(tier, outer_cap)
+            award_group = cap.group if cap is not None else default_group
+            cap_amount = cap.amount if cap is not None else None
+        else:
+            award_group = default_group
+            cap_amount = outer_cap_amount
+        # Built with tuple.__new__: Evaluation's own __new__ is a Python function.
         if blocking:
-            return Evaluation(
-                False,
-                None,
-                "none",
+            return _new_tuple(
+                Evaluation,
+                (
+                    False,
+                    None,
+                    "none",
+                    tuple(reasons),
+                    tuple(blocking),
+                    tier,
+                    award_group,
+                    (),
+                    period_value,
+                    cap_amount,
+                    ratio_pending,
+                ),
+            )
+        if constant is None and amount is not None:
+            amount = quantize(amount, CENT, ROUND_HALF_UP)
+        return _new_tuple(
+            Evaluation,
+            (
+                True,
+                amount,
+                kind,
                 tuple(reasons),
-                tuple(blocking),
+                (),
                 tier,
                 award_group,
-                (),
+                granted,
                 period_value,
                 cap_amount,
                 ratio_pending,
-            )
-        if amount is not None:
-            amount = quantize(amount, CENT, ROUND_HALF_UP)
-        return Evaluation(
-            True,
-            amount,
-            kind,  # type: ignore[arg-type]
-            tuple(reasons),
-            (),
-            tier,
-            award_group,
-            granted,
-            period_value,
-            cap_amount,
-            ratio_pending,
+            ),
         )
 
     return evaluate_clause
