@@ -351,6 +351,9 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
         head = f"{prefix}{rule.item_label}{'不超过' if kind == 'ceiling' else ''}{_fmt(amount)} × "
         tail = "（上限）" if kind == "ceiling" else ""
         missing = f"未填写{facts[count_name].label}，无法计算奖励金额"
+        # Counts are small whole numbers: count → (total, reason). Other numbers (a count
+        # passed as Decimal("2.0") prints differently from 2) are not remembered.
+        by_count: dict[int, tuple[Decimal, str]] = {}
 
         def calc_per_item(
             facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
@@ -360,9 +363,16 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
                 reasons.append(missing)
                 blocking.append(missing)
                 return None, "none"
-            total = amount * count
-            reasons.append(f"{head}{count}{unit} = {_fmt(total)}{tail}")
-            return total, kind
+            known = by_count.get(count) if count.__class__ is int else None
+            if known is None:
+                total = amount * count
+                known = (total, f"{head}{count}{unit} = {_fmt(total)}{tail}")
+                if count.__class__ is int:
+                    if len(by_count) >= _TEXTS_MAX:
+                        by_count.clear()
+                    by_count[count] = known
+            reasons.append(known[1])
+            return known[0], kind
 
         return calc_per_item
 
@@ -586,12 +596,12 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     facts_by_name = {spec.name: spec for spec in rule.facts}
     code = rule.code
     allowed_text = "、".join(APPLICANT_TYPE_LABELS.get(t, t) for t in rule.applicant_types)
-    applicant_ok = {
-        t: f"申报主体符合：{APPLICANT_TYPE_LABELS.get(t, t)}" for t in rule.applicant_types
-    }
-    applicant_bad = {
-        t: f"本条款申报主体为：{allowed_text}；当前为：{label}"
+    # applicant type → (reason, allowed)
+    applicants = {
+        t: (f"本条款申报主体为：{allowed_text}；当前为：{label}", False)
         for t, label in APPLICANT_TYPE_LABELS.items()
+    } | {
+        t: (f"申报主体符合：{APPLICANT_TYPE_LABELS.get(t, t)}", True) for t in rule.applicant_types
     }
     requires = tuple((name, PROFILE_ATTRIBUTES[name]) for name in rule.requires)
 
@@ -642,6 +652,8 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     quantize = Decimal.quantize
     # Typed text → its item keys (texts only: equal numbers can print differently).
     keys_cache: dict[str, tuple[str, ...]] = {}
+    # (count fact, whole count, items listed) → the message that they differ
+    mismatches: dict[tuple[str, int, int], str] = {}
 
     def _prior_keys(award: PriorAward) -> tuple[str, ...]:
         if award.items:
@@ -658,25 +670,27 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         validity: Validity,
         profile: Mapping[str, bool] | None = None,
     ) -> Evaluation:
-        ok = applicant_ok.get(applicant_type)
-        if ok is None:
-            message = applicant_bad.get(applicant_type) or (
-                f"本条款申报主体为：{allowed_text}；当前为：{applicant_type}"
-            )
+        applicant = applicants.get(applicant_type)
+        if applicant is None:
+            message = f"本条款申报主体为：{allowed_text}；当前为：{applicant_type}"
             reasons: list[str] = [message]
             blocking: list[str] = [message]
-        else:
-            reasons = [ok]
+        elif applicant[1]:
+            reasons = [applicant[0]]
             blocking = []
-        for attribute, wording in requires:
-            if profile is None:
-                reasons.append(f"本条款申报单位须为{wording}（按申报单位信息核对）")
-            elif profile.get(attribute):
-                reasons.append(f"申报单位信息登记为{wording}，符合要求")
-            else:
-                message = f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}"
-                reasons.append(message)
-                blocking.append(message)
+        else:
+            reasons = [applicant[0]]
+            blocking = [applicant[0]]
+        if requires:
+            for attribute, wording in requires:
+                if profile is None:
+                    reasons.append(f"本条款申报单位须为{wording}（按申报单位信息核对）")
+                elif profile.get(attribute):
+                    reasons.append(f"申报单位信息登记为{wording}，符合要求")
+                else:
+                    message = f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}"
+                    reasons.append(message)
+                    blocking.append(message)
 
         if event_name is not None:
             period = period_cache[0]
@@ -724,11 +738,17 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
             for count_name in count_names:
                 count = facts.get(count_name)
                 if count is not None and count != len(keys):
-                    spec = facts_by_name[count_name]
-                    message = (
-                        f"{spec.label}（{count}）与{items_label}所列的{len(keys)}项不一致，"
-                        "请逐一列出（以顿号分隔，不重复）"
-                    )
+                    key = (count_name, count, len(keys))
+                    message = mismatches.get(key) if count.__class__ is int else None
+                    if message is None:
+                        message = (
+                            f"{facts_by_name[count_name].label}（{count}）与{items_label}"
+                            f"所列的{len(keys)}项不一致，请逐一列出（以顿号分隔，不重复）"
+                        )
+                        if count.__class__ is int:
+                            if len(mismatches) >= _TEXTS_MAX:
+                                mismatches.clear()
+                            mismatches[key] = message
                     reasons.append(message)
                     blocking.append(message)
         if prior:
