@@ -603,7 +603,16 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     } | {
         t: (f"申报主体符合：{APPLICANT_TYPE_LABELS.get(t, t)}", True) for t in rule.applicant_types
     }
-    requires = tuple((name, PROFILE_ATTRIBUTES[name]) for name in rule.requires)
+    # (attribute, reason when no profile is known, when it has it, when it has not)
+    requires = tuple(
+        (
+            name,
+            f"本条款申报单位须为{wording}（按申报单位信息核对）",
+            f"申报单位信息登记为{wording}，符合要求",
+            f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}",
+        )
+        for name, wording in ((name, PROFILE_ATTRIBUTES[name]) for name in rule.requires)
+    )
 
     event_name = rule.event_date_fact
     event_label = facts_by_name[event_name].label if event_name else ""
@@ -682,15 +691,14 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
             reasons = [applicant[0]]
             blocking = [applicant[0]]
         if requires:
-            for attribute, wording in requires:
+            for attribute, unchecked, has, has_not in requires:
                 if profile is None:
-                    reasons.append(f"本条款申报单位须为{wording}（按申报单位信息核对）")
+                    reasons.append(unchecked)
                 elif profile.get(attribute):
-                    reasons.append(f"申报单位信息登记为{wording}，符合要求")
+                    reasons.append(has)
                 else:
-                    message = f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}"
-                    reasons.append(message)
-                    blocking.append(message)
+                    reasons.append(has_not)
+                    blocking.append(has_not)
 
         if event_name is not None:
             period = period_cache[0]
