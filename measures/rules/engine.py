@@ -56,8 +56,10 @@ _HUNDRED = Decimal(100)
 
 _fmt = format_amount_wan
 _new_tuple = tuple.__new__
-# Entries each compiled rule remembers of formatted event dates and item keys.
-_TEXTS_MAX = 4096
+# Entries each compiled rule remembers per kind (event-date reasons, item keys, per-item
+# totals, count mismatches), cleared when full: enough for the few hundred dates of a policy
+# period, small enough that up to _COMPILED_MAX compiled rules stay cheap to hold.
+_TEXTS_MAX = 1024
 
 
 # --------------------------------------------------------------------------------------------
