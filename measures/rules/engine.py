@@ -330,12 +330,21 @@ def _reviewer_sets(reason: str, base: FactSpec | None, ceiling: Decimal | None) 
     return calc_reviewer_sets
 
 
+def _stated_reward(rule: FixedReward | CeilingReward, prefix: str) -> tuple[str, str]:
+    """The reason and amount kind of a reward the clause states as an amount."""
+    fixed = isinstance(rule, FixedReward)
+    reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(rule.amount)}"
+    return reason, "fixed" if fixed else "ceiling"
+
+
+def _tier_prefix(sub: RewardRule, spec: FactSpec, value: str) -> str:
+    return f"{sub.label or spec.choice_label(value)}，"
+
+
 def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:
     if isinstance(rule, FixedReward | CeilingReward):
         amount = rule.amount
-        fixed = isinstance(rule, FixedReward)
-        kind = "fixed" if fixed else "ceiling"
-        reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(amount)}"
+        reason, kind = _stated_reward(rule, prefix)
 
         def calc_constant(
             facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
@@ -451,7 +460,7 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
         spec = facts[rule.tier_fact]
         tier_name = rule.tier_fact
         subs = {
-            value: _compile_reward(sub, facts, f"{sub.label or spec.choice_label(value)}，")
+            value: _compile_reward(sub, facts, _tier_prefix(sub, spec, value))
             for value, sub in rule.tiers
         }
         labels = "、".join(c.label for c in spec.choices)
@@ -541,9 +550,8 @@ def _constant(rule: RewardRule, prefix: str) -> tuple[str, Decimal, str] | None:
         return None
     if rule.conditions or rule.cumulative_cap is not None:
         return None
-    fixed = isinstance(rule, FixedReward)
-    reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(rule.amount)}"
-    return reason, quantize_money(rule.amount), "fixed" if fixed else "ceiling"
+    reason, kind = _stated_reward(rule, prefix)
+    return reason, quantize_money(rule.amount), kind
 
 
 def _constants(
@@ -557,7 +565,7 @@ def _constants(
         spec = facts[rule.tier_fact]
         table: dict[str | None, tuple[str, Decimal, str]] = {}
         for value, sub in rule.tiers:
-            constant = _constant(sub, f"{sub.label or spec.choice_label(value)}，")
+            constant = _constant(sub, _tier_prefix(sub, spec, value))
             if constant is not None:
                 table[value] = constant
         return table
