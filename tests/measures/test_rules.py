@@ -1121,6 +1121,14 @@ def test_clean_facts_reports_every_field() -> None:
         (Decimal(0), "0万元"),
         (Decimal("1999999"), "1999999.00元"),
         (Decimal("0.005"), "0.01元"),
+        (Decimal(500), "0.05万元"),
+        (Decimal(100), "0.01万元"),
+        (Decimal(10000), "1万元"),
+        (Decimal("2E+5"), "20万元"),
+        (Decimal(1005000), "100.5万元"),
+        (Decimal(1230100), "123.01万元"),
+        (Decimal(-200000), "-20万元"),
+        (Decimal("-0.001"), "-0.00元"),
     ],
 )
 def test_format_amount_wan(amount: Decimal, text: str) -> None:
