@@ -36,6 +36,7 @@ from measures.rules.types import (
     UnspecifiedReward,
     format_amount_wan,
     format_decimal,
+    quantize_money,
 )
 
 Facts = Mapping[str, Any]
@@ -54,6 +55,11 @@ TEXT_MAX = 500
 _HUNDRED = Decimal(100)
 
 _fmt = format_amount_wan
+_new_tuple = tuple.__new__
+# Entries each compiled rule remembers per kind (event-date reasons, item keys, per-item
+# totals, count mismatches), cleared when full: enough for the few hundred dates of a policy
+# period, small enough that up to _COMPILED_MAX compiled rules stay cheap to hold.
+_TEXTS_MAX = 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,7 +274,28 @@ def _compile_condition(cond: Condition, spec: FactSpec) -> _Check:
             reasons.append(message)
             blocking.append(message)
 
-    return check
+    if spec.kind != "bool":
+        return check
+    # A cleaned yes/no fact has two values: word both outcomes once.
+    outcomes = {
+        value: (
+            test(value, target),
+            f"{label}{show(value)}，{'满足' if test(value, target) else '不满足'}条件：{requirement}",
+        )
+        for value in (True, False)
+    }
+
+    def check_bool(facts: Facts, reasons: list[str], blocking: list[str]) -> None:
+        value = facts.get(name)
+        if value is True or value is False:
+            passed, message = outcomes[value]
+            reasons.append(message)
+            if not passed:
+                blocking.append(message)
+        else:
+            check(facts, reasons, blocking)
+
+    return check_bool
 
 
 def _missing(label: str) -> _Calc:
@@ -303,12 +330,21 @@ def _reviewer_sets(reason: str, base: FactSpec | None, ceiling: Decimal | None) 
     return calc_reviewer_sets
 
 
+def _stated_reward(rule: FixedReward | CeilingReward, prefix: str) -> tuple[str, str]:
+    """The reason and amount kind of a reward the clause states as an amount."""
+    fixed = isinstance(rule, FixedReward)
+    reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(rule.amount)}"
+    return reason, "fixed" if fixed else "ceiling"
+
+
+def _tier_prefix(sub: RewardRule, spec: FactSpec, value: str) -> str:
+    return f"{sub.label or spec.choice_label(value)}，"
+
+
 def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:
     if isinstance(rule, FixedReward | CeilingReward):
         amount = rule.amount
-        fixed = isinstance(rule, FixedReward)
-        kind = "fixed" if fixed else "ceiling"
-        reason = f"{prefix}奖励{'' if fixed else '上限'}{_fmt(amount)}"
+        reason, kind = _stated_reward(rule, prefix)
 
         def calc_constant(
             facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
@@ -326,6 +362,9 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
         head = f"{prefix}{rule.item_label}{'不超过' if kind == 'ceiling' else ''}{_fmt(amount)} × "
         tail = "（上限）" if kind == "ceiling" else ""
         missing = f"未填写{facts[count_name].label}，无法计算奖励金额"
+        # Counts are small whole numbers: count → (total, reason). Other numbers (a count
+        # passed as Decimal("2.0") prints differently from 2) are not remembered.
+        by_count: dict[int, tuple[Decimal, str]] = {}
 
         def calc_per_item(
             facts: Facts, prior: Sequence[PriorAward], reasons: list[str], blocking: list[str]
@@ -335,9 +374,16 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
                 reasons.append(missing)
                 blocking.append(missing)
                 return None, "none"
-            total = amount * count
-            reasons.append(f"{head}{count}{unit} = {_fmt(total)}{tail}")
-            return total, kind
+            known = by_count.get(count) if count.__class__ is int else None
+            if known is None:
+                total = amount * count
+                known = (total, f"{head}{count}{unit} = {_fmt(total)}{tail}")
+                if count.__class__ is int:
+                    if len(by_count) >= _TEXTS_MAX:
+                        by_count.clear()
+                    by_count[count] = known
+            reasons.append(known[1])
+            return known[0], kind
 
         return calc_per_item
 
@@ -414,7 +460,7 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
         spec = facts[rule.tier_fact]
         tier_name = rule.tier_fact
         subs = {
-            value: _compile_reward(sub, facts, f"{sub.label or spec.choice_label(value)}，")
+            value: _compile_reward(sub, facts, _tier_prefix(sub, spec, value))
             for value, sub in rule.tiers
         }
         labels = "、".join(c.label for c in spec.choices)
@@ -498,6 +544,35 @@ def _compile_reward(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str
     return calc
 
 
+def _constant(rule: RewardRule, prefix: str) -> tuple[str, Decimal, str] | None:
+    """(reason, amount in cents, kind) of a reward that depends on no fact, else None."""
+    if not isinstance(rule, FixedReward | CeilingReward):
+        return None
+    if rule.conditions or rule.cumulative_cap is not None:
+        return None
+    reason, kind = _stated_reward(rule, prefix)
+    return reason, quantize_money(rule.amount), kind
+
+
+def _constants(
+    rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str
+) -> dict[str | None, tuple[str, Decimal, str]]:
+    """tier (None when untiered) → what `_compile_reward` computes for it, for the rewards
+    that need no calculation; evaluate_clause reads these instead of calling the reward."""
+    if isinstance(rule, TieredReward):
+        if rule.conditions or rule.cumulative_cap is not None:
+            return {}
+        spec = facts[rule.tier_fact]
+        table: dict[str | None, tuple[str, Decimal, str]] = {}
+        for value, sub in rule.tiers:
+            constant = _constant(sub, _tier_prefix(sub, spec, value))
+            if constant is not None:
+                table[value] = constant
+        return table
+    constant = _constant(rule, prefix)
+    return {None: constant} if constant is not None else {}
+
+
 def _tier_caps(rule: RewardRule) -> dict[str, CumulativeCap]:
     """tier value → its own cumulative cap, for tiers that carry one."""
     if not isinstance(rule, TieredReward):
@@ -531,22 +606,34 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     facts_by_name = {spec.name: spec for spec in rule.facts}
     code = rule.code
     allowed_text = "、".join(APPLICANT_TYPE_LABELS.get(t, t) for t in rule.applicant_types)
-    applicant_ok = {
-        t: f"申报主体符合：{APPLICANT_TYPE_LABELS.get(t, t)}" for t in rule.applicant_types
-    }
-    applicant_bad = {
-        t: f"本条款申报主体为：{allowed_text}；当前为：{label}"
+    # applicant type → (reason, allowed)
+    applicants = {
+        t: (f"本条款申报主体为：{allowed_text}；当前为：{label}", False)
         for t, label in APPLICANT_TYPE_LABELS.items()
+    } | {
+        t: (f"申报主体符合：{APPLICANT_TYPE_LABELS.get(t, t)}", True) for t in rule.applicant_types
     }
-    requires = tuple((name, PROFILE_ATTRIBUTES[name]) for name in rule.requires)
+    # (attribute, reason when no profile is known, when it has it, when it has not)
+    requires = tuple(
+        (
+            name,
+            f"本条款申报单位须为{wording}（按申报单位信息核对）",
+            f"申报单位信息登记为{wording}，符合要求",
+            f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}",
+        )
+        for name, wording in ((name, PROFILE_ATTRIBUTES[name]) for name in rule.requires)
+    )
 
     event_name = rule.event_date_fact
     event_label = facts_by_name[event_name].label if event_name else ""
     event_missing = f"未填写{event_label}，无法确认是否在政策有效期内"
     no_event = rule.event_note or "本条款无单一认定日期，不按认定日期校验政策有效期"
-    # (validity, start, end, "在…内" tail, "不在…内" tail), replaced as one tuple so concurrent
-    # callers never see a half-updated cache.
-    period_cache: list[tuple[Any, date, date, str, str]] = [(None, date.max, date.min, "", "")]
+    # (validity, start, end, "在…内" tail, "不在…内" tail, event date → (inside, reason)),
+    # replaced as one tuple so concurrent callers never see a half-updated cache. Event dates
+    # fall in a few hundred days, so their reasons are formatted once each.
+    period_cache: list[tuple[Any, date, date, str, str, dict[date, tuple[bool, str]]]] = [
+        (None, date.max, date.min, "", "", {})
+    ]
 
     tier_name = rule.reward.tier_fact if isinstance(rule.reward, TieredReward) else None
     tier_spec = facts_by_name[tier_name] if tier_name else None
@@ -556,6 +643,7 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
     default_group = (
         outer_cap.group if outer_cap else (group if (rule.first_time or rule.group) else None)
     )
+    outer_cap_amount = outer_cap.amount if outer_cap is not None else None
     first_time = rule.first_time
     one_time = rule.one_time
     basis_name = rule.basis_fact
@@ -577,8 +665,14 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         )
         if flag
     )
-    calc = _compile_reward(rule.reward, facts_by_name, f"{rule.reward.label or rule.title}，")
+    prefix = f"{rule.reward.label or rule.title}，"
+    calc = _compile_reward(rule.reward, facts_by_name, prefix)
+    constants = _constants(rule.reward, facts_by_name, prefix)
     quantize = Decimal.quantize
+    # Typed text → its item keys (texts only: equal numbers can print differently).
+    keys_cache: dict[str, tuple[str, ...]] = {}
+    # (count fact, whole count, items listed) → the message that they differ
+    mismatches: dict[tuple[str, int, int], str] = {}
 
     def _prior_keys(award: PriorAward) -> tuple[str, ...]:
         if award.items:
@@ -595,60 +689,84 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         validity: Validity,
         profile: Mapping[str, bool] | None = None,
     ) -> Evaluation:
-        reasons: list[str] = []
-        blocking: list[str] = []
-        ok = applicant_ok.get(applicant_type)
-        if ok is None:
-            message = applicant_bad.get(applicant_type) or (
-                f"本条款申报主体为：{allowed_text}；当前为：{applicant_type}"
-            )
-            reasons.append(message)
-            blocking.append(message)
+        applicant = applicants.get(applicant_type)
+        if applicant is None:
+            message = f"本条款申报主体为：{allowed_text}；当前为：{applicant_type}"
+            reasons: list[str] = [message]
+            blocking: list[str] = [message]
+        elif applicant[1]:
+            reasons = [applicant[0]]
+            blocking = []
         else:
-            reasons.append(ok)
-        for attribute, wording in requires:
-            if profile is None:
-                reasons.append(f"本条款申报单位须为{wording}（按申报单位信息核对）")
-            elif profile.get(attribute):
-                reasons.append(f"申报单位信息登记为{wording}，符合要求")
-            else:
-                message = f"本条款申报单位须为{wording}；申报单位信息未登记为{wording}"
-                reasons.append(message)
-                blocking.append(message)
+            reasons = [applicant[0]]
+            blocking = [applicant[0]]
+        if requires:
+            for attribute, unchecked, has, has_not in requires:
+                if profile is None:
+                    reasons.append(unchecked)
+                elif profile.get(attribute):
+                    reasons.append(has)
+                else:
+                    reasons.append(has_not)
+                    blocking.append(has_not)
 
         if event_name is not None:
             period = period_cache[0]
             if period[0] is not validity and period[0] != validity:
                 start, end = validity
                 span = f"政策有效期内（{start.isoformat()}至{end.isoformat()}）"
-                period = (validity, start, end, f"在{span}", f"不在{span}")
+                period = (validity, start, end, f"在{span}", f"不在{span}", {})
                 period_cache[0] = period
             when = facts.get(event_name)
             if when is None:
                 reasons.append(event_missing)
                 blocking.append(event_missing)
-            elif period[1] <= when <= period[2]:
-                reasons.append(f"{event_label}{when.isoformat()}{period[3]}")
             else:
-                message = f"{event_label}{when.isoformat()}{period[4]}"
-                reasons.append(message)
-                blocking.append(message)
+                texts = period[5]
+                known = texts.get(when)
+                if known is None:
+                    inside = period[1] <= when <= period[2]
+                    tail = period[3] if inside else period[4]
+                    known = (inside, f"{event_label}{when.isoformat()}{tail}")
+                    if len(texts) >= _TEXTS_MAX:
+                        texts.clear()
+                    texts[when] = known
+                reasons.append(known[1])
+                if not known[0]:
+                    blocking.append(known[1])
         else:
             reasons.append(no_event)
 
         tier = facts.get(tier_name) if tier_name is not None else None
         period_value = _period_text(facts.get(period_name)) if period_name else None
-        keys = item_keys(facts.get(key_name), many=many) if key_name else ()
+        if key_name is not None:
+            text = facts.get(key_name)
+            if text.__class__ is str:
+                keys = keys_cache.get(text)
+                if keys is None:
+                    if len(keys_cache) >= _TEXTS_MAX:
+                        keys_cache.clear()
+                    keys = keys_cache[text] = item_keys(text, many=many)
+            else:
+                keys = item_keys(text, many=many)
+        else:
+            keys = ()
         granted = keys
         if many and count_names:
             for count_name in count_names:
                 count = facts.get(count_name)
                 if count is not None and count != len(keys):
-                    spec = facts_by_name[count_name]
-                    message = (
-                        f"{spec.label}（{count}）与{items_label}所列的{len(keys)}项不一致，"
-                        "请逐一列出（以顿号分隔，不重复）"
-                    )
+                    key = (count_name, count, len(keys))
+                    message = mismatches.get(key) if count.__class__ is int else None
+                    if message is None:
+                        message = (
+                            f"{facts_by_name[count_name].label}（{count}）与{items_label}"
+                            f"所列的{len(keys)}项不一致，请逐一列出（以顿号分隔，不重复）"
+                        )
+                        if count.__class__ is int:
+                            if len(mismatches) >= _TEXTS_MAX:
+                                mismatches.clear()
+                            mismatches[key] = message
                     reasons.append(message)
                     blocking.append(message)
         if prior:
@@ -740,38 +858,55 @@ def compile_rule(rule: ClauseRule) -> Evaluator:
         elif checks_passed:
             reasons.extend(checks_passed)
 
-        amount, kind = calc(facts, prior, reasons, blocking)
-        cap = tier_caps.get(tier, outer_cap) if tier_caps else outer_cap
-        award_group = cap.group if cap is not None else default_group
-        cap_amount = cap.amount if cap is not None else None
+        constant = constants.get(tier) if constants else None
+        if constant is not None:
+            reasons.append(constant[0])
+            amount = constant[1]
+            kind = constant[2]
+        else:
+            amount, kind = calc(facts, prior, reasons, blocking)
+        if tier_caps:
+            cap = tier_caps.get(tier, outer_cap)
+            award_group = cap.group if cap is not None else default_group
+            cap_amount = cap.amount if cap is not None else None
+        else:
+            award_group = default_group
+            cap_amount = outer_cap_amount
+        # Built with tuple.__new__: Evaluation's own __new__ is a Python function.
         if blocking:
-            return Evaluation(
-                False,
-                None,
-                "none",
+            return _new_tuple(
+                Evaluation,
+                (
+                    False,
+                    None,
+                    "none",
+                    tuple(reasons),
+                    tuple(blocking),
+                    tier,
+                    award_group,
+                    (),
+                    period_value,
+                    cap_amount,
+                    ratio_pending,
+                ),
+            )
+        if constant is None and amount is not None:
+            amount = quantize(amount, CENT, ROUND_HALF_UP)
+        return _new_tuple(
+            Evaluation,
+            (
+                True,
+                amount,
+                kind,
                 tuple(reasons),
-                tuple(blocking),
+                (),
                 tier,
                 award_group,
-                (),
+                granted,
                 period_value,
                 cap_amount,
                 ratio_pending,
-            )
-        if amount is not None:
-            amount = quantize(amount, CENT, ROUND_HALF_UP)
-        return Evaluation(
-            True,
-            amount,
-            kind,  # type: ignore[arg-type]
-            tuple(reasons),
-            (),
-            tier,
-            award_group,
-            granted,
-            period_value,
-            cap_amount,
-            ratio_pending,
+            ),
         )
 
     return evaluate_clause

@@ -76,23 +76,29 @@ AMOUNT_MAX = Decimal("999999999999.99")
 NUMBER_LIMIT = Decimal("1e15")
 
 
+# Decimal.quantize with positional arguments: about half the cost of the keyword call.
+_quantize = Decimal.quantize
+
+
 def quantize_money(value: Decimal) -> Decimal:
     """Money is yuan with two places, rounded half up."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return _quantize(value, CENT, ROUND_HALF_UP)
 
 
 def format_amount_wan(amount: Decimal) -> str:
     """200000 → "20万元", 5000 → "0.5万元", 12345.5 → "12345.50元" (not whole hundreds)."""
-    # String checks on the quantized value are much cheaper than Decimal arithmetic here.
-    text = str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
-    if text.endswith("00.00") or text == "0.00":
-        whole = int(text[:-3])
-        if whole >= 0:
-            wan, rest = divmod(whole, 10000)
-            if rest == 0:
-                return f"{wan}万元"
-            return f"{wan}.{rest // 100:02d}".rstrip("0") + "万元"
-        return f"{(Decimal(whole) / 10000).normalize():f}万元"
+    # String operations on the quantized value are much cheaper than Decimal or int arithmetic
+    # (it is formatted several times per evaluation): "1234500.00" is 123 万 and 4500 元.
+    text = str(_quantize(amount, CENT, ROUND_HALF_UP))
+    if text[-5:] == "00.00" or text == "0.00":
+        if text[0] == "-":
+            return f"{(Decimal(int(text[:-3])) / 10000).normalize():f}万元"
+        digits = text[:-3]
+        wan = digits[:-4] or "0"
+        rest = digits[-4:].zfill(4)
+        if rest == "0000":
+            return f"{wan}万元"
+        return f"{wan}.{rest[:2]}".rstrip("0") + "万元"
     return text + "元"
 
 

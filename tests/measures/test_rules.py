@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -949,6 +949,39 @@ def test_evaluate_uses_the_given_validity() -> None:
     assert not evaluate(rule, facts, applicant_type="enterprise", validity=VALIDITY).eligible
 
 
+def test_wording_remembered_by_a_compiled_rule_is_each_inputs_own() -> None:
+    """The engine words event dates, per-item totals and count mismatches once per value; the
+    reasons must still be those of each input, past the number of values it keeps and after
+    the policy period changes."""
+    rule = CATALOGUE.clause("M07-PRIVATE-ECONOMY-DEMO")
+    periods = (
+        (VALIDITY, "2025-06-30至2025-12-31"),
+        ((date(2026, 1, 1), date(2026, 12, 31)), "2026-01-01至2026-12-31"),
+    )
+    for validity, span in periods * 2:
+        for offset in range(0, 1500, 3):  # 500 dates a period, 1000 in all
+            day = date(2025, 6, 1) + timedelta(days=offset)
+            facts = clean_facts(rule, base_facts(rule) | {"recognised_on": day.isoformat()})
+            result = evaluate(rule, facts, applicant_type="enterprise", validity=validity)
+            inside = validity[0] <= day <= validity[1]
+            where = "在" if inside else "不在"
+            assert f"认定日期{day.isoformat()}{where}政策有效期内（{span}）" in result.reasons
+            assert result.eligible is inside
+
+    pharma = CATALOGUE.clause("M03-PHARMA-ADVANTAGE")
+    for _round in range(2):
+        for count, names, reason in (
+            (3, "甲、乙、丙", "全省医药优势产品目录，每个产品5万元 × 3个 = 15万元"),
+            (2, "甲、乙", "全省医药优势产品目录，每个产品5万元 × 2个 = 10万元"),
+            (3, "甲、乙", "列入目录的产品数量（3）与产品名称（多个以顿号分隔）所列的2项不一致"),
+            (1, "甲、乙", "列入目录的产品数量（1）与产品名称（多个以顿号分隔）所列的2项不一致"),
+        ):
+            raw = base_facts(pharma) | {"product_count": str(count), "product_names": names}
+            result = _evaluate("M03-PHARMA-ADVANTAGE", raw)
+            assert any(text.startswith(reason) for text in result.reasons), result.reasons
+            assert result.eligible is (count == len(names.split("、")))
+
+
 # -------------------------------------------------------------------------------- clean_facts
 
 SME = CATALOGUE.clause("M02-SPECIALISED-SME")
@@ -1088,6 +1121,14 @@ def test_clean_facts_reports_every_field() -> None:
         (Decimal(0), "0万元"),
         (Decimal("1999999"), "1999999.00元"),
         (Decimal("0.005"), "0.01元"),
+        (Decimal(500), "0.05万元"),
+        (Decimal(100), "0.01万元"),
+        (Decimal(10000), "1万元"),
+        (Decimal("2E+5"), "20万元"),
+        (Decimal(1005000), "100.5万元"),
+        (Decimal(1230100), "123.01万元"),
+        (Decimal(-200000), "-20万元"),
+        (Decimal("-0.001"), "-0.00元"),
     ],
 )
 def test_format_amount_wan(amount: Decimal, text: str) -> None:
