@@ -187,12 +187,10 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def payee_snapshots(
-    applications: QuerySet[Application], *, limit: int | None = None
-) -> list[tuple[Any, ...]]:
-    """Everything a payment line freezes, as SNAPSHOT_FIELDS tuples in primary-key order, in
-    one query (the caller's queryset may lock its rows). `bank_changed` is decided in SQL: the
-    payee's account changed after the award was decided (`approval_time_expression`)."""
+def payee_snapshots(application_ids: list[int]) -> list[tuple[Any, ...]]:
+    """Everything a payment line freezes, for these applications, as SNAPSHOT_FIELDS tuples in
+    primary-key order, in one query. `bank_changed` is decided in SQL: the payee's account
+    changed after the award was decided (`approval_time_expression`)."""
     letter_number = Letter.objects.filter(
         application=OuterRef("pk"), state=Letter.State.CURRENT
     ).values("number")[:1]
@@ -200,15 +198,15 @@ def payee_snapshots(
         Q(organisation__bank_account_updated_at__gt=approval_time_expression()),
         output_field=BooleanField(),
     )
-    rows = (
-        applications.annotate(
+    return list(
+        Application.objects.filter(pk__any=application_ids)
+        .annotate(
             letter_number=Subquery(letter_number),
             bank_changed=Coalesce(changed, Value(False)),
         )
         .order_by("pk")
         .values_list(*SNAPSHOT_FIELDS)
     )
-    return list(rows if limit is None else rows[:limit])
 
 
 # --- a batch's lines and totals -----------------------------------------------------------

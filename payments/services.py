@@ -189,8 +189,8 @@ def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int =
             job_finish(job_id, message=batch.build_message)
         return 0
     candidates = payable_applications(filters)
-    expected = batch.lines.count() + candidates.exclude(MISSING_BANK).count()
     done = batch.lines.count()
+    expected = done + candidates.exclude(MISSING_BANK).count()
     if job_id:
         job_progress(job_id, done=done, total=expected, message=_("正在筛选待拨付申报……"))
     tokens: dict[str, str] = {}  # account → its SM4 token, for every chunk of this build
@@ -221,15 +221,18 @@ def _fill_chunk(
     batch = _lock_batch(batch_id)
     if batch.state != BatchState.BUILDING:
         return None
-    # Lock up to `size` candidates and read what their lines freeze, in one query.
-    snapshots = payee_snapshots(
+    # The lock takes ids only: sorting the candidates' whole snapshots to keep `size` of them
+    # cost twice as much as reading the snapshots of the locked ids afterwards.
+    ids = list(
         payable_applications(filters)
         .exclude(MISSING_BANK)
-        .select_for_update(skip_locked=True, of=("self",)),
-        limit=size,
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:size]
     )
-    if not snapshots:
+    if not ids:
         return None
+    snapshots = payee_snapshots(ids)
     start = batch.lines.aggregate(last=Max("number"))["last"] or 0
     # One SM4 token per payee account and build, not per line: its lines share the token.
     accounts = {} if tokens is None else tokens
@@ -239,7 +242,6 @@ def _fill_chunk(
             context=ACCOUNT_CONTEXT,
         )
     )
-    ids = []
     lines = []
     for number, (
         pk,
@@ -258,7 +260,6 @@ def _fill_chunk(
         letter_number,
         bank_changed,
     ) in enumerate(snapshots, start=start + 1):
-        ids.append(pk)
         lines.append(
             {
                 "batch_id": batch.pk,
