@@ -105,34 +105,36 @@ class _StreamingSheet(WriteOnlyWorksheet):
         # One search over the row's text (a newline is legal in a cell, so it joins them).
         if texts and ILLEGAL_CHARACTERS_RE.search("\n".join(texts)):
             return None
+        row = f'{row_idx}"'
         parts = [f'<row r="{row_idx}">']
         append = parts.append
         styles = self._styles
-        row = str(row_idx)
+        _column(len(values))  # the column letters exist
         for i, value in enumerate(values):
-            ref = _column(i) + row
-            style = styles.get(i, "")
+            cell = f'<c r="{_COLUMNS[i]}{row}{styles.get(i, "")}'
             kind = type(value)
-            if value is None:
-                if style:
-                    append(f'<c r="{ref}"{style} t="n"/>')
-            elif kind is str:
-                if value in ERROR_CODES or value.startswith("="):
-                    return None
+            if kind is str:
                 if not value:
-                    append(f'<c r="{ref}"{style} t="inlineStr"/>')
+                    append(f'{cell} t="inlineStr"/>')
                     continue
+                if value[0] == "=" or value in _ERROR_CODES:
+                    return None
                 value = value[:32767]
-                space = ' xml:space="preserve"' if value.strip() not in ("", value) else ""
-                append(
-                    f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
+                space = (
+                    ' xml:space="preserve"'
+                    if (value[0].isspace() or value[-1].isspace()) and value.strip()
+                    else ""
                 )
-            elif kind is bool:
-                append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+                append(f'{cell} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
+            elif value is None:
+                if i in styles:
+                    append(f'{cell} t="n"/>')
             elif kind is int or kind is float or kind is Decimal:
                 # As openpyxl formats numbers (through float), so both paths write the same.
                 number = "%.16g" % value if math.isfinite(value) else ""  # noqa: UP031
-                append(f'<c r="{ref}"{style} t="n"><v>{number}</v></c>')
+                append(f'{cell} t="n"><v>{number}</v></c>')
+            elif kind is bool:
+                append(f'{cell} t="b"><v>{int(value)}</v></c>')
             else:
                 return None
         append("</row>")
@@ -169,6 +171,7 @@ class _StreamingSheet(WriteOnlyWorksheet):
 
 
 _COLUMNS: list[str] = []
+_ERROR_CODES = frozenset(ERROR_CODES)
 
 
 def _column(index: int) -> str:
