@@ -76,6 +76,7 @@ def _list_rows(batch: PaymentBatch, *, full_accounts: bool) -> Iterator[list[Any
         .order_by("number")
         .values_list(*_FIELDS)
     )
+    labels = {state: str(label) for state, label in _STATE_LABELS.items()}  # translated once
     for (
         number,
         reference,
@@ -106,7 +107,7 @@ def _list_rows(batch: PaymentBatch, *, full_accounts: bool) -> Iterator[list[Any
             county,
             letter,
             application,
-            str(_STATE_LABELS[state]),
+            labels[state],
         ]
 
 

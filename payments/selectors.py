@@ -10,9 +10,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -175,25 +177,35 @@ SNAPSHOT_FIELDS = (
     "organisation__uscc",
     "organisation__bank_name",
     "organisation__bank_account",
-    "organisation__bank_account_updated_at",
     "organisation__place__name",
     "clause__measure__number",
     "clause__measure__title",
     "clause__department__name",
     "round__name",
+    "letter_number",
+    "bank_changed",
 )
 
 
-def payee_snapshots(application_ids: list[int]) -> list[dict[str, Any]]:
-    """Everything a payment line freezes, for these applications, in one query."""
+def payee_snapshots(application_ids: list[int]) -> list[tuple[Any, ...]]:
+    """Everything a payment line freezes, for these applications, as SNAPSHOT_FIELDS tuples in
+    primary-key order, in one query. `bank_changed` is decided in SQL: the payee's account
+    changed after the award was decided (`approval_time_expression`)."""
     letter_number = Letter.objects.filter(
         application=OuterRef("pk"), state=Letter.State.CURRENT
     ).values("number")[:1]
+    changed = ExpressionWrapper(
+        Q(organisation__bank_account_updated_at__gt=approval_time_expression()),
+        output_field=BooleanField(),
+    )
     return list(
-        Application.objects.filter(pk__in=application_ids)
-        .annotate(letter_number=Subquery(letter_number), approved_at=approval_time_expression())
+        Application.objects.filter(pk__any=application_ids)
+        .annotate(
+            letter_number=Subquery(letter_number),
+            bank_changed=Coalesce(changed, Value(False)),
+        )
         .order_by("pk")
-        .values(*SNAPSHOT_FIELDS, "letter_number", "approved_at")
+        .values_list(*SNAPSHOT_FIELDS)
     )
 
 

@@ -74,7 +74,9 @@ class _DataRow(list):
 
 
 def _xml_text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in value or "<" in value or ">" in value:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
 
 
 class _StreamingSheet(WriteOnlyWorksheet):
@@ -95,43 +97,47 @@ class _StreamingSheet(WriteOnlyWorksheet):
         self._formats = dict(formats)
         # The style index of each format, registered with the workbook as a cell would be.
         self._styles = {
-            i: str(_cell(self, 0, number_format=fmt).style_id) for i, fmt in formats.items()
+            i: f' s="{_cell(self, 0, number_format=fmt).style_id}"' for i, fmt in formats.items()
         }
 
     def _row_xml(self, values: Sequence[Any], row_idx: int) -> str | None:
+        texts = [value for value in values if type(value) is str]
+        # One search over the row's text (a newline is legal in a cell, so it joins them).
+        if texts and ILLEGAL_CHARACTERS_RE.search("\n".join(texts)):
+            return None
+        row = f'{row_idx}"'
         parts = [f'<row r="{row_idx}">']
+        append = parts.append
         styles = self._styles
+        _column(len(values))  # the column letters exist
         for i, value in enumerate(values):
-            ref = f"{_column(i)}{row_idx}"
-            style = f' s="{styles[i]}"' if i in styles else ""
+            cell = f'<c r="{_COLUMNS[i]}{row}{styles.get(i, "")}'
             kind = type(value)
-            if value is None:
-                if style:
-                    parts.append(f'<c r="{ref}"{style} t="n"/>')
-            elif kind is str:
-                if (
-                    value in ERROR_CODES
-                    or value.startswith("=")
-                    or ILLEGAL_CHARACTERS_RE.search(value)
-                ):
+            if kind is str:
+                if not value:
+                    append(f'{cell} t="inlineStr"/>')
+                    continue
+                if value[0] == "=" or value in _ERROR_CODES:
                     return None
                 value = value[:32767]
-                if not value:
-                    parts.append(f'<c r="{ref}"{style} t="inlineStr"/>')
-                    continue
-                space = ' xml:space="preserve"' if value.strip() not in ("", value) else ""
-                parts.append(
-                    f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
+                space = (
+                    ' xml:space="preserve"'
+                    if (value[0].isspace() or value[-1].isspace()) and value.strip()
+                    else ""
                 )
-            elif kind is bool:
-                parts.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+                append(f'{cell} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
+            elif value is None:
+                if i in styles:
+                    append(f'{cell} t="n"/>')
             elif kind is int or kind is float or kind is Decimal:
                 # As openpyxl formats numbers (through float), so both paths write the same.
                 number = "%.16g" % value if math.isfinite(value) else ""  # noqa: UP031
-                parts.append(f'<c r="{ref}"{style} t="n"><v>{number}</v></c>')
+                append(f'{cell} t="n"><v>{number}</v></c>')
+            elif kind is bool:
+                append(f'{cell} t="b"><v>{int(value)}</v></c>')
             else:
                 return None
-        parts.append("</row>")
+        append("</row>")
         return "".join(parts)
 
     def _write_rows(self):
@@ -165,12 +171,16 @@ class _StreamingSheet(WriteOnlyWorksheet):
 
 
 _COLUMNS: list[str] = []
+_ERROR_CODES = frozenset(ERROR_CODES)
 
 
 def _column(index: int) -> str:
-    while index >= len(_COLUMNS):
-        _COLUMNS.append(get_column_letter(len(_COLUMNS) + 1))
-    return _COLUMNS[index]
+    try:
+        return _COLUMNS[index]
+    except IndexError:
+        while index >= len(_COLUMNS):
+            _COLUMNS.append(get_column_letter(len(_COLUMNS) + 1))
+        return _COLUMNS[index]
 
 
 def _new_sheet(workbook: Workbook, title: str):
@@ -220,7 +230,7 @@ def write_sheet(
     if isinstance(sheet, _StreamingSheet):
         sheet.set_data_formats(formats)
         for row in rows:
-            sheet.append(_DataRow(safe_text(value) for value in row))
+            sheet.append(_DataRow(map(safe_text, row)))
     else:
         for row in rows:
             row = [safe_text(value) for value in row]
