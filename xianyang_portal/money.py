@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 import cn2an
 
@@ -55,8 +56,14 @@ def format_wan(amount: Decimal) -> str:
 
 def amount_in_capitals(amount: Decimal) -> str:
     """人民币贰拾万元整 (大写金额, as printed on letters and payment lists)."""
-    amount = quantize(amount)
-    if amount == 0:
+    return _capitals(f"{quantize(amount):.2f}")
+
+
+@lru_cache(maxsize=4096)
+def _capitals(text: str) -> str:
+    """Remembered per amount: awards repeat (a 10,000-line payment list has few distinct
+    amounts) and cn2an's input checks cost most of the list's export."""
+    if Decimal(text) == 0:
         return "人民币零元整"
     # cn2an follows 《支付结算办法》: 整 after 元, none needed after 角/分.
-    return "人民币" + cn2an.an2cn(f"{amount:.2f}", "rmb")
+    return "人民币" + cn2an.an2cn(text, "rmb")
