@@ -95,7 +95,9 @@ class RecognitionRow(models.Model):
         RecognitionList, on_delete=models.CASCADE, related_name="rows"
     )
     row = models.PositiveIntegerField()
-    uscc = models.CharField(max_length=18, db_index=True)
+    # Not indexed: rows are read by their list (and their application), never by USCC, and
+    # a list writes 10,000 of them at once.
+    uscc = models.CharField(max_length=18)
     name = models.CharField(max_length=200)
     recognition = models.CharField(max_length=200, blank=True)
     level = models.CharField(max_length=60, blank=True)

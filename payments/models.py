@@ -119,7 +119,8 @@ class PaymentLine(models.Model):
         Application, on_delete=models.PROTECT, related_name="payment_lines"
     )
     number = models.PositiveIntegerField(_("序号"))
-    reference = models.CharField(_("明细编号"), max_length=32, unique=True)
+    # Unique by a constraint in Meta (no unused pattern index, as for applications).
+    reference = models.CharField(_("明细编号"), max_length=32)
     state = models.CharField(
         _("状态"),
         max_length=10,
@@ -161,6 +162,7 @@ class PaymentLine(models.Model):
                 violation_error_message=_("该申报已在其他拨付批次中（待拨付或已拨付）。"),
             ),
             models.UniqueConstraint(fields=["batch", "number"], name="payment_line_number_unique"),
+            models.UniqueConstraint(fields=["reference"], name="payment_line_reference_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_line_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(state__in=[LineState.REMOVED, LineState.FAILED]) | ~Q(reason=""),

@@ -131,7 +131,8 @@ def _attach_related(applications: list[Application]) -> None:
         queryset = model._base_manager.defer(*encrypted)
         if name == "clause":
             queryset = queryset.select_related("measure", "policy")
-        found = queryset.in_bulk({getattr(a, field.attname) for a in applications} - {None})
+        wanted = list({getattr(a, field.attname) for a in applications} - {None})
+        found = {row.pk: row for row in queryset.filter(pk__any=wanted)}  # one array parameter
         for application in applications:
             field.set_cached_value(application, found.get(getattr(application, field.attname)))
 
