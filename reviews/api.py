@@ -192,6 +192,7 @@ def queue(request: Request) -> Response:
     page = selectors.queue_page(
         user=request.user,
         queue=queue_filter,
+        status_counts=counts,
         number=request.query_params.get("page"),
         per_page=API_PAGE_SIZE,
         rows=with_materials(

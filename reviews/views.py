@@ -72,6 +72,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = selectors.queue_page(
         user=request.user,
         queue=queue_filter,
+        status_counts=counts,
         number=request.GET.get("page"),
         per_page=PAGE_SIZE,
         rows=QUEUE_HTML_ROWS,
