@@ -294,7 +294,10 @@ class QueuePaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         ids = list(self.object_list[bottom : bottom + self.per_page])
-        by_id = self._rows.order_by().in_bulk(ids)
+        if self._rows.query.values_select:  # named tuples (values_list(named=True)) with an id
+            by_id = {row.id: row for row in self._rows.order_by().filter(pk__in=ids)}
+        else:
+            by_id = self._rows.order_by().in_bulk(ids)
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
 
@@ -322,12 +325,16 @@ def queue_page(
     """One page of the filtered queue (rows annotated with their open flags).
 
     The page's ids come from the filtered, visibility-checked queue; the rows are then read
-    by primary key only (`rows`: which columns and relations to load). `status_counts`: what
-    review_queue returned with this queue (the count may be derived from it)."""
+    by primary key only (`rows`: which columns and relations to load; models, annotated here,
+    or named tuples of values_list(named=True) that hold "id" and, from with_open_flags applied
+    before values_list, "open_flags"). `status_counts`: what review_queue returned with this
+    queue (the count may be derived from it)."""
     if rows is None:
         rows = Application.objects.select_related(*QUEUE_ROW_RELATIONS).defer(*QUEUE_ROW_DEFERRED)
+    if not rows.query.values_select:
+        rows = with_open_flags(rows)
     count = queue_count(user=user, queue=queue, status_counts=status_counts)
-    paginator = QueuePaginator(queue.qs, per_page, count, rows=with_open_flags(rows))
+    paginator = QueuePaginator(queue.qs, per_page, count, rows=rows)
     return paginator.get_page(number)
 
 
