@@ -43,21 +43,21 @@ _EMPTY = Scopes(frozenset(), frozenset(), frozenset(), frozenset())
 
 
 @functools.cache
-def _scopes_sql() -> str:
+def _scopes_sql(alias: str) -> str:
     """(role, place, department, organisation) rows of a user's role assignments and
     memberships; names from the models' metadata, the user's id twice as parameters."""
-    role_table = RoleAssignment._meta.db_table
-    member_table = Membership._meta.db_table
+    quote = connections[alias].ops.quote_name
 
     def column(model, name: str) -> str:
-        return model._meta.get_field(name).column
+        return quote(model._meta.get_field(name).column)
 
+    roles, members = quote(RoleAssignment._meta.db_table), quote(Membership._meta.db_table)
     return (
         f"SELECT {column(RoleAssignment, 'role')}, {column(RoleAssignment, 'place')}, "  # noqa: S608
-        f"{column(RoleAssignment, 'department')}, CAST(NULL AS BIGINT) FROM {role_table} "
+        f"{column(RoleAssignment, 'department')}, CAST(NULL AS BIGINT) FROM {roles} "
         f"WHERE {column(RoleAssignment, 'user')} = %s "
         "UNION ALL SELECT '', CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
-        f"{column(Membership, 'organisation')} FROM {member_table} "
+        f"{column(Membership, 'organisation')} FROM {members} "
         f"WHERE {column(Membership, 'user')} = %s"
     )
 
@@ -74,8 +74,9 @@ def user_scopes(user: User | None) -> Scopes:
     organisations: set[int] = set()
     # Role assignments and memberships in one round trip (every signed-in request asks), as
     # one fixed statement: compiling the same UNION through the ORM cost ~0.4 ms a request.
-    with connections[user._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_scopes_sql(), [user.pk, user.pk])
+    alias = user._state.db or DEFAULT_DB_ALIAS
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_scopes_sql(alias), [user.pk, user.pk])
         rows = cursor.fetchall()
     for role, place_id, department_id, organisation_id in rows:
         if organisation_id:
@@ -143,10 +144,11 @@ def notifications_visible_to(*, user: User) -> QuerySet[Notification]:
 
 
 @functools.cache
-def _unread_sql() -> str:
-    meta = Notification._meta
-    user, read_at = meta.get_field("user").column, meta.get_field("read_at").column
-    return f"SELECT COUNT(*) FROM {meta.db_table} WHERE {user} = %s AND {read_at} IS NULL"  # noqa: S608
+def _unread_sql(alias: str) -> str:
+    quote, meta = connections[alias].ops.quote_name, Notification._meta
+    table, user = quote(meta.db_table), quote(meta.get_field("user").column)
+    read_at = quote(meta.get_field("read_at").column)
+    return f"SELECT COUNT(*) FROM {table} WHERE {user} = %s AND {read_at} IS NULL"  # noqa: S608
 
 
 def notifications_unread_count(*, user: User) -> int:
@@ -154,6 +156,7 @@ def notifications_unread_count(*, user: User) -> int:
     every page's layout shows it, and the ORM's COUNT compile cost ~0.2 ms a page."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    with connections[user._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_unread_sql(), [user.pk])
+    alias = user._state.db or DEFAULT_DB_ALIAS
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_unread_sql(alias), [user.pk])
         return cursor.fetchone()[0]
