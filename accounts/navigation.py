@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
@@ -60,15 +61,22 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 )
 
 
-def nav_for(scopes: Scopes) -> list[dict[str, str]]:
+# The items depend on the audiences, the language and the URL prefix only: built once per
+# process for each combination (every page's layout asks; ~10 reverse() calls a page).
+_BUILT: dict[tuple, tuple[dict[str, str], ...]] = {}
+
+
+def nav_for(scopes: Scopes) -> tuple[dict[str, str], ...]:
     audiences = set(scopes.roles)
     if scopes.is_enterprise:
         audiences.add(ENTERPRISE)
-    items = []
-    for item in NAV_ITEMS:
-        if not audiences & item.audiences:
-            continue
-        items.append(
+    key = (frozenset(audiences), get_language(), get_script_prefix())
+    items = _BUILT.get(key)
+    if items is None:
+        items = tuple(
             {"label": str(item.label), "url": reverse(item.url_name), "name": item.url_name}
+            for item in NAV_ITEMS
+            if audiences & item.audiences
         )
+        _BUILT[key] = items
     return items

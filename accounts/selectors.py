@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, CharField, Q, QuerySet, Value
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Q, QuerySet
 
-from .models import Membership, Notification, Organisation, Role, User
+from .models import Membership, Notification, Organisation, Role, RoleAssignment, User
 
 STAFF_ROLES = frozenset(Role.values)
 
@@ -40,6 +42,26 @@ class Scopes:
 _EMPTY = Scopes(frozenset(), frozenset(), frozenset(), frozenset())
 
 
+@functools.cache
+def _scopes_sql(alias: str) -> str:
+    """(role, place, department, organisation) rows of a user's role assignments and
+    memberships; names from the models' metadata, the user's id twice as parameters."""
+    quote = connections[alias].ops.quote_name
+
+    def column(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    roles, members = quote(RoleAssignment._meta.db_table), quote(Membership._meta.db_table)
+    return (
+        f"SELECT {column(RoleAssignment, 'role')}, {column(RoleAssignment, 'place')}, "  # noqa: S608
+        f"{column(RoleAssignment, 'department')}, CAST(NULL AS BIGINT) FROM {roles} "
+        f"WHERE {column(RoleAssignment, 'user')} = %s "
+        "UNION ALL SELECT '', CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
+        f"{column(Membership, 'organisation')} FROM {members} "
+        f"WHERE {column(Membership, 'user')} = %s"
+    )
+
+
 def user_scopes(user: User | None) -> Scopes:
     if user is None or not user.is_authenticated:
         return _EMPTY
@@ -50,13 +72,13 @@ def user_scopes(user: User | None) -> Scopes:
     places: set[int] = set()
     departments: set[int] = set()
     organisations: set[int] = set()
-    # Role assignments and memberships in one round trip (every signed-in request asks).
-    none = Value(None, output_field=BigIntegerField())
-    assignments = user.role_assignments.values_list("role", "place_id", "department_id", none)
-    memberships = user.memberships.values_list(
-        Value("", output_field=CharField()), none, none, "organisation_id"
-    )
-    for role, place_id, department_id, organisation_id in assignments.union(memberships, all=True):
+    # Role assignments and memberships in one round trip (every signed-in request asks), as
+    # one fixed statement: compiling the same UNION through the ORM cost ~0.4 ms a request.
+    alias = user._state.db or DEFAULT_DB_ALIAS
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_scopes_sql(alias), [user.pk, user.pk])
+        rows = cursor.fetchall()
+    for role, place_id, department_id, organisation_id in rows:
         if organisation_id:
             organisations.add(organisation_id)
             continue
@@ -121,5 +143,20 @@ def notifications_visible_to(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user)
 
 
+@functools.cache
+def _unread_sql(alias: str) -> str:
+    quote, meta = connections[alias].ops.quote_name, Notification._meta
+    table, user = quote(meta.db_table), quote(meta.get_field("user").column)
+    read_at = quote(meta.get_field("read_at").column)
+    return f"SELECT COUNT(*) FROM {table} WHERE {user} = %s AND {read_at} IS NULL"  # noqa: S608
+
+
 def notifications_unread_count(*, user: User) -> int:
-    return notifications_visible_to(user=user).filter(read_at__isnull=True).count()
+    """The unread ones of notifications_visible_to (the user's own), as one fixed statement:
+    every page's layout shows it, and the ORM's COUNT compile cost ~0.2 ms a page."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    alias = user._state.db or DEFAULT_DB_ALIAS
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_unread_sql(alias), [user.pk])
+        return cursor.fetchone()[0]

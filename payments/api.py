@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Department, Place
+from applications.summaries import summaries_version
 from jobs.models import Job
 from measures.models import Measure, Round
 from xianyang_portal.apischema import paginate, paginated
@@ -402,6 +403,19 @@ def dashboard(request: Request) -> Response:
     raw = request.query_params.get("round", "")
     if raw and not raw.isdigit():
         raise DomainError(_("round 须为批次编号（整数）。"), code="invalid", detail={"round": raw})
-    with replica_reads():
-        figures = selectors.dashboard_figures(user=request.user, round_id=int(raw) if raw else None)
-    return Response(DashboardSerializer(figures).data)
+    round_id = int(raw) if raw else None
+    version = summaries_version()
+
+    def serialized() -> dict:
+        with replica_reads():
+            figures = selectors.dashboard_figures(
+                user=request.user, round_id=round_id, version=version
+            )
+        return DashboardSerializer(figures).data
+
+    # The serialized figures, like the figures and the page's markup, once per summaries version.
+    return Response(
+        selectors.dashboard_cached(
+            user=request.user, round_id=round_id, name="api", build=serialized, version=version
+        )
+    )

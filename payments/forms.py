@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, Place
 from measures.models import Measure, Round
+from measures.selectors import catalogue_cached
 from xianyang_portal.forms import PortalForm
 
 from .bankfile import MAX_BYTES
@@ -100,8 +101,16 @@ class ImportForm(PortalForm):
         return upload
 
 
+def _round_choices() -> list[tuple[int, str]]:
+    """The rounds, newest first, kept per catalogue version (no query per dashboard view)."""
+    return catalogue_cached(
+        "dashboard-rounds", lambda: [(r.pk, str(r)) for r in Round.objects.order_by("-opens_at")]
+    )
+
+
 class DashboardFilterForm(PortalForm):
-    round = forms.ModelChoiceField(
-        label=_("申报批次"), queryset=Round.objects.order_by("-opens_at"), required=False,
-        empty_label=_("全部批次"),
+    # The round's id (cleaned: an int, or None for all rounds); its name only labels options.
+    round = forms.TypedChoiceField(
+        label=_("申报批次"), choices=lambda: [("", _("全部批次")), *_round_choices()],
+        coerce=int, empty_value=None, required=False,
     )  # fmt: skip

@@ -373,12 +373,24 @@ def _figures(
     ]
 
 
-def dashboard_cached(*, user: User, round_id: int | None, name: str, build: Callable[[], Any]):
+_READ = object()
+
+
+def dashboard_cached(
+    *,
+    user: User,
+    round_id: int | None,
+    name: str,
+    build: Callable[[], Any],
+    version: int | object | None = _READ,
+):
     """`build()` cached per summaries version (moved on by every status move, recount, budget
     and place change: applications.summaries), catalogue version (measure and round names),
     language, round and what the user may see of it (dashboard, budgets); built afresh when
-    there is no shared version (see summaries_version)."""
-    version = summaries_version()
+    there is no shared version (see summaries_version). `version`: the summaries version the
+    caller already read in this request (one read for several cached parts), else read here."""
+    if version is _READ:
+        version = summaries_version()
     if version is None:
         return build()
     roles = user_scopes(user).roles
@@ -397,13 +409,16 @@ def dashboard_cached(*, user: User, round_id: int | None, name: str, build: Call
 DASHBOARD_CACHE_SECONDS = 600
 
 
-def dashboard_figures(*, user: User, round_id: int | None = None) -> Dashboard:
+def dashboard_figures(
+    *, user: User, round_id: int | None = None, version: int | object | None = _READ
+) -> Dashboard:
     """The dashboard's figures (dashboard_cached around dashboard_figures_counted)."""
     return dashboard_cached(
         user=user,
         round_id=round_id,
         name="figures",
         build=lambda: dashboard_figures_counted(user=user, round_id=round_id),
+        version=version,
     )
 
 

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from applications.summaries import summaries_version
 from audit.services import audit_security_event
 from jobs.models import Job
 from xianyang_portal.db import replica_reads
@@ -366,11 +367,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not selectors.can_see_dashboard(request.user):
         raise PermissionDenied
     form = DashboardFilterForm(request.GET or None)
-    round_ = form.cleaned_data["round"] if form.is_valid() else None
-    with replica_reads():
-        figures = selectors.dashboard_figures(
-            user=request.user, round_id=round_.pk if round_ else None
-        )
+    round_id = form.cleaned_data["round"] if form.is_valid() else None
+    # One summaries version for the whole request: the figures and their markup are cached
+    # under the same one, and the figures are only read when the markup must be built.
+    version = summaries_version()
+
+    def figures() -> selectors.Dashboard:
+        with replica_reads():
+            return selectors.dashboard_figures(
+                user=request.user, round_id=round_id, version=version
+            )
+
     if request.GET.get("export") == "xlsx":
         table = request.GET.get("table")
         tables = [table] if table in exports.DASHBOARD_TABLES else None
@@ -380,23 +387,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             request=request,
             detail={"export": "dashboard", "tables": tables or "all"},
         )
-        return workbook_response(exports.dashboard_workbook(figures, tables), _("数据看板.xlsx"))
+        return workbook_response(exports.dashboard_workbook(figures(), tables), _("数据看板.xlsx"))
     params = request.GET.copy()
     params.pop("export", None)
     params.pop("table", None)
     query = params.urlencode()
 
     def figures_html() -> str:
+        shown = figures()
         return render_to_string(
             "payments/_dashboard_figures.html",
             {
-                "figures": figures,
-                "charts": _charts(figures),
+                "figures": shown,
+                "charts": _charts(shown),
                 "tables": [
-                    ("by_measure", exports.DASHBOARD_TABLES["by_measure"], figures.by_measure),
-                    ("by_county", exports.DASHBOARD_TABLES["by_county"], figures.by_county),
-                    ("by_round", exports.DASHBOARD_TABLES["by_round"], figures.by_round),
-                    ("by_status", exports.DASHBOARD_TABLES["by_status"], figures.by_status),
+                    ("by_measure", exports.DASHBOARD_TABLES["by_measure"], shown.by_measure),
+                    ("by_county", exports.DASHBOARD_TABLES["by_county"], shown.by_county),
+                    ("by_round", exports.DASHBOARD_TABLES["by_round"], shown.by_round),
+                    ("by_status", exports.DASHBOARD_TABLES["by_status"], shown.by_status),
                 ],
                 "query": query,
             },
@@ -407,16 +415,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "payments/dashboard.html",
         {
             "form": form,
-            "figures": figures,
             # The figures' markup (headline, charts, tables: ~700 template variables) is
             # rendered once per summaries version, like the figures themselves; the export
             # links carry the query string, so it is part of the key.
             "figures_html": mark_safe(  # noqa: S308 - rendered by the template engine (escaped)
                 selectors.dashboard_cached(
                     user=request.user,
-                    round_id=round_.pk if round_ else None,
+                    round_id=round_id,
                     name=f"html:{hashlib.sha256(query.encode()).hexdigest()[:16]}",
                     build=figures_html,
+                    version=version,
                 )
             ),
             "query": query,

@@ -33,6 +33,23 @@ def _waiting(value) -> str:
         return ""
 
 
+# What queue_rows reads of each row (views.QUEUE_HTML_ROWS: one named tuple a row).
+QUEUE_ROW_FIELDS = (
+    "id",
+    "reference",
+    "status",
+    "correction_due_on",
+    "computed_amount",
+    "recommended_amount",
+    "stage_entered_at",
+    "organisation_name",
+    "organisation_uscc",
+    "place_name",
+    "clause_title",
+    "open_flags",
+)
+
+
 def _due(application, today) -> str:
     due = application.correction_due_on
     if application.status != Status.RETURNED or not due:
@@ -45,7 +62,7 @@ def _due(application, today) -> str:
 
 
 def queue_rows(applications, *, bulk: bool, today) -> SafeString:
-    """The <tr>s of a queue page (or its one "nothing found" row)."""
+    """The <tr>s of a queue page (or its one "nothing found" row): rows with QUEUE_ROW_FIELDS."""
     if not applications:
         return mark_safe(f'<tr><td colspan="11">{_e(_("没有符合条件的申报。"))}</td></tr>')  # noqa: S308
     prefix = reverse("reviews:case", args=["_"])[:-2]
@@ -55,8 +72,7 @@ def queue_rows(applications, *, bulk: bool, today) -> SafeString:
     for a in applications:
         reference = _e(a.reference)
         url = _e(f"{prefix}{quote(a.reference)}/")
-        organisation = a.organisation
-        place = organisation.place
+        place = a.place_name
         checkbox = (
             f'<td data-label="{choose}"><input class="form-check-input" type="checkbox"'
             f' name="selected" value="{reference}" aria-label="{choose} {reference}"></td>'
@@ -66,10 +82,10 @@ def queue_rows(applications, *, bulk: bool, today) -> SafeString:
         flags = f'<span class="badge text-bg-warning">{a.open_flags}</span>' if a.open_flags else ""
         out.append(
             f'<tr data-reference="{reference}">\n  {checkbox}<td><a href="{url}">{reference}</a></td>\n'
-            f"  <td>{_e(organisation.legal_name)}"
-            f'<div class="small text-muted">{_e(organisation.uscc)}</div></td>\n'
-            f'  <td class="small">{_e(a.clause.title)}</td>\n'
-            f"  <td>{_e(place.name) if place is not None else ''}</td>\n"
+            f"  <td>{_e(a.organisation_name)}"
+            f'<div class="small text-muted">{_e(a.organisation_uscc)}</div></td>\n'
+            f'  <td class="small">{_e(a.clause_title)}</td>\n'
+            f"  <td>{_e(place) if place is not None else ''}</td>\n"
             f'  <td><span class="badge text-bg-primary">{_e(status_label(a.status))}</span>'
             f"{_due(a, today)}</td>\n"
             f'  <td class="text-end amount">{_e(money(a.computed_amount))}</td>\n'

@@ -232,13 +232,21 @@ class QueueCount:
     estimated: bool
 
 
-def queue_count(*, user: User, queue: QueueFilter) -> QueueCount:
+def queue_count(
+    *, user: User, queue: QueueFilter, status_counts: dict[str, int] | None = None
+) -> QueueCount:
     """How many cases the filtered queue holds, without rescanning the visible set: from the
     summaries when only their dimensions are filtered, else exact up to EXACT_COUNT_LIMIT and
-    estimated by the planner above it."""
+    estimated by the planner above it. Filtered by status alone (every role's default queue),
+    it is the sum of the visible set's counts per status when the caller has them
+    (queue_status_counts, the same cells), so no second query."""
     queue.errors  # noqa: B018 - validates; qs filters by the valid fields only, and so do we
     data = queue.form.cleaned_data
     used = {k for k, v in data.items() if v not in (None, "", []) and k != "sort"}
+    if status_counts is not None and used <= {"status"}:
+        statuses = set(data["status"]) if used else set(status_counts)
+        statuses.discard(Status.DRAFT)  # never in a queue
+        return QueueCount(sum(status_counts.get(s, 0) for s in statuses), False)
     cells = _summary_cells(user)
     if cells is not None and used <= set(SUMMARY_FILTERS):
         for key in used:
@@ -286,7 +294,10 @@ class QueuePaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         ids = list(self.object_list[bottom : bottom + self.per_page])
-        by_id = self._rows.order_by().in_bulk(ids)
+        if self._rows.query.values_select:  # named tuples (values_list(named=True)) with an id
+            by_id = {row.id: row for row in self._rows.order_by().filter(pk__in=ids)}
+        else:
+            by_id = self._rows.order_by().in_bulk(ids)
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
 
 
@@ -308,16 +319,22 @@ QUEUE_ROW_RELATIONS = ("organisation", "organisation__place", "clause", "round")
 QUEUE_ROW_DEFERRED = ("organisation__contact_phone", "organisation__bank_account")
 
 
-def queue_page(*, user: User, queue: QueueFilter, number, per_page: int, rows=None):
+def queue_page(
+    *, user: User, queue: QueueFilter, number, per_page: int, rows=None, status_counts=None
+):
     """One page of the filtered queue (rows annotated with their open flags).
 
     The page's ids come from the filtered, visibility-checked queue; the rows are then read
-    by primary key only (`rows`: which columns and relations to load)."""
+    by primary key only (`rows`: which columns and relations to load; models, annotated here,
+    or named tuples of values_list(named=True) that hold "id" and, from with_open_flags applied
+    before values_list, "open_flags"). `status_counts`: what review_queue returned with this
+    queue (the count may be derived from it)."""
     if rows is None:
         rows = Application.objects.select_related(*QUEUE_ROW_RELATIONS).defer(*QUEUE_ROW_DEFERRED)
-    paginator = QueuePaginator(
-        queue.qs, per_page, queue_count(user=user, queue=queue), rows=with_open_flags(rows)
-    )
+    if not rows.query.values_select:
+        rows = with_open_flags(rows)
+    count = queue_count(user=user, queue=queue, status_counts=status_counts)
+    paginator = QueuePaginator(queue.qs, per_page, count, rows=rows)
     return paginator.get_page(number)
 
 

@@ -267,14 +267,14 @@ class Command(BaseCommand):
                 (pk, name, _uscc(k), False, "", "enterprise", place.pk, rng.choice(TRADES),
                  "联系人", _sealed(Organisation, "contact_phone", f"029-3{k:07d}"), "", name,
                  "中国工商银行咸阳分行", _sealed(Organisation, "bank_account", f"6222{k:015d}"),
-                 None, now, k % 5 != 0, k % 50 == 0)
+                 None, now, k % 5 != 0, k % 50 == 0, "")
             )  # fmt: skip
         _copy(
             Organisation._meta.db_table,
             ["id", "legal_name", "uscc", "uscc_check_overridden", "uscc_override_reason",
              "kind", "place_id", "industry", "contact_name", "contact_phone", "contact_email",
              "payee_name", "bank_name", "bank_account", "bank_account_updated_at", "created_at",
-             "is_industrial", "is_local_drug_manufacturer"],
+             "is_industrial", "is_local_drug_manufacturer", "scale"],
             org_rows,
         )  # fmt: skip
 
