@@ -172,7 +172,6 @@ def payment_batch_resume(*, actor: User, batch_id: int) -> PaymentBatch:
     return batch
 
 
-@gc_deferred()  # thousands of rows per chunk live until the chunk ends, as in the imports
 def payment_batch_fill(*, batch_id: int, job_id: int | None = None, chunk: int = 0) -> int:
     """The build itself (run by the Celery task): add every payable application, chunk by chunk.
 

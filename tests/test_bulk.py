@@ -82,3 +82,13 @@ def test_gc_is_paused_during_a_bulk_operation_and_resumed_after():
             pass
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_rows_beyond_a_page_are_all_written_in_order(db, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(bulk, "COPY_PAGE", 2)
+    now = timezone.now()
+    ids = copy_insert(OutboxMessage, [{"kind": f"k{i}", "available_at": now} for i in range(5)])
+    kinds = dict(OutboxMessage.objects.filter(pk__in=ids).values_list("pk", "kind"))
+    assert [kinds[pk] for pk in ids] == [f"k{i}" for i in range(5)]

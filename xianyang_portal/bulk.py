@@ -156,6 +156,7 @@ def _column(
 
 
 COPY_MIN_ROWS = 20
+COPY_PAGE = 5000
 
 
 def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) -> list[int]:
@@ -179,19 +180,23 @@ def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
             [table, pk.column, len(rows)],
         )
         ids = [r[0] for r in cursor.fetchall()]
-        columns_text = [[str(i) for i in ids]]
-        keys = set().union(*rows)
-        for field in fields:
-            columns_text.append(_column(field, rows, keys, now))
-        buffer = io.StringIO()
-        buffer.writelines("\t".join(cells) + "\n" for cells in zip(*columns_text, strict=True))
-        buffer.seek(0)
         columns = ", ".join(
             connection.ops.quote_name(c) for c in [pk.column] + [f.column for f in fields]
         )
-        cursor.copy_expert(
-            f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", buffer
-        )
+        keys = set().union(*rows)
+        # A page of rows per COPY: the text of 100,000 rows is never held at once.
+        for start in range(0, len(rows), COPY_PAGE):
+            page = rows[start : start + COPY_PAGE]
+            columns_text = [[str(i) for i in ids[start : start + COPY_PAGE]]]
+            for field in fields:
+                columns_text.append(_column(field, page, keys, now))
+            buffer = io.StringIO()
+            buffer.writelines("\t".join(cells) + "\n" for cells in zip(*columns_text, strict=True))
+            del columns_text
+            buffer.seek(0)
+            cursor.copy_expert(
+                f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN", buffer
+            )
     return ids
 
 
