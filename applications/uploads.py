@@ -168,7 +168,9 @@ def _entry_has_active_content(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) 
                 opening = OPEN_TAG_AT_END.search(text)
                 start = opening.start() if opening else len(text) - 64
                 carry = text[max(start, len(text) - OFD_CARRY_MAX, 0) :]
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged member or bad CRC
+    # A damaged member or bad CRC; an encrypted member (RuntimeError: password required) or
+    # an unknown compression method (NotImplementedError) cannot be read either.
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
         raise _refuse(_("OFD 文件已损坏，无法打开。"), "corrupt") from exc
     return False
 

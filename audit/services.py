@@ -10,10 +10,10 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.utils import timezone
 
-from xianyang_portal.bulk import bulk_insert, copy_insert
+from xianyang_portal.bulk import copy_insert
 from xianyang_portal.crypto import hmac_sm3, mask_personal
 
 from .models import AuditChainHead, AuditEvent
@@ -126,23 +126,25 @@ def _chain(rows: Sequence[dict[str, Any]]) -> None:
 @transaction.atomic
 def audit_append(events: Sequence[AuditEvent]) -> list[AuditEvent]:
     """Chain and insert unsaved events, in order, inside the caller's transaction."""
-    if not events:
-        return []
     rows = [{f: getattr(event, f) for f in _CHAINED} for event in events]
-    _chain(rows)
-    for event, row in zip(events, rows, strict=True):
+    ids = audit_append_rows(rows)
+    for event, row, pk in zip(events, rows, ids, strict=True):
         for name, value in row.items():
             setattr(event, name, value)
-    return bulk_insert(events)
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = router.db_for_write(AuditEvent)
+    return list(events)
 
 
 @transaction.atomic
-def audit_append_rows(rows: list[dict[str, Any]]) -> None:
-    """As `audit_append`, for thousands of plain rows (`_CHAINED` keys but the chain's own):
-    one COPY, no model instances."""
-    if rows:
-        _chain(rows)
-        copy_insert(AuditEvent, rows)
+def audit_append_rows(rows: list[dict[str, Any]]) -> list[int]:
+    """As `audit_append`, for plain rows (`_CHAINED` keys but the chain's own; thousands in a
+    bulk move): sealed in order, written in one statement or COPY; returns their ids."""
+    if not rows:
+        return []
+    _chain(rows)
+    return copy_insert(AuditEvent, rows)
 
 
 def audit_record(

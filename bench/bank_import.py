@@ -6,8 +6,8 @@ Usage (from the repository root):
 
 It creates its own database (test_<database of DATABASE_URL>, as bench/payments.py does),
 generates N payable applications with letters, builds and locks one batch through the
-services, writes the bank's CSV (5 % failed rows) and times `payment_results_import`, the
-service the page, the API and the worker call: every row checked, then every line and
+services, writes the bank's CSV (5 % failed rows) and times `payment_results_import`: reading
+the file, then `_results_apply`, the step the page, the API and the worker share: every row checked, then every line and
 application moved, audited and notified (notification rows and their outbox row; the
 emails themselves are the worker's job and are not sent here). Median of 3 runs; between
 runs the lines go back to pending. `ref_s` is the CPU reference loop timed in the same run.

@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
 from measures.api import MeasureSerializer
-from measures.selectors import clauses_of, current_policy, measures_of
+from measures.selectors import current_policy, measures_of
 from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.errors import DomainError, NotAllowed, NotFound
 
@@ -384,8 +384,7 @@ def credentials(request: Request) -> Response:
     payload = CredentialInput(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
-    policy = current_policy()
-    by_code = {c.code: c for c in clauses_of(policy) if c.measure.monetary} if policy else {}
+    by_code = {c.code: c for c in selectors.monetary_clauses()}
     clause = by_code.get(data["clause"])
     if clause is None:
         message = _("未知的条款代码：%(code)s。") % {"code": data["clause"]}

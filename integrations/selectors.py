@@ -5,9 +5,17 @@ from django.db.models import QuerySet
 from accounts.models import Organisation, Role, User
 from accounts.selectors import user_scopes
 from applications.models import Application, Status
+from measures.selectors import clauses_of, current_policy
 from outbox.models import OutboxMessage
 
 from .models import RecognitionList, ServiceAccount
+
+
+def monetary_clauses() -> list:
+    """The current policy's clauses that pay money: what a list, a credential or a profile
+    entry may name."""
+    policy = current_policy()
+    return [c for c in clauses_of(policy) if c.measure.monetary] if policy else []
 
 
 def statuses_for_platform(*, uscc: str) -> QuerySet[Application] | None:

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +21,7 @@ from accounts.notifications import Message, notify_many
 from accounts.selectors import member_ids_by_organisation, user_scopes
 from accounts.uscc import validate_uscc
 from applications.lifecycle.statuses import Status
+from applications.links import reference_link
 from applications.models import Application
 from applications.services import (
     ListDraft,
@@ -480,7 +480,7 @@ def _invitations(created, members, clause: Clause, source: str):
         "您单位已列入《%(source)s》，系统已根据名单为您生成申报（%(ref)s）%(amount)s。"
         "请核对信息，确认承诺书和银行账户后提交，无需再上传认定材料。"
     )
-    link = reverse("applications:edit", args=["SB000000000000"])
+    link = reference_link("applications:edit")
     amounts: dict = {}
     for application in created:
         amount = application.computed_amount
@@ -492,7 +492,7 @@ def _invitations(created, members, clause: Clause, source: str):
             users=members.get(application.organisation_id, []),
             subject=subject,
             body=body % {"source": source, "ref": application.reference, "amount": amounts[amount]},
-            link=link.replace("SB000000000000", application.reference),
+            link=link(application.reference),
         )
 
 

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import user_scopes
-from measures.selectors import clauses_of, current_policy
 from xianyang_portal.errors import DomainError
 from xianyang_portal.views import apply_error_to_form, flash_error
 
@@ -97,8 +96,7 @@ def service_account_revoke(request: HttpRequest, account_id: int) -> HttpRespons
 def recognition_lists(request: HttpRequest) -> HttpResponse:
     """免申即享: the policy administrator imports an official list for a clause."""
     _require(request, Role.POLICY_ADMIN)
-    policy = current_policy()
-    clauses = [c for c in clauses_of(policy) if c.measure.monetary] if policy else []
+    clauses = selectors.monetary_clauses()
     form = RecognitionListForm(request.POST or None, request.FILES or None, clauses=clauses)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -174,8 +172,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     organisation = organisations_of_member(user=request.user).first()
     if organisation is None:
         raise PermissionDenied
-    policy = current_policy()
-    clauses = [c for c in clauses_of(policy) if c.measure.monetary] if policy else []
+    clauses = selectors.monetary_clauses()
     by_code = {c.code: c for c in clauses}
     form = CredentialForm(prefix="c", clauses=clauses)
     preference = PushPreference.objects.filter(organisation=organisation).first()

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import PolicyAdminOnly, ReadOnlyReferenceAdmin
 from xianyang_portal.errors import DomainError
-from xianyang_portal.money import format_yuan
 
 from . import services
 from .holidays import holiday_schedule_import, parse_schedule, schedule_as_text
@@ -131,11 +130,10 @@ class RoundBudgetFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         # (A form marked for deletion is not validated: the check belongs to the formset.)
-        in_use = [f.instance for f in self.deleted_forms if f.instance.pk and f.instance.committed]
-        if in_use:
-            raise forms.ValidationError(
-                _("该预算已核定 %(used)s，不能删除。") % {"used": format_yuan(in_use[0].committed)}
-            )
+        for form in self.deleted_forms:
+            problem = form.instance.pk and services.round_budget_delete_problem(form.instance)
+            if problem:
+                raise forms.ValidationError(problem)
 
 
 class RoundBudgetInline(PolicyAdminOnly, admin.TabularInline):

@@ -272,16 +272,21 @@ def round_budget_save(*, actor: User, budget: RoundBudget) -> RoundBudget:
     return budget
 
 
+def round_budget_delete_problem(budget: RoundBudget) -> str:
+    """Why this budget cannot be removed ("" when it can): approvals committed money to it."""
+    if budget.committed > 0:
+        return _("该预算已核定 %(used)s，不能删除。") % {"used": format_yuan(budget.committed)}
+    return ""
+
+
 @transaction.atomic
 def round_budget_delete(*, actor: User, budget_id: int) -> None:
     """Remove a budget row (the measure then has no limit in the round); refused once
     approvals have committed money against it."""
     budget = RoundBudget.objects.select_for_update().get(pk=budget_id)
-    if budget.committed > 0:
-        raise DomainError(
-            _("该预算已核定 %(used)s，不能删除。") % {"used": format_yuan(budget.committed)},
-            code="budget_in_use",
-        )
+    problem = round_budget_delete_problem(budget)
+    if problem:
+        raise DomainError(problem, code="budget_in_use")
     audit_record(
         actor=actor,
         obj=budget,

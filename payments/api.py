@@ -401,7 +401,7 @@ def dashboard(request: Request) -> Response:
     if not selectors.can_see_dashboard(request.user):
         raise PermissionDenied
     raw = request.query_params.get("round", "")
-    if raw and not raw.isdigit():
+    if raw and not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit()
         raise DomainError(_("round 须为批次编号（整数）。"), code="invalid", detail={"round": raw})
     round_id = int(raw) if raw else None
     version = summaries_version()

@@ -719,25 +719,12 @@ def payment_results_import(
     batch_id: int,
     file_name: str,
     data: bytes,
-    progress: Progress | None = None,
-    on_applied: Callable[[ImportOutcome], None] | None = None,
 ) -> ImportOutcome:
-    """Apply the bank's result file: every row is checked first; one bad row applies nothing.
-
-    `progress(done_rows, message)` is called while checking (outside any transaction, so a
-    page can poll it); `on_applied(outcome)` runs inside the transaction that applies.
-    """
+    """Apply the bank's result file now: every row is checked first; one bad row applies
+    nothing. (A large file goes to the worker instead: `payment_results_import_start`.)"""
     _require_finance(actor)
     rows = bankfile.read_bank_file(name=file_name, data=data)
-    return _results_apply(
-        actor=actor,
-        batch_id=batch_id,
-        file_name=file_name,
-        data=data,
-        rows=rows,
-        progress=progress,
-        on_applied=on_applied,
-    )
+    return _results_apply(actor=actor, batch_id=batch_id, file_name=file_name, data=data, rows=rows)
 
 
 @gc_deferred()  # also the worker's path for large files

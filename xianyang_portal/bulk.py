@@ -1,16 +1,16 @@
 """Set-based inserts of thousands of rows, without the ORM compiler's per-value work.
 
-Two shapes, one concern:
-- `bulk_insert(objs)`: model instances (decisions, audit events of a bulk move). Each field
-  prepares its own value as in a save (`pre_save`, `get_db_prep_save`: encryption, JSON,
-  defaults, auto_now_add) and psycopg2's `execute_values` sends a page of rows per
-  statement, returning their primary keys.
-- `copy_insert(model, rows)`: plain dicts of column values (imports of 10,000 rows,
-  notifications). It fills the model's defaults once per field, streams the rows with COPY
-  and returns their ids, drawn from the table's sequence in one query beforehand. Only for
-  fields that need no preparation (no encrypted columns).
-Both send no signals, as with `bulk_create`, and join the caller's transaction. On other
-databases (SQLite in local mode) both are `bulk_create`.
+`copy_insert(model, rows)` takes plain dicts of column values (imports of 10,000 rows, the
+decisions, audit events and notifications of a bulk move, payment lines). It fills the
+model's defaults once per field (once per column when no row names it), streams the rows
+with COPY in pages and returns their ids, drawn from the table's sequence in one query
+beforehand. Only for fields that need no preparation (no encrypted columns: callers pass
+ciphertext). Fewer than `COPY_MIN_ROWS` rows, and other databases (SQLite in local mode),
+go through `bulk_create`. No signals are sent, as with `bulk_create`; it joins the caller's
+transaction.
+
+`field__any=[…]` (`AnyOf`) passes thousands of ids as one array parameter, and
+`gc_deferred` pauses cyclic garbage collection during an import.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import gc
 import io
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, models, router
+from django.db import connections, models, router
 from django.utils import timezone
 
 
@@ -166,7 +166,8 @@ def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
         return []
     # A few rows (one case's decision and audit event) are one INSERT … RETURNING rather
     # than a sequence query and a COPY.
-    if len(rows) < COPY_MIN_ROWS or connections[router.db_for_write(model)].vendor != "postgresql":
+    connection = connections[router.db_for_write(model)]
+    if len(rows) < COPY_MIN_ROWS or connection.vendor != "postgresql":
         created = model._default_manager.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in created]
     meta = model._meta
@@ -200,39 +201,6 @@ def copy_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
     return ids
 
 
-PAGE = 2000
-
-
-def bulk_insert(objs: Sequence[models.Model], *, page: int = PAGE) -> list[models.Model]:
-    if not objs:
-        return list(objs)
-    model = type(objs[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        return model._default_manager.bulk_create(objs, batch_size=page)
-    from psycopg2.extras import execute_values
-
-    opts = model._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    rows = [
-        tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
-        for obj in objs
-    ]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names from the model
-        f"VALUES %s RETURNING {quote(opts.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        ids = execute_values(cursor.cursor, sql, rows, page_size=page, fetch=True)
-    for obj, (pk,) in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = alias
-    return list(objs)
-
-
 _gc_lock = threading.Lock()
 _gc_holds = 0
 _gc_was_enabled = False
@@ -245,7 +213,8 @@ def gc_deferred():
     An import of 10,000 rows allocates ~100,000 objects that live until it ends; each full
     collection walks the whole heap again, and measured 20 % of the recognition-list import.
     Reference counting still frees everything acyclic at once; the cycles are collected once
-    at the end, by a pass over what the operation allocated. Nested and concurrent holds (threads of one worker) share one pause.
+    at the end, by a pass over what the operation allocated. Nested and concurrent holds
+    (threads of one worker) share one pause.
     """
     global _gc_holds, _gc_was_enabled
     with _gc_lock:

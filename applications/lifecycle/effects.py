@@ -19,7 +19,6 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.notifications import Message, notify_many
@@ -29,6 +28,7 @@ from xianyang_portal.errors import DomainError
 from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
 from ..ledger import application_evaluate, ledger_adjust, ledger_release, ledger_reserve
+from ..links import reference_link
 from ..models import Application
 from .context import EffectContext
 from .statuses import Status, status_label
@@ -264,7 +264,7 @@ class StatusTexts:
         self.subject = _("申报 %(ref)s 状态更新：%(status)s")
         self.body = _("您单位申报的“%(clause)s”已由“%(source)s”变为“%(target)s”。")
         self._labels: dict[str, str] = {}
-        self._link = reverse("applications:detail", args=[_REFERENCE_SLOT])
+        self._link = reference_link("applications:detail")
         self._members = member_ids_by_organisation({a.organisation_id for a in applications})
 
     def label(self, status: str) -> str:
@@ -273,13 +273,10 @@ class StatusTexts:
         return self._labels[status]
 
     def link(self, application: Application) -> str:
-        return self._link.replace(_REFERENCE_SLOT, application.reference)
+        return self._link(application.reference)
 
     def members(self, application: Application) -> list[int]:
         return self._members.get(application.organisation_id, [])
-
-
-_REFERENCE_SLOT = "SB000000000000"  # a reference's shape, replaced in the reversed link
 
 
 def status_message(

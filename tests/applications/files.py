@@ -178,3 +178,15 @@ def eicar_pdf_bytes() -> bytes:
     """A valid PDF with the EICAR test string in a comment line."""
     pdf = pdf_bytes()
     return pdf[:9] + b"%" + EICAR + b"\n" + pdf[9:]
+
+
+def ofd_with_unreadable_member(*, flags: int = 0, method: int | None = None) -> bytes:
+    """An OFD whose OFD.xml member claims encryption (flag bit 0) or a compression method
+    zipfile cannot read (99, AES): the header fields patched in both headers."""
+    data = bytearray(ofd_bytes())
+    central = data.index(b"PK\x01\x02")  # the first entry's central header (OFD.xml)
+    for offset, flag_at, method_at in ((0, 6, 8), (central, 8, 10)):
+        data[offset + flag_at] |= flags
+        if method is not None:
+            data[offset + method_at : offset + method_at + 2] = method.to_bytes(2, "little")
+    return bytes(data)

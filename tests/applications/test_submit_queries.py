@@ -109,3 +109,11 @@ def test_the_duplicate_checks_still_find_every_kind(
     assert [(f.kind, f.hard, f.other) for f in findings] == [
         ("same_clause_same_round", False, first)
     ]
+    from measures.models import Clause
+
+    twin.basis = first.basis  # the same document, claimed under another clause
+    twin.clause = Clause.objects.exclude(pk=first.clause_id).filter(policy=first.clause.policy)[0]
+    findings = duplicates.find_duplicates(twin)
+    assert [(f.kind, f.hard, f.other) for f in findings] == [
+        ("same_basis_other_clause", False, first)
+    ]

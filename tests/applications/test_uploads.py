@@ -34,6 +34,8 @@ def _attach(draft, demo, name, content, code="CERTIFICATE"):
         ("locked.pdf", files.encrypted_pdf_bytes(), "encrypted_pdf", "加密"),
         ("broken.pdf", files.corrupt_pdf_bytes(), "corrupt", "损坏"),
         ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "corrupt", "损坏"),
+        ("locked.ofd", files.ofd_with_unreadable_member(flags=0x1), "corrupt", "损坏"),
+        ("aes.ofd", files.ofd_with_unreadable_member(method=99), "corrupt", "损坏"),
         ("empty.pdf", b"", "empty", "文件为空"),
         ("notes.txt", b"plain text", "type_not_allowed", "仅接受"),
     ],
