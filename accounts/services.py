@@ -161,14 +161,14 @@ def _organisation_apply_changes(
 
 def _organisation_place_moved(organisation: Organisation) -> None:
     """The organisation's cases move with it: their copied place (the county queues' scope)
-    and the summary cells counted by place, in the same transaction."""
+    and their summary cells, in the same transaction (only this organisation's cells)."""
     from applications.models import Application
-    from applications.summaries import summaries_refresh
+    from applications.summaries import summaries_move_place
 
-    Application.objects.filter(organisation_id=organisation.pk).update(
-        place_id=organisation.place_id
+    ids = list(
+        Application.objects.filter(organisation_id=organisation.pk).values_list("pk", flat=True)
     )
-    summaries_refresh()
+    summaries_move_place(ids, organisation.place_id)
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ def applications_visible_to(*, user: User) -> QuerySet[Application]:
     scopes = user_scopes(user)
     base = Application.objects.select_related(
         "organisation",
-        "organisation__place",
+        "place",
         "clause",
         "clause__measure",
         "clause__department",

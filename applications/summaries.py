@@ -1,7 +1,9 @@
 """Pre-aggregated application counts and amounts (ApplicationSummary), kept exact.
 
 One cell per round × measure × department × place × status holds the number of applications
-and the sum of their approved amounts. Every status move goes through
+and the sum of their approved amounts. The place is the application's own copy
+(`Application.place`), the same one the county queues and the API scope by; when an
+organisation moves, `summaries_move_place` moves its cells with its cases. Every status move goes through
 `summaries_on_moves`, an observer of the lifecycle engine (single and bulk moves alike, in
 the same transaction as the move), so the cells always equal a direct count.
 `summaries_refresh` recounts everything (Celery beat, after bulk loads and state set-up).
@@ -38,7 +40,7 @@ def _cell(application: Application, status: str) -> Cell:
         application.round_id,
         clause.measure_id,
         clause.department_id,
-        application.organisation.place_id,
+        application.place_id,
         status,
     )
 
@@ -121,12 +123,36 @@ def summary_direct_rows():
             "round_id",
             "clause__measure_id",
             "clause__department_id",
-            "organisation__place_id",
+            "place_id",
             "status",
         )
         .annotate(n=Count("pk"), amount=Coalesce(Sum("approved_amount"), ZERO))
         .order_by()
     )
+
+
+def summaries_move_place(application_ids: list[int], place_id: int) -> None:
+    """These cases' cells move to `place_id`, with the cases (in the caller's transaction).
+
+    Locks the cases first, as a status move does, so no move can change them between the
+    count taken here and their new place (`accounts.services` moving an organisation)."""
+    rows = Application.objects.filter(pk__in=application_ids)
+    list(rows.select_for_update().values_list("pk", flat=True))
+    deltas: dict[Cell, list] = defaultdict(lambda: [0, ZERO])
+    for row in summary_direct_rows().filter(pk__in=application_ids).exclude(place_id=place_id):
+        old = (
+            row["round_id"],
+            row["clause__measure_id"],
+            row["clause__department_id"],
+            row["place_id"],
+            row["status"],
+        )
+        for cell, sign in ((old, -1), ((*old[:3], place_id, old[4]), 1)):
+            deltas[cell][0] += sign * row["n"]
+            deltas[cell][1] += sign * row["amount"]
+    rows.update(place_id=place_id)
+    _apply(deltas)
+    summaries_changed()
 
 
 @transaction.atomic
@@ -144,7 +170,7 @@ def summaries_refresh() -> int:
             round_id=row["round_id"],
             measure_id=row["clause__measure_id"],
             department_id=row["clause__department_id"],
-            place_id=row["organisation__place_id"],
+            place_id=row["place_id"],
             status=row["status"],
             count=row["n"],
             approved_amount=row["amount"],

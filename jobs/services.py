@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Job
 
@@ -38,3 +39,24 @@ def job_finish(
             Job.objects.filter(pk=job_id).update(**fields)
         return
     Job.objects.filter(pk=job_id).update(**fields)
+
+
+def job_delivery_failed(payload: dict, attempts: int, final: bool) -> None:
+    """An outbox consumer that works for a job failed (`outbox_handler(on_failure=…)`): the
+    job's page says it is being retried, and once the retries are spent, that it failed,
+    instead of showing "running" for ever."""
+    job_id = payload.get("job_id")
+    if not job_id:
+        return
+    live = Job.objects.filter(pk=job_id, state__in=[Job.State.QUEUED, Job.State.RUNNING])
+    if final:
+        if live.exists():
+            job_finish(
+                job_id,
+                failed=True,
+                message=_("处理失败：系统多次自动重试仍未成功，请重新提交，或联系系统运维人员。"),
+            )
+        return
+    live.update(
+        message=_("处理时出错，系统将自动重试（已尝试 %(attempts)d 次）。") % {"attempts": attempts}
+    )

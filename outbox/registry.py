@@ -11,6 +11,9 @@ from typing import Any
 class Handler:
     kind: str
     run: Callable[[dict[str, Any]], Any]
+    # Told of every failed attempt, `final` once the row gives up: a consumer that shows
+    # progress to a person (a job) says "retrying" and then "failed" instead of "running".
+    on_failure: Callable[[dict[str, Any], int, bool], None] | None = None
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -19,11 +22,12 @@ HANDLERS: dict[str, Handler] = {}
 HEALERS: list[Callable[[], int]] = []
 
 
-def outbox_handler(kind: str):
-    """Register the idempotent consumer of one kind (running it twice changes nothing)."""
+def outbox_handler(kind: str, *, on_failure=None):
+    """Register the idempotent consumer of one kind (running it twice changes nothing);
+    `on_failure(payload, attempts, final)` hears of its failed attempts."""
 
     def register(func: Callable[[dict[str, Any]], Any]):
-        HANDLERS[kind] = Handler(kind=kind, run=func)
+        HANDLERS[kind] = Handler(kind=kind, run=func, on_failure=on_failure)
         return func
 
     return register

@@ -121,8 +121,9 @@ def outbox_run(*, message_id: int) -> str:
     message = _claim(message_id)
     if message is None:
         return "skipped"
+    handler = handler_for(message.kind)
     try:
-        handler_for(message.kind).run(message.payload)
+        handler.run(message.payload)
     except Exception as exc:
         failed = message.attempts >= MAX_ATTEMPTS
         backoff = timedelta(seconds=min(30 * 2 ** (message.attempts - 1), 3600))
@@ -135,11 +136,21 @@ def outbox_run(*, message_id: int) -> str:
         logger.exception(
             "Outbox: %s #%s failed (attempt %s)", message.kind, message_id, message.attempts
         )
+        _tell_failure(handler, message, final=failed)
         return "failed"
     OutboxMessage.objects.filter(pk=message_id).update(
         state=OutboxMessage.State.DONE, delivered_at=timezone.now(), leased_until=None
     )
     return "done"
+
+
+def _tell_failure(handler, message: OutboxMessage, *, final: bool) -> None:
+    if handler.on_failure is None:
+        return
+    try:
+        handler.on_failure(message.payload, message.attempts, final)
+    except Exception:  # the row's own state is already recorded; never lose that to this
+        logger.exception("Outbox: failure hook of %s #%s failed", message.kind, message.pk)
 
 
 def _due(limit: int) -> list[int]:

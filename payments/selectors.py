@@ -145,7 +145,7 @@ def payable_applications(filters: BuildFilters) -> QuerySet[Application]:
     if filters.department_id:
         rows = rows.filter(clause__department_id=filters.department_id)
     if filters.place_id:
-        rows = rows.filter(organisation__place_id=filters.place_id)
+        rows = rows.filter(place_id=filters.place_id)
     return rows
 
 
@@ -177,7 +177,7 @@ SNAPSHOT_FIELDS = (
     "organisation__uscc",
     "organisation__bank_name",
     "organisation__bank_account",
-    "organisation__place__name",
+    "place__name",
     "clause__measure__number",
     "clause__measure__title",
     "clause__department__name",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from jobs.services import job_delivery_failed
 from outbox.registry import outbox_handler, outbox_healer
 from outbox.services import outbox_enqueue
 
@@ -21,7 +22,7 @@ def queue_batch_build(batch_id: int, job_id: int) -> None:
     )
 
 
-@outbox_handler(BUILD_KIND)
+@outbox_handler(BUILD_KIND, on_failure=job_delivery_failed)
 def payment_batch_fill(payload: dict) -> int:
     """Fill a batch in the building state; returns the number of lines added by this run."""
     from jobs.services import job_finish
@@ -81,7 +82,7 @@ def queue_results_import(job_id: int) -> None:
     )
 
 
-@outbox_handler(IMPORT_KIND)
+@outbox_handler(IMPORT_KIND, on_failure=job_delivery_failed)
 def payment_results_import(payload: dict) -> str:
     from .services import payment_results_import_run
 

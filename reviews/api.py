@@ -52,7 +52,7 @@ class CaseSerializer(FastReadMixin, serializers.ModelSerializer):
 
     organisation = serializers.CharField(source="organisation.legal_name")
     uscc = serializers.CharField(source="organisation.uscc")
-    county = serializers.CharField(source="organisation.place.name")
+    county = serializers.CharField(source="place.name")
     clause = serializers.CharField(source="clause.code")
     round = serializers.CharField(source="round.name")
     status_label = serializers.CharField(source="get_status_display")
@@ -174,11 +174,11 @@ class BulkSerializer(serializers.Serializer):
 # related rows' other columns (an organisation's ~20) only cost decoding. The query-count
 # tests catch a column read but missing here (one query a row).
 _COLUMNS = {field.name for field in Application._meta.concrete_fields}
-QUEUE_API_ROWS = Application.objects.select_related("organisation__place").only(
+QUEUE_API_ROWS = Application.objects.select_related("organisation", "place").only(
     *(name for name in CaseSerializer.Meta.fields if name in _COLUMNS),
     "organisation__legal_name",
     "organisation__uscc",
-    "organisation__place__name",
+    "place__name",
 )
 # The catalogue rows a queue row shows (clause code and department, round name, rule version
 # number), attached from the catalogue cache instead of three more joins and three model

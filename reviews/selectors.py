@@ -314,7 +314,7 @@ def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
     return queue, queue_status_counts(user=user)
 
 
-QUEUE_ROW_RELATIONS = ("organisation", "organisation__place", "clause", "round")
+QUEUE_ROW_RELATIONS = ("organisation", "place", "clause", "round")
 # No queue row shows them: loading them would decrypt two SM4 values a row.
 QUEUE_ROW_DEFERRED = ("organisation__contact_phone", "organisation__bank_account")
 

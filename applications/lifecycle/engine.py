@@ -65,7 +65,7 @@ def actor_kinds(
     if application.organisation_id in scopes.organisation_ids:
         kinds.add(APPLICANT)
     for role in scopes.roles:
-        if role == "county_reviewer" and application.organisation.place_id not in scopes.place_ids:
+        if role == "county_reviewer" and application.place_id not in scopes.place_ids:
             continue
         if (
             role == "department_reviewer"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from celery import shared_task
 from django.conf import settings
 
+from jobs.services import job_delivery_failed
 from outbox.registry import outbox_handler, outbox_healer
 from outbox.services import outbox_enqueue
 
@@ -110,7 +111,7 @@ def letters_heal() -> int:
     return queued
 
 
-@outbox_handler(LETTERS_ZIP_KIND)
+@outbox_handler(LETTERS_ZIP_KIND, on_failure=job_delivery_failed)
 def letters_zip_make(payload: dict) -> str:
     """Build a ZIP of letters for a staff member, reporting progress on the job."""
     import io

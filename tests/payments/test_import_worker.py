@@ -194,3 +194,41 @@ def test_a_file_at_the_threshold_is_still_imported_in_the_request(
     )
     assert "已拨付 2 笔" in response.content.decode()
     assert not Job.objects.filter(kind="payment_results_import").exists()
+
+
+def test_an_unexpected_fault_says_retrying_then_failed_instead_of_running_for_ever(
+    locked,  # noqa: F811
+    demo,
+    client,
+    small_threshold,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """A fault the import does not expect (here the worker's apply step crashing) is retried by
+    the outbox with backoff; the job's page says so, and once the attempts are spent it says
+    the import failed. Nothing is applied meanwhile (here applying the results crashes)."""
+    from outbox import services as outbox_services
+    from outbox.models import OutboxMessage
+
+    batch, lines = locked(4)
+
+    def crash(**_kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(services, "_results_apply", crash)
+    client.force_login(demo["finance"])
+    _post(client, batch, csv_bytes(good_rows(lines)), capture=django_capture_on_commit_callbacks)
+    job, row = _job(), OutboxMessage.objects.get(kind="payment_results_import")
+    assert row.state == OutboxMessage.State.PENDING and row.attempts == 1
+    assert job.state == Job.State.RUNNING and "自动重试（已尝试 1 次）" in job.message
+    page = client.get(f"/payments/batches/{batch.reference}/imports/{job.pk}/")
+    assert page.status_code == 200 and "自动重试" in page.content.decode()
+
+    for _attempt in range(2, outbox_services.MAX_ATTEMPTS + 1):
+        OutboxMessage.objects.filter(pk=row.pk).update(available_at=row.created_at)
+        assert outbox_services.outbox_run(message_id=row.pk) == "failed"
+    row.refresh_from_db()
+    job.refresh_from_db()
+    assert row.state == OutboxMessage.State.FAILED
+    assert job.state == Job.State.FAILED and "多次自动重试仍未成功" in job.message
+    assert {line.state for line in batch.lines.all()} == {LineState.PENDING}

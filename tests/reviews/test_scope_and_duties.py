@@ -1,11 +1,13 @@
 """Scopes (county, department), separation of duties and conflicts of interest."""
 
+from collections import Counter
+
 import pytest
 
 from accounts.models import Department, Membership, Organisation, RoleAssignment
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
-from applications.models import Status
+from applications.models import Application, ApplicationSummary, Status
 from tests.helpers import api_as
 from xianyang_portal.errors import NotAllowed
 
@@ -191,7 +193,6 @@ def test_county_scope_follows_the_organisation_when_its_place_changes(case_facto
     moving the organisation through the admin service moves its cases to the other county."""
     from accounts import services as account_services
     from accounts.models import Place
-    from applications.summaries import summary_direct_rows
     from reviews.selectors import queue_status_counts
 
     case = case_factory(Status.COUNTY_REVIEW, username="weicheng_corp")
@@ -199,6 +200,8 @@ def test_county_scope_follows_the_organisation_when_its_place_changes(case_facto
     qindu = Place.objects.get(pk=RoleAssignment.objects.get(user=demo["county_qindu"]).place_id)
     assert organisation.place_id != qindu.pk and case.place_id == organisation.place_id
     assert case.reference not in client_page(client, demo["county_qindu"])
+    weicheng = organisation.place
+    before = queue_status_counts(user=demo["county_weicheng"])[Status.COUNTY_REVIEW]
 
     account_services.organisation_update_by_admin(
         actor=demo["policy_admin"], organisation=organisation, data={"place": qindu}
@@ -217,14 +220,28 @@ def test_county_scope_follows_the_organisation_when_its_place_changes(case_facto
         api_as(demo["county_weicheng"]).get(f"/api/v1/reviews/cases/{case.reference}/").status_code
         == 404
     )
-    # The summary cells moved with it: the qindu badge counts the case, as a direct count does.
-    direct = sum(
-        r["n"]
-        for r in summary_direct_rows()
-        if r["organisation__place_id"] == qindu.pk and r["status"] == Status.COUNTY_REVIEW
+    # The summary cells moved with it: both counties' badges equal a direct count of the cases
+    # by their organisation's place, and every cell still equals a direct count.
+    for place, user in ((qindu, "county_qindu"), (weicheng, "county_weicheng")):
+        direct = Application.objects.filter(
+            organisation__place=place, status=Status.COUNTY_REVIEW
+        ).count()
+        assert queue_status_counts(user=demo[user]).get(Status.COUNTY_REVIEW, 0) == direct
+    assert (
+        queue_status_counts(user=demo["county_weicheng"]).get(Status.COUNTY_REVIEW, 0) == before - 1
     )
-    assert direct >= 1
-    assert queue_status_counts(user=demo["county_qindu"])[Status.COUNTY_REVIEW] == direct
+    cells = Counter()
+    for cell in ApplicationSummary.objects.all():
+        cells[(cell.round_id, cell.measure_id, cell.department_id, cell.place_id, cell.status)] += (
+            cell.count
+        )
+    direct_cells = Counter(
+        (a.round_id, a.clause.measure_id, a.clause.department_id, a.organisation.place_id, a.status)
+        for a in Application.objects.exclude(status=Status.DRAFT).select_related(
+            "clause", "organisation"
+        )
+    )
+    assert +cells == direct_cells
 
 
 def client_page(client, user) -> str:
