@@ -20,6 +20,7 @@ from audit.services import audit_record
 from measures.models import Clause
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
+from outbox.services import outbox_enqueue
 from xianyang_portal.bulk import copy_insert
 from xianyang_portal.errors import Conflict, DomainError, NotAllowed
 from xianyang_portal.files import files_follow_transaction
@@ -46,6 +47,9 @@ from .models import (
 )
 from .scanning import scan_file, scanning_enabled
 from .uploads import check_upload
+
+# The outbox kind of a file's rescan when clamd was unreachable at upload.
+EVIDENCE_SCAN_KIND = "evidence_scan"
 
 PLEDGE_MATERIAL = "PLEDGE"  # satisfied by the online 承诺书 tick, no upload needed
 
@@ -425,9 +429,13 @@ def application_attach_upload(
         track(evidence.file)
         evidence.save(update_fields=["file"])
         if status == ScanStatus.PENDING:
-            from .tasks import evidence_scan
-
-            transaction.on_commit(lambda: evidence_scan.delay(evidence.pk))
+            # Through the outbox, in this transaction: a broker outage at upload time loses
+            # no rescan and fails no request (applications.tasks.evidence_scan consumes it).
+            outbox_enqueue(
+                kind=EVIDENCE_SCAN_KIND,
+                payload={"evidence_id": evidence.pk},
+                dedup_key=f"{EVIDENCE_SCAN_KIND}:{evidence.pk}",
+            )
         return _attach(application, material_code, evidence)
 
 

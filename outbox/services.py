@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -26,6 +27,7 @@ from .registry import HEALERS, discover, handler_for
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+DELIVER_TASK = "outbox.tasks.outbox_deliver"
 
 
 def _lease() -> timedelta:
@@ -89,8 +91,9 @@ def outbox_enqueue_many(*, kind: str, items: Iterable[tuple[dict[str, Any], str]
 
 def outbox_publish(*, message_ids: Iterable[int]) -> int:
     """Hand rows to the broker; stops at the first broker error (the rows keep waiting)."""
-    from .tasks import outbox_deliver
-
+    # By its registered name: the task module imports this one, never the other way round.
+    discover()  # every app's tasks module, outbox.tasks among them, is imported once
+    outbox_deliver = current_app.tasks[DELIVER_TASK]
     published: list[int] = []
     for message_id in message_ids:
         try:

@@ -32,6 +32,7 @@ from applications.lifecycle.transitions import Action
 from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
+from outbox.services import outbox_enqueue
 from xianyang_portal import crypto
 from xianyang_portal.bulk import copy_insert, gc_deferred
 from xianyang_portal.crypto import encrypt_many
@@ -126,6 +127,27 @@ def _batch_url(batch: PaymentBatch) -> str:
 # --- build -------------------------------------------------------------------------------
 
 
+# The outbox kinds of the batches worker's jobs (consumed in payments.tasks).
+BUILD_KIND = "payment_batch_fill"
+IMPORT_KIND = "payment_results_import"
+
+
+def queue_batch_build(batch_id: int, job_id: int) -> None:
+    """Record the build in the caller's transaction (a rolled-back request queues nothing)."""
+    outbox_enqueue(
+        kind=BUILD_KIND,
+        payload={"batch_id": batch_id, "job_id": job_id},
+        dedup_key=f"{BUILD_KIND}:{batch_id}:{job_id}",
+    )
+
+
+def queue_results_import(job_id: int) -> None:
+    """A large bank-result file, imported by the batches worker (in the caller's transaction)."""
+    outbox_enqueue(
+        kind=IMPORT_KIND, payload={"job_id": job_id}, dedup_key=f"{IMPORT_KIND}:{job_id}"
+    )
+
+
 @transaction.atomic
 def payment_batch_build(*, actor: User, filters: BuildFilters, note: str = "") -> PaymentBatch:
     """Start a batch: the row (state building) and a job now, the lines in a Celery task."""
@@ -152,8 +174,6 @@ def _new_build_job(actor: User, batch: PaymentBatch) -> Job:
         requested_by=actor,
         params={"batch": batch.pk, "done_url": _batch_url(batch)},
     )
-    from .tasks import queue_batch_build
-
     queue_batch_build(batch.pk, job.pk)
     return job
 
@@ -819,8 +839,6 @@ IMPORT_FILES = "bank-imports"
 def _results_import_queue(
     *, actor: User, batch: PaymentBatch, file_name: str, data: bytes, rows: int
 ) -> Job:
-    from .tasks import queue_results_import
-
     digest = hashlib.sha256(data).hexdigest()
     stored = default_storage.save(f"{IMPORT_FILES}/{batch.pk}-{digest[:16]}.dat", ContentFile(data))
     try:

@@ -8,18 +8,9 @@ from jobs.services import job_delivery_failed
 from outbox.registry import outbox_handler, outbox_healer
 from outbox.services import outbox_enqueue
 
+from .services import BUILD_KIND, IMPORT_KIND
+
 logger = logging.getLogger(__name__)
-
-BUILD_KIND = "payment_batch_fill"
-
-
-def queue_batch_build(batch_id: int, job_id: int) -> None:
-    """Record the build in the caller's transaction (a rolled-back request queues nothing)."""
-    outbox_enqueue(
-        kind=BUILD_KIND,
-        payload={"batch_id": batch_id, "job_id": job_id},
-        dedup_key=f"{BUILD_KIND}:{batch_id}:{job_id}",
-    )
 
 
 @outbox_handler(BUILD_KIND, on_failure=job_delivery_failed)
@@ -70,16 +61,6 @@ def batch_builds_heal() -> int:
             queued += 1
             logger.info("Resuming the stalled build of payment batch %s", batch.reference)
     return queued
-
-
-IMPORT_KIND = "payment_results_import"
-
-
-def queue_results_import(job_id: int) -> None:
-    """A large bank-result file, imported by the batches worker (in the caller's transaction)."""
-    outbox_enqueue(
-        kind=IMPORT_KIND, payload={"job_id": job_id}, dedup_key=f"{IMPORT_KIND}:{job_id}"
-    )
 
 
 @outbox_handler(IMPORT_KIND, on_failure=job_delivery_failed)

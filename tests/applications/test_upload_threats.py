@@ -179,6 +179,8 @@ def test_staff_cannot_open_a_file_until_it_is_clean(
     draft, demo, settings, clamd, client, tmp_path, django_capture_on_commit_callbacks
 ):
     from applications.services import evidence_scan_record
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_run
 
     settings.CLAMD_SOCKET = str(tmp_path / "no-clamd-here.sock")  # clamd down at upload
     with django_capture_on_commit_callbacks(execute=False):
@@ -191,6 +193,42 @@ def test_staff_cannot_open_a_file_until_it_is_clean(
     client.force_login(demo["county_qindu"])
     response = client.get(f"/applications/files/{evidence.pk}/")
     assert response.status_code == 409 and "病毒扫描" in response.content.decode()
-    settings.CLAMD_SOCKET = clamd  # clamd is back: the queued task scans it
+    settings.CLAMD_SOCKET = clamd  # clamd is back: the outbox row's next attempt scans it
+    row = OutboxMessage.objects.get(kind="evidence_scan", payload={"evidence_id": evidence.pk})
+    assert outbox_run(message_id=row.pk) == "done"
+    evidence.refresh_from_db()
+    assert evidence.scan_status == EvidenceFile.ScanStatus.CLEAN
     assert evidence_scan_record(evidence_id=evidence.pk) == EvidenceFile.ScanStatus.CLEAN
     assert client.get(f"/applications/files/{evidence.pk}/").status_code == 200
+
+
+def test_clamd_and_the_broker_both_down_at_upload_lose_nothing(
+    draft, demo, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The rescan is an outbox row written with the upload: with the broker down too, the
+    upload still succeeds (no error after the commit), the row waits, and each attempt while
+    clamd is unreachable fails and is retried later, the file staying unscanned."""
+    from kombu.exceptions import OperationalError
+
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_run
+    from outbox.tasks import outbox_deliver
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    settings.CLAMD_SOCKET = str(tmp_path / "no-clamd-here.sock")
+    monkeypatch.setattr(outbox_deliver, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        material = _attach(draft, demo, "late.pdf", files.pdf_bytes())
+    evidence = material.evidence
+    assert evidence.scan_status == EvidenceFile.ScanStatus.PENDING
+    row = OutboxMessage.objects.get(kind="evidence_scan")
+    assert row.payload == {"evidence_id": evidence.pk}
+    assert row.state == OutboxMessage.State.PENDING and row.attempts == 0
+    assert outbox_run(message_id=row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.PENDING and "clamd unreachable" in row.last_error
+    assert row.available_at > row.created_at  # backed off, not spinning
+    evidence.refresh_from_db()
+    assert evidence.scan_status == EvidenceFile.ScanStatus.PENDING

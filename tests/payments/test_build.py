@@ -201,7 +201,7 @@ def test_a_stalled_build_resumes_by_itself(payable, build, monkeypatch):
     from payments.models import PaymentBatch
 
     payable()
-    monkeypatch.setattr("payments.tasks.queue_batch_build", lambda *args: None)
+    monkeypatch.setattr("payments.services.queue_batch_build", lambda *args: None)
     batch = build()  # its worker "died": no lines, the job still queued
     assert batch.lines.count() == 0
     Job.objects.filter(pk=batch.job_id).update(created_at=timezone.now() - timedelta(minutes=16))

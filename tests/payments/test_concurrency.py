@@ -15,7 +15,7 @@ from payments.services import payment_batch_build, payment_batch_fill
 def test_concurrent_builds_never_share_an_application(payable, demo, monkeypatch):
     # Small chunks so the builds interleave over many transactions.
     monkeypatch.setattr("payments.services.BUILD_CHUNK", 3)
-    monkeypatch.setattr("payments.tasks.queue_batch_build", lambda *args: None)
+    monkeypatch.setattr("payments.services.queue_batch_build", lambda *args: None)
     apps = [
         payable(f"{1000 + i}.00", username=("qindu_corp", "weicheng_corp")[i % 2])
         for i in range(40)
