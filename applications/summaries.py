@@ -137,7 +137,7 @@ def summaries_move_place(application_ids: list[int], place_id: int) -> None:
     Locks the cases first, as a status move does, so no move can change them between the
     count taken here and their new place (`accounts.services` moving an organisation)."""
     rows = Application.objects.filter(pk__in=application_ids)
-    list(rows.select_for_update().values_list("pk", flat=True))
+    list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))  # as the engine
     deltas: dict[Cell, list] = defaultdict(lambda: [0, ZERO])
     for row in summary_direct_rows().filter(pk__in=application_ids).exclude(place_id=place_id):
         old = (
