@@ -1286,3 +1286,52 @@ def test_cap_names_the_applications_holding_it() -> None:
     )
     assert result.amount == 10 * W and result.cap == 30 * W
     assert "累计上限30万元，已占用20万元（SB1（县区初审）20万元），本次最多10万元" in result.reasons
+
+
+def test_facts_not_cleaned_still_give_every_reason() -> None:
+    """`evaluate` is public: a caller may pass facts that lack a required fact, or an applicant
+    type the catalogue does not know. Each is named, and blocks, like any other failed check."""
+    no_level = evaluate(
+        SME,
+        {"recognised_on": date(2025, 8, 1), "certificate_no": "工信厅-1"},
+        applicant_type="enterprise",
+        validity=VALIDITY,
+    )
+    assert no_level.blocking == ("未知的等级：None，可选：国家级、省级",)
+    assert (no_level.eligible, no_level.tier, no_level.items) == (False, None, ())
+    no_date = evaluate(
+        SME,
+        {"level": "national", "certificate_no": "工信厅-1"},
+        applicant_type="个体户",
+        validity=VALIDITY,
+    )
+    assert no_date.reasons == (
+        "本条款申报主体为：企业；当前为：个体户",
+        "未填写认定日期，无法确认是否在政策有效期内",
+        "此前未获同类奖励，符合首次认定（新认定/新取得/新培育/每户一次）要求",
+        "国家级专精特新“小巨人”，奖励上限20万元",
+    )
+    assert no_date.blocking == no_date.reasons[:2]
+    assert (no_date.amount, no_date.tier) == (None, "national")
+
+
+def test_refused_and_eligible_evaluations_carry_the_item_only_when_eligible() -> None:
+    """A refusal returns no items (nothing is reserved); the same facts from an enterprise
+    return the certificate's key, with or without unrelated earlier awards."""
+    facts = {"level": "national", "recognised_on": "2025-08-01", "certificate_no": "工信厅 1号"}
+    unrelated = (award("M10-EQUIPMENT-FILING", 100000, basis="备案-1"),)
+    for prior in ((), unrelated):
+        refused = evaluate(
+            SME,
+            clean_facts(SME, facts),
+            applicant_type="park",
+            prior_awards=prior,
+            validity=VALIDITY,
+        )
+        assert (refused.eligible, refused.items) == (False, ())
+        eligible = _evaluate("M02-SPECIALISED-SME", facts, prior_awards=prior)
+        assert (eligible.eligible, eligible.amount, eligible.items) == (
+            True,
+            20 * W,
+            ("工信厅1号",),
+        )
