@@ -12,11 +12,12 @@ subset for the batch), shrinks the embedded fonts once, and cuts one PDF per let
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import io
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -41,6 +42,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 from weasyprint import CSS, HTML, Document
+from weasyprint.document import Page
 from weasyprint.text.fonts import FontConfiguration
 
 from xianyang_portal.money import amount_in_capitals, quantize
@@ -181,26 +183,55 @@ def render_letter_pdfs(
     Each letter is one type area high with its 版记 at the foot. A letter whose content would
     run into the 版记 (a very long name, eight long facts) is laid out once more with tighter
     spacing, in a second small document; one that still does not fit flows onto a second page.
+    The pages kept from every layout are written together, as one PDF (one font subset).
     """
     if not letters:
         return []
-    pdfs: list[bytes | None] = [None] * len(letters)
+    with _collector_paused():
+        return _render_letter_pdfs(letters, seal_image=seal_image)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a batch is laid out and written.
+
+    WeasyPrint allocates millions of small objects per batch; the collector, triggered every
+    700 allocations, kept walking them (and every older object of the worker): a fifth of the
+    CPU time per letter. Off for one batch, the batch's garbage waits (about 60 MB more at
+    the peak for LETTER_CHUNK=100 letters) and is freed by the first collection after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _render_letter_pdfs(
+    letters: Sequence[LetterContent], *, seal_image: str | Path | None
+) -> list[bytes]:
+    pages: list[list[Page]] = [[] for _letter in letters]
+    documents = []
     todo = list(range(len(letters)))
     for density in DENSITIES:
         batch = [letters[i] for i in todo]
         document = _render(render_letter_html(batch, seal_image=seal_image, density=density))
+        documents.append(document)
         starts = _first_pages(document, len(batch))
+        ends = [*starts[1:], len(document.pages)]
         fits = _fitting(document, starts) if density != DENSITIES[-1] else [True] * len(batch)
-        for i, pdf, fit in zip(todo, _split(document, batch, starts, keep=fits), fits, strict=True):
+        for i, start, end, fit in zip(todo, starts, ends, fits, strict=True):
             if fit:
-                pdfs[i] = pdf
+                pages[i] = document.pages[start:end]
         todo = [i for i, fit in zip(todo, fits, strict=True) if not fit]
         if not todo:
             break
         logger.info(
             "%d of %d letters laid out again, denser than %r.", len(todo), len(letters), density
         )
-    return [pdf for pdf in pdfs if pdf is not None]
+    return _split(documents[0], letters, pages)
 
 
 def _fitting(document: Document, starts: list[int]) -> list[bool]:
@@ -229,19 +260,36 @@ def _clear_of_record(page_box: Any) -> bool:
 
 
 def _split(
-    document: Document, letters: Sequence[LetterContent], starts: list[int], *, keep: list[bool]
-) -> list[bytes | None]:
-    """Write the document once (one font subset) and cut out one PDF per letter to keep."""
+    first: Document, letters: Sequence[LetterContent], pages: list[list[Page]]
+) -> list[bytes]:
+    """Write the letters' pages once (one font subset) and cut out one PDF per letter."""
+    document = first.copy([page for letter_pages in pages for page in letter_pages])
     batch = PdfReader(io.BytesIO(document.write_pdf()))
     if len(batch.pages) != len(document.pages):
         raise LetterRenderError("The batch PDF does not have the pages WeasyPrint laid out.")
     _compact_cid_fonts(batch)
-    ends = [*starts[1:], len(batch.pages)]
     cutter = _PdfCutter(batch)
-    return [
-        cutter.letter(start, end, title=f"奖励资金核定通知书 {letter.number}") if kept else None
-        for letter, start, end, kept in zip(letters, starts, ends, keep, strict=True)
-    ]
+    pdfs = []
+    start = 0
+    for letter, letter_pages in zip(letters, pages, strict=True):
+        images = [_image_ids(page._page_box) for page in letter_pages]
+        title = f"奖励资金核定通知书 {letter.number}"
+        pdfs.append(cutter.letter(start, images, title=title))
+        start += len(letter_pages)
+    return pdfs
+
+
+def _image_ids(page_box: Any) -> set[str]:
+    """WeasyPrint's ids of the images drawn on a page (its XObjects are named ``i<id>…``)."""
+    ids = set()
+    stack = [page_box]
+    while stack:
+        box = stack.pop()
+        replacement = getattr(box, "replacement", None)
+        if replacement is not None:
+            ids.add(replacement.id)
+        stack.extend(getattr(box, "children", ()))
+    return ids
 
 
 def _first_pages(document: Document, count: int) -> list[int]:
@@ -295,8 +343,10 @@ class _PdfCutter:
         self.info = dict(batch.metadata or {})
         self._objects: dict[int, list[bytes | int]] = {}
 
-    def letter(self, start: int, end: int, *, title: str) -> bytes:
-        """Pages ``start``…``end - 1`` of the batch as one PDF."""
+    def letter(self, start: int, images: list[set[str]], *, title: str) -> bytes:
+        """The batch's pages from ``start`` on, one per item of ``images`` (the ids of the
+        images each draws), as one PDF."""
+        end = start + len(images)
         catalog = DictionaryObject(
             {NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): _Ref(2)}
         )
@@ -318,7 +368,7 @@ class _PdfCutter:
             page = self.batch.pages[page_number]
             own = DictionaryObject(page)
             own[NameObject("/Parent")] = _Ref(2)
-            own[NameObject("/Resources")] = _own_resources(page)
+            own[NameObject("/Resources")] = _own_resources(page, images[page_number - start])
             bodies.append(_chunks(own))
         numbers: dict[int, int] = {}  # batch idnum -> number in this letter
         for body in bodies:  # grows while it is walked: breadth first
@@ -413,27 +463,22 @@ def _chunks(obj: Any) -> list[bytes | int]:
     return chunks
 
 
-_DO_OPERATOR = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
-
-
-def _own_resources(page: PageObject) -> DictionaryObject:
+def _own_resources(page: PageObject, image_ids: set[str]) -> DictionaryObject:
     """A copy of the page's resources listing only the images it draws.
 
     WeasyPrint gives every page one resource dictionary naming every image of the document,
-    so without this each letter would carry the QR codes of the whole batch.
+    so without this each letter would carry the QR codes of the whole batch. It names an image
+    ``/i<id><interpolate>``; the ids come from the page's laid-out boxes (reading the page's
+    content stream for its ``Do`` operators would mean inflating it: 1.5 ms a page).
     """
     resources = page["/Resources"]
     own = DictionaryObject(resources)
     images = resources.get("/XObject")
     if not images:
         return own
-    contents = page["/Contents"]
-    streams = contents if isinstance(contents, ArrayObject) else [contents]
-    drawn = set()
-    for stream in streams:
-        drawn.update(name.decode("latin-1") for name in _DO_OPERATOR.findall(stream.get_data()))
+    prefixes = tuple(f"/i{image_id}" for image_id in image_ids)
     own[NameObject("/XObject")] = DictionaryObject(
-        {name: ref for name, ref in images.items() if name[1:] in drawn}
+        {name: ref for name, ref in images.items() if prefixes and name.startswith(prefixes)}
     )
     return own
 
