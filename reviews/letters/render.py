@@ -16,6 +16,7 @@ import gc
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from pypdf.generic import (
 )
 from weasyprint import CSS, HTML, Document
 from weasyprint.document import Page
+from weasyprint.html import UA as USER_AGENT_CSS
 from weasyprint.text.fonts import FontConfiguration
 
 from xianyang_portal.money import amount_in_capitals, quantize
@@ -177,8 +179,31 @@ def _stylesheet() -> CSS:
     return CSS(filename=path, font_config=FONT_CONFIG)
 
 
+# Rules of WeasyPrint's user-agent stylesheet that a letter never uses: the pseudo-elements of
+# list items, footnotes and notes (they match every element, so each element got six more
+# styles to compute) and the alignment of the sixteen page-margin boxes (looked up on every
+# page; the letter puts nothing in the page margins). Without them a letter lays out 15 %
+# faster and looks the same. Should a WeasyPrint upgrade reword its stylesheet, nothing is
+# removed and the letters are only slower.
+_UNUSED_UA_RULES = re.compile(
+    r"^(?:::(?:marker|footnote-call|footnote-marker|note-call|note-marker|note-callback)\b.*"
+    r"|  @(?:top|bottom|left|right)-[a-z-]+ +\{[^}]*\})\n",
+    re.MULTILINE,
+)
+
+
+@cache
+def _user_agent_stylesheet() -> CSS:
+    return CSS(string=_UNUSED_UA_RULES.sub("", USER_AGENT_CSS), counter_style={})
+
+
+class _LetterHTML(HTML):
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [_user_agent_stylesheet()]
+
+
 def _render(html: str) -> Document:
-    return HTML(string=html).render(stylesheets=[_stylesheet()], font_config=FONT_CONFIG)
+    return _LetterHTML(string=html).render(stylesheets=[_stylesheet()], font_config=FONT_CONFIG)
 
 
 def render_letter_pdf(letter: LetterContent, *, seal_image: str | Path | None = None) -> bytes:
