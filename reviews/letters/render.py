@@ -12,13 +12,11 @@ subset for the batch), shrinks the embedded fonts once, and cuts one PDF per let
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -48,6 +46,7 @@ from weasyprint.document import Page
 from weasyprint.html import UA as USER_AGENT_CSS
 from weasyprint.text.fonts import FontConfiguration
 
+from xianyang_portal.bulk import gc_deferred
 from xianyang_portal.money import amount_in_capitals, quantize
 
 logger = logging.getLogger(__name__)
@@ -227,26 +226,10 @@ def render_letter_pdfs(
     """
     if not letters:
         return []
-    with _collector_paused():
+    # WeasyPrint allocates millions of small objects per batch; the cyclic collector kept
+    # walking them (and every older object of the worker): a fifth of the CPU per letter.
+    with gc_deferred():
         return _render_letter_pdfs(letters, seal_image=seal_image)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a batch is laid out and written.
-
-    WeasyPrint allocates millions of small objects per batch; the collector, triggered every
-    700 allocations, kept walking them (and every older object of the worker): a fifth of the
-    CPU time per letter. Off for one batch, the batch's garbage waits (about 60 MB more at
-    the peak for LETTER_CHUNK=100 letters) and is freed by the first collection after it.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _render_letter_pdfs(
