@@ -5,7 +5,8 @@ Pure input → bytes: no ORM. A selector builds ``LetterContent``; a Celery task
 Every WeasyPrint call pays a fixed cost, mostly subsetting the CJK font faces in ``write_pdf``
 (≈0.1 s per call with HarfBuzz subsetting here; seconds where WeasyPrint falls back to fontTools).
 The production path therefore lays out a whole batch as one document, writes it once (one font
-subset for the batch), shrinks the embedded fonts once, and splits the pages per letter with pypdf.
+subset for the batch), shrinks the embedded fonts once, and cuts one PDF per letter out of it
+(read with pypdf, each shared object serialised once).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,24 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from fontTools import subset
 from fontTools.ttLib import TTFont
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+from PIL import Image
+from pypdf import PageObject, PdfReader
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+    TextStringObject,
+)
 from weasyprint import CSS, HTML, Document
+from weasyprint.document import Page
+from weasyprint.html import UA as USER_AGENT_CSS
 from weasyprint.text.fonts import FontConfiguration
 
+from xianyang_portal.bulk import gc_deferred
 from xianyang_portal.money import amount_in_capitals, quantize
 
 logger = logging.getLogger(__name__)
@@ -49,7 +62,6 @@ FONT_CONFIG = FontConfiguration()
 MAX_FACTS = 8
 # Layouts tried in turn (classes of the letter's <section>, see static/portal/letter.css).
 DENSITIES = ("", "dense", "flow")
-_SECTION_ID = "letter-{}"
 
 
 @dataclass(frozen=True)
@@ -82,18 +94,32 @@ def chinese_date(d: date) -> str:
 
 
 def qr_png_data_uri(url: str) -> str:
-    """The QR code for ``url`` as a 1-bit PNG data URI, one pixel per module.
+    """The QR code for ``url`` as an 8-bit greyscale PNG data URI, one pixel per module.
 
     A raster image costs WeasyPrint almost nothing to draw, whereas parsing segno's SVG path
     (≈1,000 numbers per code) took several ms per letter; CSS ``image-rendering: pixelated`` keeps the
     modules sharp in the PDF. The 2-module border plus the CSS margin makes the quiet zone.
+    Greyscale, not 1-bit: WeasyPrint converts a 1-bit image to RGB and encodes it again (0.3 ms
+    a code); a greyscale PNG goes into the PDF as it is, as the same black and white pixels.
     """
-    buffer = io.BytesIO()
     # A fixed mask (any of the eight is valid) skips segno's mask scoring: 2 ms a code instead of 9.
-    segno.make(url, error="m", mask=0, boost_error=False).save(
-        buffer, kind="png", scale=1, border=2
+    matrix = segno.make(url, error="m", mask=0, boost_error=False).matrix
+    size = len(matrix) + 2 * _QR_BORDER
+    quiet_rows = b"\xff" * size * _QR_BORDER
+    quiet = b"\xff" * _QR_BORDER
+    pixels = b"".join(
+        [
+            quiet_rows,
+            *(quiet + bytes(0 if dark else 255 for dark in row) + quiet for row in matrix),
+            quiet_rows,
+        ]
     )
+    buffer = io.BytesIO()
+    Image.frombytes("L", (size, size), pixels).save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_QR_BORDER = 2  # modules of quiet zone in the image
 
 
 def amount_text(amount: Decimal) -> str:
@@ -113,7 +139,6 @@ def _context(letter: LetterContent, index: int, *, seal_src: str, density: str) 
     if len(letter.facts) > MAX_FACTS:
         raise ValueError(f"A letter shows at most {MAX_FACTS} fact rows, got {len(letter.facts)}.")
     return {
-        "section_id": _SECTION_ID.format(index),
         "density": density,
         "letter": letter,
         "amount_text": amount_text(letter.amount),
@@ -153,8 +178,31 @@ def _stylesheet() -> CSS:
     return CSS(filename=path, font_config=FONT_CONFIG)
 
 
+# Rules of WeasyPrint's user-agent stylesheet that a letter never uses: the pseudo-elements of
+# list items, footnotes and notes (they match every element, so each element got six more
+# styles to compute) and the alignment of the sixteen page-margin boxes (looked up on every
+# page; the letter puts nothing in the page margins). Without them a letter lays out 15 %
+# faster and looks the same. Should a WeasyPrint upgrade reword its stylesheet, nothing is
+# removed and the letters are only slower.
+_UNUSED_UA_RULES = re.compile(
+    r"^(?:::(?:marker|footnote-call|footnote-marker|note-call|note-marker|note-callback)\b.*"
+    r"|  @(?:top|bottom|left|right)-[a-z-]+ +\{[^}]*\})\n",
+    re.MULTILINE,
+)
+
+
+@cache
+def _user_agent_stylesheet() -> CSS:
+    return CSS(string=_UNUSED_UA_RULES.sub("", USER_AGENT_CSS), counter_style={})
+
+
+class _LetterHTML(HTML):
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [_user_agent_stylesheet()]
+
+
 def _render(html: str) -> Document:
-    return HTML(string=html).render(stylesheets=[_stylesheet()], font_config=FONT_CONFIG)
+    return _LetterHTML(string=html).render(stylesheets=[_stylesheet()], font_config=FONT_CONFIG)
 
 
 def render_letter_pdf(letter: LetterContent, *, seal_image: str | Path | None = None) -> bytes:
@@ -174,26 +222,39 @@ def render_letter_pdfs(
     Each letter is one type area high with its 版记 at the foot. A letter whose content would
     run into the 版记 (a very long name, eight long facts) is laid out once more with tighter
     spacing, in a second small document; one that still does not fit flows onto a second page.
+    The pages kept from every layout are written together, as one PDF (one font subset).
     """
     if not letters:
         return []
-    pdfs: list[bytes | None] = [None] * len(letters)
+    # WeasyPrint allocates millions of small objects per batch; the cyclic collector kept
+    # walking them (and every older object of the worker): a fifth of the CPU per letter.
+    with gc_deferred():
+        return _render_letter_pdfs(letters, seal_image=seal_image)
+
+
+def _render_letter_pdfs(
+    letters: Sequence[LetterContent], *, seal_image: str | Path | None
+) -> list[bytes]:
+    pages: list[list[Page]] = [[] for _letter in letters]
+    documents = []
     todo = list(range(len(letters)))
     for density in DENSITIES:
         batch = [letters[i] for i in todo]
         document = _render(render_letter_html(batch, seal_image=seal_image, density=density))
+        documents.append(document)
         starts = _first_pages(document, len(batch))
+        ends = [*starts[1:], len(document.pages)]
         fits = _fitting(document, starts) if density != DENSITIES[-1] else [True] * len(batch)
-        for i, pdf, fit in zip(todo, _split(document, batch, starts, keep=fits), fits, strict=True):
+        for i, start, end, fit in zip(todo, starts, ends, fits, strict=True):
             if fit:
-                pdfs[i] = pdf
+                pages[i] = document.pages[start:end]
         todo = [i for i, fit in zip(todo, fits, strict=True) if not fit]
         if not todo:
             break
         logger.info(
             "%d of %d letters laid out again, denser than %r.", len(todo), len(letters), density
         )
-    return [pdf for pdf in pdfs if pdf is not None]
+    return _split(documents[0], letters, pages)
 
 
 def _fitting(document: Document, starts: list[int]) -> list[bool]:
@@ -222,74 +283,227 @@ def _clear_of_record(page_box: Any) -> bool:
 
 
 def _split(
-    document: Document, letters: Sequence[LetterContent], starts: list[int], *, keep: list[bool]
-) -> list[bytes | None]:
-    """Write the document once (one font subset) and cut out one PDF per letter to keep."""
+    first: Document, letters: Sequence[LetterContent], pages: list[list[Page]]
+) -> list[bytes]:
+    """Write the letters' pages once (one font subset) and cut out one PDF per letter."""
+    document = first.copy([page for letter_pages in pages for page in letter_pages])
     batch = PdfReader(io.BytesIO(document.write_pdf()))
     if len(batch.pages) != len(document.pages):
         raise LetterRenderError("The batch PDF does not have the pages WeasyPrint laid out.")
     _compact_cid_fonts(batch)
-    ends = [*starts[1:], len(batch.pages)]
-    return [
-        _extract(batch, start, end, title=f"奖励资金核定通知书 {letter.number}") if kept else None
-        for letter, start, end, kept in zip(letters, starts, ends, keep, strict=True)
-    ]
+    cutter = _PdfCutter(batch)
+    pdfs = []
+    start = 0
+    for letter, letter_pages in zip(letters, pages, strict=True):
+        images = [_image_ids(page._page_box) for page in letter_pages]
+        title = f"奖励资金核定通知书 {letter.number}"
+        pdfs.append(cutter.letter(start, images, title=title))
+        start += len(letter_pages)
+    return pdfs
+
+
+def _image_ids(page_box: Any) -> set[str]:
+    """WeasyPrint's ids of the images drawn on a page (its XObjects are named ``i<id>…``)."""
+    ids = set()
+    stack = [page_box]
+    while stack:
+        box = stack.pop()
+        replacement = getattr(box, "replacement", None)
+        if replacement is not None:
+            ids.add(replacement.id)
+        stack.extend(getattr(box, "children", ()))
+    return ids
 
 
 def _first_pages(document: Document, count: int) -> list[int]:
-    """Index of the page each letter starts on, from the anchor on its <section>."""
-    first: dict[str, int] = {}
-    for page_number, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            first.setdefault(anchor, page_number)
+    """Index of the page each letter starts on: where the page's <section> changes.
+
+    The sections carry no ``id``: an anchor makes every element's style unique (WeasyPrint
+    shares computed styles only between elements with the same declarations), which cost a
+    third of the layout time.
+    """
     starts = []
-    for i in range(count):
-        anchor = _SECTION_ID.format(i)
-        if anchor not in first:
-            raise LetterRenderError(f"Letter {i} has no page in the batch PDF.")
-        starts.append(first[anchor])
-    if starts[0] != 0 or any(b <= a for a, b in pairwise(starts)):
-        raise LetterRenderError(f"Letters do not start on increasing pages: {starts}.")
+    previous = None
+    for page_number, page in enumerate(document.pages):
+        section = _section_of(page._page_box)
+        if section is None:
+            raise LetterRenderError(f"Page {page_number} of the batch holds no letter.")
+        if section is not previous:
+            starts.append(page_number)
+            previous = section
+    if len(starts) != count:
+        raise LetterRenderError(f"{count} letters laid out as {len(starts)}: {starts}.")
     return starts
 
 
-def _extract(batch: PdfReader, start: int, end: int, *, title: str) -> bytes:
-    writer = PdfWriter()
-    for page_number in range(start, end):
-        page = batch.pages[page_number]
-        _keep_own_images(page)
-        writer.add_page(page)
-    if "/Lang" in batch.trailer["/Root"]:
-        writer.root_object[NameObject("/Lang")] = batch.trailer["/Root"]["/Lang"]
-    writer.add_metadata({**(batch.metadata or {}), "/Title": title})
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
+def _section_of(page_box: Any) -> Any:
+    """The <section> element laid out on a page (html > body > section)."""
+    box = page_box
+    for tag in ("html", "body", "section"):
+        box = next(
+            (child for child in getattr(box, "children", ()) if child.element_tag == tag), None
+        )
+        if box is None:
+            return None
+    return box.element
 
 
-_DO_OPERATOR = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
+class _PdfCutter:
+    """Cut single letters out of the batch PDF, writing each shared object's bytes once.
+
+    pypdf's ``PdfWriter`` deep-copies every page with its fonts and re-serialises them for each
+    letter (≈3 ms a letter). Here each object of the batch is serialised once, as bytes with
+    holes where it refers to another object; a letter is its objects' bytes joined with its own
+    object numbers (1…n), behind a new catalogue, page tree and document information. The
+    objects are the ones pypdf wrote, in the same syntax.
+    """
+
+    def __init__(self, batch: PdfReader) -> None:
+        self.batch = batch
+        self.header = batch.pdf_header.encode() + b"\n%\xe2\xe3\xcf\xd3\n"
+        root = batch.trailer["/Root"]
+        self.lang = root.get("/Lang")
+        self.info = dict(batch.metadata or {})
+        self._objects: dict[int, list[bytes | int]] = {}
+
+    def letter(self, start: int, images: list[set[str]], *, title: str) -> bytes:
+        """The batch's pages from ``start`` on, one per item of ``images`` (the ids of the
+        images each draws), as one PDF."""
+        end = start + len(images)
+        catalog = DictionaryObject(
+            {NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): _Ref(2)}
+        )
+        if self.lang is not None:
+            catalog[NameObject("/Lang")] = self.lang
+        info = DictionaryObject({NameObject(key): value for key, value in self.info.items()})
+        info[NameObject("/Title")] = TextStringObject(title)
+        # Objects 1–3: catalogue, page tree, information; 4…: the pages; then what they use.
+        kids = ArrayObject(_Ref(4 + i) for i in range(end - start))
+        tree = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Pages"),
+                NameObject("/Count"): NumberObject(end - start),
+                NameObject("/Kids"): kids,
+            }
+        )
+        bodies = [_chunks(catalog), _chunks(tree), _chunks(info)]
+        for page_number in range(start, end):
+            page = self.batch.pages[page_number]
+            own = DictionaryObject(page)
+            own[NameObject("/Parent")] = _Ref(2)
+            own[NameObject("/Resources")] = _own_resources(page, images[page_number - start])
+            bodies.append(_chunks(own))
+        numbers: dict[int, int] = {}  # batch idnum -> number in this letter
+        for body in bodies:  # grows while it is walked: breadth first
+            for chunk in body:
+                if isinstance(chunk, int) and not isinstance(chunk, _Ref) and chunk not in numbers:
+                    numbers[chunk] = len(bodies) + 1
+                    bodies.append(self._object(chunk))
+        output = [self.header]
+        offsets = []
+        position = len(self.header)
+        for number, body in enumerate(bodies, start=1):
+            text = b"".join(
+                chunk
+                if isinstance(chunk, bytes)
+                else b"%d 0 R" % (chunk if isinstance(chunk, _Ref) else numbers[chunk])
+                for chunk in body
+            )
+            part = b"%d 0 obj\n%s\nendobj\n" % (number, text)
+            offsets.append(position)
+            output.append(part)
+            position += len(part)
+        size = len(bodies) + 1
+        output.append(b"xref\n0 %d\n0000000000 65535 f \n" % size)
+        output.extend(b"%010d 00000 n \n" % offset for offset in offsets)
+        output.append(
+            b"trailer\n<<\n/Size %d\n/Root 1 0 R\n/Info 3 0 R\n>>\nstartxref\n%d\n%%%%EOF\n"
+            % (size, position)
+        )
+        return b"".join(output)
+
+    def _object(self, idnum: int) -> list[bytes | int]:
+        if idnum not in self._objects:
+            self._objects[idnum] = _chunks(self.batch.get_object(idnum))
+        return self._objects[idnum]
 
 
-def _keep_own_images(page: PageObject) -> None:
-    """Point the page at a copy of the shared resources listing only the images it draws.
+class _Ref(int, PdfObject):
+    """A reference to object ``n`` of the letter being written (not of the batch)."""
+
+
+def _chunks(obj: Any) -> list[bytes | int]:
+    """``obj`` serialised as pypdf writes it, split at each reference (an int: the idnum)."""
+    chunks: list[bytes | int] = []
+    buffer = io.BytesIO()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, _Ref):
+            flush()
+            chunks.append(value)
+        elif isinstance(value, IndirectObject):
+            flush()
+            chunks.append(value.idnum)
+        elif isinstance(value, StreamObject):
+            walk_dict(value, length=len(value._data))
+            buffer.write(b"\nstream\n")
+            buffer.write(value._data)
+            buffer.write(b"\nendstream")
+        elif isinstance(value, DictionaryObject):
+            walk_dict(value)
+        elif isinstance(value, ArrayObject):
+            buffer.write(b"[")
+            for item in value:
+                buffer.write(b" ")
+                walk(item)
+            buffer.write(b" ]")
+        else:
+            value.write_to_stream(buffer)
+
+    def walk_dict(value: DictionaryObject, length: int | None = None) -> None:
+        buffer.write(b"<<\n")
+        items = list(value.items())
+        if length is not None:
+            items = [(k, v) for k, v in items if k != "/Length"]
+            items.append((NameObject("/Length"), NumberObject(length)))
+        for key, item in items:
+            if len(key) > 2 and key[1] == "%" and key[-1] == "%":
+                continue
+            key.write_to_stream(buffer)
+            buffer.write(b" ")
+            walk(item)
+            buffer.write(b"\n")
+        buffer.write(b">>")
+
+    def flush() -> None:
+        if buffer.tell():
+            chunks.append(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+
+    walk(obj)
+    flush()
+    return chunks
+
+
+def _own_resources(page: PageObject, image_ids: set[str]) -> DictionaryObject:
+    """A copy of the page's resources listing only the images it draws.
 
     WeasyPrint gives every page one resource dictionary naming every image of the document,
-    so without this each letter would carry the QR codes of the whole batch.
+    so without this each letter would carry the QR codes of the whole batch. It names an image
+    ``/i<id><interpolate>``; the ids come from the page's laid-out boxes (reading the page's
+    content stream for its ``Do`` operators would mean inflating it: 1.5 ms a page).
     """
     resources = page["/Resources"]
+    own = DictionaryObject(resources)
     images = resources.get("/XObject")
     if not images:
-        return
-    contents = page["/Contents"]
-    streams = contents if isinstance(contents, ArrayObject) else [contents]
-    drawn = set()
-    for stream in streams:
-        drawn.update(name.decode("latin-1") for name in _DO_OPERATOR.findall(stream.get_data()))
-    own = DictionaryObject(resources)
+        return own
+    prefixes = tuple(f"/i{image_id}" for image_id in image_ids)
     own[NameObject("/XObject")] = DictionaryObject(
-        {name: ref for name, ref in images.items() if name[1:] in drawn}
+        {name: ref for name, ref in images.items() if prefixes and name.startswith(prefixes)}
     )
-    page[NameObject("/Resources")] = own
+    return own
 
 
 def _compact_cid_fonts(batch: PdfReader) -> None:
