@@ -274,8 +274,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # publish the sweeper waits this long before publishing the row again.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=900)
 OUTBOX_PUBLISH_GRACE_SECONDS = env.int("OUTBOX_PUBLISH_GRACE_SECONDS", default=120)
-# Letters per rendering transaction (one WeasyPrint document).
-LETTER_CHUNK = env.int("LETTER_CHUNK", default=50)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # One queue per kind of work, each with its own workers (docker-compose.yml, deploy/k8s/):
 # a deadline burst of letters never delays batch builds or emails.
