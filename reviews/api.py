@@ -52,7 +52,8 @@ class CaseSerializer(FastReadMixin, serializers.ModelSerializer):
 
     organisation = serializers.CharField(source="organisation.legal_name")
     uscc = serializers.CharField(source="organisation.uscc")
-    county = serializers.CharField(source="organisation.place.name")
+    # The application's own place (the one that scopes the queues); null until it is set.
+    county = serializers.CharField(source="place.name", allow_null=True)
     clause = serializers.CharField(source="clause.code")
     round = serializers.CharField(source="round.name")
     status_label = serializers.CharField(source="get_status_display")
@@ -174,11 +175,12 @@ class BulkSerializer(serializers.Serializer):
 # related rows' other columns (an organisation's ~20) only cost decoding. The query-count
 # tests catch a column read but missing here (one query a row).
 _COLUMNS = {field.name for field in Application._meta.concrete_fields}
-QUEUE_API_ROWS = Application.objects.select_related("organisation__place").only(
+QUEUE_API_ROWS = Application.objects.select_related("organisation", "place").only(
     *(name for name in CaseSerializer.Meta.fields if name in _COLUMNS),
     "organisation__legal_name",
     "organisation__uscc",
-    "organisation__place__name",
+    "organisation__place_id",  # engine.actor_kinds: a county reviewer's scope
+    "place__name",
 )
 # The catalogue rows a queue row shows (clause code and department, round name, rule version
 # number), attached from the catalogue cache instead of three more joins and three model
@@ -233,32 +235,27 @@ def attach_catalogue(applications) -> None:
                 field.set_cached_value(application, instance)
 
 
+# CaseMaterialOutput's keys, in its order, and the column each is read from (its source):
+# page_materials writes the same dicts without a serializer, so the two cannot drift apart.
+_MATERIAL_KEYS = tuple(CaseMaterialOutput().fields)
+_MATERIAL_COLUMNS = tuple(
+    field.source.replace(".", "__") for field in CaseMaterialOutput().fields.values()
+)
+
+
 def page_materials(applications) -> dict[int, list[dict]]:
     """Every material of the page's applications in one narrow query, as CaseMaterialOutput
-    writes them (the same keys, types and order), by application id: no model instance per
+    writes them (the same keys, values and order), by application id: no model instance per
     material and file."""
     rows = (
         ApplicationMaterial.objects.filter(application_id__any=[a.pk for a in applications])
         .order_by("application_id", *ApplicationMaterial._meta.ordering)
-        .values_list(
-            "application_id", "id", "material_code", "version", "is_current", "evidence_id",
-            "evidence__original_name", "evidence__content_type", "evidence__size",
-        )
-    )  # fmt: skip
+        .values_list("application_id", *_MATERIAL_COLUMNS)
+    )
+    keys = _MATERIAL_KEYS
     by_application: dict[int, list[dict]] = {}
-    for application_id, pk, code, version, current, evidence_id, name, kind, size in rows:
-        by_application.setdefault(application_id, []).append(
-            {
-                "id": pk,
-                "material_code": code,
-                "version": version,
-                "is_current": current,
-                "evidence_id": evidence_id,
-                "file_name": name,
-                "content_type": kind,
-                "size": size,
-            }
-        )
+    for application_id, *values in rows:
+        by_application.setdefault(application_id, []).append(dict(zip(keys, values, strict=True)))
     return by_application
 
 

@@ -274,8 +274,9 @@ def _planner_rows(queryset: QuerySet) -> int:
 
 
 class QueuePaginator(Paginator):
-    """Id-first pages: the page's ids come from a narrow (index-only) query, then the rows by
-    id; the count is given (queue_count), never a COUNT over the visible set."""
+    """Id-first pages in one statement: the page's ids come from a narrow (index-only)
+    subquery, the rows by those ids in the queue's own order; the count is given
+    (queue_count), never a COUNT over the visible set."""
 
     def __init__(self, queryset: QuerySet, per_page: int, count: QueueCount, rows=None):
         super().__init__(queryset.values_list("pk", flat=True), per_page)
@@ -293,7 +294,14 @@ class QueuePaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        ids = list(self.object_list[bottom : bottom + self.per_page])
+        ids = self.object_list[bottom : bottom + self.per_page]
+        ordering = self.object_list.query.order_by
+        if ordering:
+            # WHERE id IN (the page's ids, LIMIT/OFFSET), sorted again by the same keys (they
+            # end with the id, so the order is the page's): one round trip instead of two.
+            rows = list(self._rows.filter(pk__in=ids).order_by(*ordering))
+            return self._get_page(rows, number, self)
+        ids = list(ids)
         if self._rows.query.values_select:  # named tuples (values_list(named=True)) with an id
             by_id = {row.id: row for row in self._rows.order_by().filter(pk__in=ids)}
         else:
@@ -314,7 +322,9 @@ def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
     return queue, queue_status_counts(user=user)
 
 
-QUEUE_ROW_RELATIONS = ("organisation", "organisation__place", "clause", "round")
+# The place shown is the application's own copy (Application.place), the one that scopes the
+# queues, not the organisation's.
+QUEUE_ROW_RELATIONS = ("organisation", "place", "clause", "round")
 # No queue row shows them: loading them would decrypt two SM4 values a row.
 QUEUE_ROW_DEFERRED = ("organisation__contact_phone", "organisation__bank_account")
 

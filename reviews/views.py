@@ -59,7 +59,7 @@ QUEUE_HTML_ROWS = (
     .annotate(
         organisation_name=F("organisation__legal_name"),
         organisation_uscc=F("organisation__uscc"),
-        place_name=F("organisation__place__name"),
+        place_name=F("place__name"),  # the application's place, which scopes the queues
         clause_title=F("clause__title"),
     )
     .values_list(*QUEUE_ROW_FIELDS, named=True)
