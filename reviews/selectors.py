@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,8 @@ from accounts.models import Organisation, Place, Role, User
 from accounts.selectors import user_scopes
 from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.selectors import applications_visible_to
+from applications.summaries import summaries_version
+from applications.summaries_cache import READ, summaries_cached
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
 from measures.selectors import catalogue_cached, catalogue_version
@@ -166,6 +169,10 @@ class QueueFilter(django_filters.FilterSet):
         fields = ["q", "round", "measure", "clause", "county", "status"]
         form = PortalForm
 
+    # The summaries version review_queue read for this request's counts (queue_count reuses
+    # it: one read a request); READ when none was read yet.
+    summaries_version = READ
+
     def search(self, queryset, name, value):
         # Substring search on name and USCC: pg_trgm GIN indexes on UPPER(...) serve icontains.
         value = value.strip()[:60]
@@ -188,31 +195,60 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.order_by(SORTS.get(value, "stage_entered_at"), "id")
 
 
-def _summary_cells(user: User):
-    """The summary cells of what the user may see, or None when only a direct count is exact
-    (a reviewer who is also a member of an organisation sees that organisation's cases too)."""
+def _cells_scope(user: User) -> tuple | None:
+    """Which summary cells the user may see, as (everything, places, departments), or None
+    when only a direct count is exact (a reviewer who is also a member of an organisation sees
+    that organisation's cases too)."""
     scopes = user_scopes(user)
-    cells = ApplicationSummary.objects.all()
     if scopes.sees_everything:
-        return cells
+        return (True, (), ())
     if scopes.organisation_ids:
         return None
+    places = sorted(scopes.place_ids) if scopes.has(Role.COUNTY_REVIEWER) else ()
+    departments = sorted(scopes.department_ids) if scopes.has(Role.DEPARTMENT_REVIEWER) else ()
+    return (False, tuple(places), tuple(departments))
+
+
+def _summary_cells(user: User):
+    """The summary cells of what the user may see, or None (see _cells_scope)."""
+    scope = _cells_scope(user)
+    if scope is None:
+        return None
+    everything, places, departments = scope
+    cells = ApplicationSummary.objects.all()
+    if everything:
+        return cells
     condition = Q(pk__in=[])
-    if scopes.has(Role.COUNTY_REVIEWER):
-        condition |= Q(place_id__in=scopes.place_ids)
-    if scopes.has(Role.DEPARTMENT_REVIEWER):
-        condition |= Q(department_id__in=scopes.department_ids)
+    if places:
+        condition |= Q(place_id__in=places)
+    if departments:
+        condition |= Q(department_id__in=departments)
     return cells.filter(condition)
 
 
-def queue_status_counts(*, user: User) -> dict[str, int]:
-    """Cases per status of everything the user may see, from the summaries (one small query)."""
+def _cells_cached(*, user: User, name: str, build, version=READ):
+    """`build()`, a figure of the user's summary cells, cached per summaries version and the
+    cells the user may see (summaries_cached: exact, the version moves on with every change of
+    the cells). The auditor's counts summed ~7,000 cells at 100,000 applications (1.4 ms a
+    page); now one sequence read."""
+    what = repr((name, _cells_scope(user))).encode()  # hashed: any text, a fixed-size key
+    key = f"reviews:cells:{hashlib.blake2b(what, digest_size=16).hexdigest()}"
+    return summaries_cached(key, build, version=version)
+
+
+def queue_status_counts(*, user: User, version=READ) -> dict[str, int]:
+    """Cases per status of everything the user may see, from the summaries (cached per
+    summaries version; else one small query). `version`: the summaries version already read."""
     cells = _summary_cells(user)
     if cells is None:
         base = review_cases_visible_to(user=user)
         return dict(base.order_by().values_list("status").annotate(n=Count("id")))
-    rows = cells.order_by().values_list("status").annotate(n=Sum("count"))
-    return {status: n for status, n in rows if n}
+
+    def build() -> dict[str, int]:
+        rows = cells.order_by().values_list("status").annotate(n=Sum("count"))
+        return {status: n for status, n in rows if n}
+
+    return _cells_cached(user=user, name="status-counts", build=build, version=version)
 
 
 # Filters the summary cells can answer exactly (their dimensions); any other needs a count.
@@ -253,7 +289,13 @@ def queue_count(
             cells = cells.filter(**{SUMMARY_FILTERS[key]: data[key]})
         if "status" not in used:
             cells = cells.exclude(status=Status.DRAFT)
-        return QueueCount(cells.aggregate(n=Sum("count"))["n"] or 0, False)
+        value = _cells_cached(
+            user=user,
+            name=f"count:{sorted((key, data[key]) for key in used)!r}",
+            build=lambda: cells.aggregate(n=Sum("count"))["n"] or 0,
+            version=queue.summaries_version,
+        )
+        return QueueCount(value, False)
     ids = queue.qs.order_by().values("pk")
     exact = ids[: EXACT_COUNT_LIMIT + 1].count()
     if exact <= EXACT_COUNT_LIMIT:
@@ -319,7 +361,8 @@ def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
         for status in default_queue_statuses(user):
             data.appendlist("status", status)
     queue = QueueFilter(data, queryset=base.order_by("stage_entered_at", "id"))
-    return queue, queue_status_counts(user=user)
+    queue.summaries_version = summaries_version()
+    return queue, queue_status_counts(user=user, version=queue.summaries_version)
 
 
 # The place shown is the application's own copy (Application.place), the one that scopes the
