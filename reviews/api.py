@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 from django.db import DEFAULT_DB_ALIAS
@@ -87,7 +88,14 @@ class CaseSerializer(FastReadMixin, serializers.ModelSerializer):
 
     def get_allowed_actions(self, application) -> list[str]:
         kinds = actor_kinds(self.context["request"].user, application)
-        return [t.action for t in actions_from(application.status) if t.actors & kinds]
+        return list(_allowed_actions(application.status, frozenset(kinds)))
+
+
+@functools.cache
+def _allowed_actions(status: str, kinds: frozenset[str]) -> tuple[str, ...]:
+    """The actions of the transition table (fixed in code) from a status open to any of the
+    actor's kinds: a queue page asks for the same few pairs on every row (~20 µs a row)."""
+    return tuple(t.action for t in actions_from(status) if t.actors & kinds)
 
 
 class QueuePageSerializer(serializers.Serializer):
