@@ -173,6 +173,17 @@ class QueueFilter(django_filters.FilterSet):
     # it: one read a request); READ when none was read yet.
     summaries_version = READ
 
+    def get_form_class(self):
+        """The same form class for every instance (declared filters with explicit labels,
+        choices evaluated when iterated): built once per process, where django-filter builds
+        a class and its eleven fields on every request (~0.2 ms)."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class
+        return form_class
+
     def search(self, queryset, name, value):
         # Substring search on name and USCC: pg_trgm GIN indexes on UPPER(...) serve icontains.
         value = value.strip()[:60]
