@@ -76,7 +76,9 @@ def form_markup(form: forms.Form, what: str, render, *, version) -> SafeString:
     """`render()`, markup of the form's fields, rendered once per process for each `version`
     of the fields' choices (the catalogue version), language and set of submitted values:
     for forms whose markup depends on nothing else (selected options and errors come from
-    the values). `what` names the markup (one form may be rendered in parts)."""
+    the values). `what` names the markup (one form may be rendered in parts). The key holds
+    the form's class, so a class made per request (django-filter's default get_form_class)
+    never hits: reviews.selectors.QueueFilter builds its form class once."""
     form.errors  # noqa: B018 - validated first: the error classes are part of the markup
     if form.is_bound:
         getlist = getattr(form.data, "getlist", None)
