@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Count,
@@ -31,7 +30,7 @@ from accounts.selectors import user_scopes
 from applications.lifecycle.statuses import AWARDED_STATUSES, PAYABLE_STATUSES
 from applications.lifecycle.transitions import Action
 from applications.models import Application, ApplicationSummary, Decision, Status
-from applications.summaries import summaries_version
+from applications.summaries_cache import READ, summaries_cached
 from jobs.models import Job
 from measures.models import RoundBudget
 from measures.selectors import BUDGET_VIEWERS, budgets_visible_to, catalogue_version
@@ -373,44 +372,27 @@ def _figures(
     ]
 
 
-_READ = object()
-
-
 def dashboard_cached(
     *,
     user: User,
     round_id: int | None,
     name: str,
     build: Callable[[], Any],
-    version: int | object | None = _READ,
+    version: int | object | None = READ,
 ):
-    """`build()` cached per summaries version (moved on by every status move, recount, budget
-    and place change: applications.summaries), catalogue version (measure and round names),
-    language, round and what the user may see of it (dashboard, budgets); built afresh when
-    there is no shared version (see summaries_version). `version`: the summaries version the
-    caller already read in this request (one read for several cached parts), else read here."""
-    if version is _READ:
-        version = summaries_version()
-    if version is None:
-        return build()
+    """`build()` cached per summaries version (applications.summaries_cache), catalogue version
+    (measure and round names), language, round and what the user may see of it (dashboard,
+    budgets). `version`: the summaries version the caller already read in this request (one
+    read for several cached parts), else read there."""
     roles = user_scopes(user).roles
     sees = f"{int(bool(roles & DASHBOARD_VIEWERS))}{int(bool(roles & BUDGET_VIEWERS))}"
-    key = (
-        f"payments:dashboard:{name}:{version}:{catalogue_version()}:{get_language()}:"
-        f"{round_id or 0}:{sees}"
-    )
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, DASHBOARD_CACHE_SECONDS)
-    return value
+    key = f"payments:dashboard:{name}:{catalogue_version()}:{get_language()}:{round_id or 0}:{sees}"
+    return summaries_cached(key, build, version=version)
 
-
-DASHBOARD_CACHE_SECONDS = 600
 
 
 def dashboard_figures(
-    *, user: User, round_id: int | None = None, version: int | object | None = _READ
+    *, user: User, round_id: int | None = None, version: int | object | None = READ
 ) -> Dashboard:
     """The dashboard's figures (dashboard_cached around dashboard_figures_counted)."""
     return dashboard_cached(

@@ -23,9 +23,11 @@ from django.views.decorators.http import require_POST
 from applications.summaries import summaries_version
 from audit.services import audit_security_event
 from jobs.models import Job
+from measures.selectors import catalogue_version
 from xianyang_portal.db import replica_reads
 from xianyang_portal.errors import DomainError
 from xianyang_portal.exports import workbook_response
+from xianyang_portal.forms import form_markup
 from xianyang_portal.money import amount_in_capitals, format_yuan
 from xianyang_portal.views import apply_error_to_form, flash_error
 
@@ -415,6 +417,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "payments/dashboard.html",
         {
             "form": form,
+            # The round select is the same for the same round chosen (its options change with
+            # the catalogue only): rendered once per catalogue version, language and value.
+            "round_select": form_markup(
+                form, "round", lambda: form["round"], version=catalogue_version()
+            ),
             # The figures' markup (headline, charts, tables: ~700 template variables) is
             # rendered once per summaries version, like the figures themselves; the export
             # links carry the query string, so it is part of the key.
@@ -428,7 +435,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 )
             ),
             "query": query,
-            "batches": selectors.batches_visible_to(user=request.user)[:10]
+            # The columns the list shows only (not the creator, locker and job rows).
+            "batches": selectors.batches_visible_to(user=request.user)
+            .select_related(None)
+            .only("reference", "state", "line_count", "total_amount")[:10]
             if selectors.can_see_payments(request.user)
             else [],
         },

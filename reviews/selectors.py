@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,8 @@ from accounts.models import Organisation, Place, Role, User
 from accounts.selectors import user_scopes
 from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.selectors import applications_visible_to
+from applications.summaries import summaries_version
+from applications.summaries_cache import READ, summaries_cached
 from audit.models import AuditEvent
 from measures.models import Clause, Measure, Round
 from measures.selectors import catalogue_cached, catalogue_version
@@ -166,6 +169,21 @@ class QueueFilter(django_filters.FilterSet):
         fields = ["q", "round", "measure", "clause", "county", "status"]
         form = PortalForm
 
+    # The summaries version review_queue read for this request's counts (queue_count reuses
+    # it: one read a request); READ when none was read yet.
+    summaries_version = READ
+
+    def get_form_class(self):
+        """The same form class for every instance (declared filters with explicit labels,
+        choices evaluated when iterated): built once per process, where django-filter builds
+        a class and its eleven fields on every request (~0.2 ms)."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class
+        return form_class
+
     def search(self, queryset, name, value):
         # Substring search on name and USCC: pg_trgm GIN indexes on UPPER(...) serve icontains.
         value = value.strip()[:60]
@@ -188,31 +206,60 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.order_by(SORTS.get(value, "stage_entered_at"), "id")
 
 
-def _summary_cells(user: User):
-    """The summary cells of what the user may see, or None when only a direct count is exact
-    (a reviewer who is also a member of an organisation sees that organisation's cases too)."""
+def _cells_scope(user: User) -> tuple | None:
+    """Which summary cells the user may see, as (everything, places, departments), or None
+    when only a direct count is exact (a reviewer who is also a member of an organisation sees
+    that organisation's cases too)."""
     scopes = user_scopes(user)
-    cells = ApplicationSummary.objects.all()
     if scopes.sees_everything:
-        return cells
+        return (True, (), ())
     if scopes.organisation_ids:
         return None
+    places = sorted(scopes.place_ids) if scopes.has(Role.COUNTY_REVIEWER) else ()
+    departments = sorted(scopes.department_ids) if scopes.has(Role.DEPARTMENT_REVIEWER) else ()
+    return (False, tuple(places), tuple(departments))
+
+
+def _summary_cells(user: User):
+    """The summary cells of what the user may see, or None (see _cells_scope)."""
+    scope = _cells_scope(user)
+    if scope is None:
+        return None
+    everything, places, departments = scope
+    cells = ApplicationSummary.objects.all()
+    if everything:
+        return cells
     condition = Q(pk__in=[])
-    if scopes.has(Role.COUNTY_REVIEWER):
-        condition |= Q(place_id__in=scopes.place_ids)
-    if scopes.has(Role.DEPARTMENT_REVIEWER):
-        condition |= Q(department_id__in=scopes.department_ids)
+    if places:
+        condition |= Q(place_id__in=places)
+    if departments:
+        condition |= Q(department_id__in=departments)
     return cells.filter(condition)
 
 
-def queue_status_counts(*, user: User) -> dict[str, int]:
-    """Cases per status of everything the user may see, from the summaries (one small query)."""
+def _cells_cached(*, user: User, name: str, build, version=READ):
+    """`build()`, a figure of the user's summary cells, cached per summaries version and the
+    cells the user may see (summaries_cached: exact, the version moves on with every change of
+    the cells). The auditor's counts summed ~7,000 cells at 100,000 applications (1.4 ms a
+    page); now one sequence read."""
+    what = repr((name, _cells_scope(user))).encode()  # hashed: any text, a fixed-size key
+    key = f"reviews:cells:{hashlib.blake2b(what, digest_size=16).hexdigest()}"
+    return summaries_cached(key, build, version=version)
+
+
+def queue_status_counts(*, user: User, version=READ) -> dict[str, int]:
+    """Cases per status of everything the user may see, from the summaries (cached per
+    summaries version; else one small query). `version`: the summaries version already read."""
     cells = _summary_cells(user)
     if cells is None:
         base = review_cases_visible_to(user=user)
         return dict(base.order_by().values_list("status").annotate(n=Count("id")))
-    rows = cells.order_by().values_list("status").annotate(n=Sum("count"))
-    return {status: n for status, n in rows if n}
+
+    def build() -> dict[str, int]:
+        rows = cells.order_by().values_list("status").annotate(n=Sum("count"))
+        return {status: n for status, n in rows if n}
+
+    return _cells_cached(user=user, name="status-counts", build=build, version=version)
 
 
 # Filters the summary cells can answer exactly (their dimensions); any other needs a count.
@@ -253,7 +300,13 @@ def queue_count(
             cells = cells.filter(**{SUMMARY_FILTERS[key]: data[key]})
         if "status" not in used:
             cells = cells.exclude(status=Status.DRAFT)
-        return QueueCount(cells.aggregate(n=Sum("count"))["n"] or 0, False)
+        value = _cells_cached(
+            user=user,
+            name=f"count:{sorted((key, data[key]) for key in used)!r}",
+            build=lambda: cells.aggregate(n=Sum("count"))["n"] or 0,
+            version=queue.summaries_version,
+        )
+        return QueueCount(value, False)
     ids = queue.qs.order_by().values("pk")
     exact = ids[: EXACT_COUNT_LIMIT + 1].count()
     if exact <= EXACT_COUNT_LIMIT:
@@ -274,8 +327,9 @@ def _planner_rows(queryset: QuerySet) -> int:
 
 
 class QueuePaginator(Paginator):
-    """Id-first pages: the page's ids come from a narrow (index-only) query, then the rows by
-    id; the count is given (queue_count), never a COUNT over the visible set."""
+    """Id-first pages in one statement: the page's ids come from a narrow (index-only)
+    subquery, the rows by those ids in the queue's own order; the count is given
+    (queue_count), never a COUNT over the visible set."""
 
     def __init__(self, queryset: QuerySet, per_page: int, count: QueueCount, rows=None):
         super().__init__(queryset.values_list("pk", flat=True), per_page)
@@ -293,7 +347,14 @@ class QueuePaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        ids = list(self.object_list[bottom : bottom + self.per_page])
+        ids = self.object_list[bottom : bottom + self.per_page]
+        ordering = self.object_list.query.order_by
+        if ordering:
+            # WHERE id IN (the page's ids, LIMIT/OFFSET), sorted again by the same keys (they
+            # end with the id, so the order is the page's): one round trip instead of two.
+            rows = list(self._rows.filter(pk__in=ids).order_by(*ordering))
+            return self._get_page(rows, number, self)
+        ids = list(ids)
         if self._rows.query.values_select:  # named tuples (values_list(named=True)) with an id
             by_id = {row.id: row for row in self._rows.order_by().filter(pk__in=ids)}
         else:
@@ -311,9 +372,12 @@ def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:
         for status in default_queue_statuses(user):
             data.appendlist("status", status)
     queue = QueueFilter(data, queryset=base.order_by("stage_entered_at", "id"))
-    return queue, queue_status_counts(user=user)
+    queue.summaries_version = summaries_version()
+    return queue, queue_status_counts(user=user, version=queue.summaries_version)
 
 
+# The place shown is the application's own copy (Application.place), the one that scopes the
+# queues, not the organisation's.
 QUEUE_ROW_RELATIONS = ("organisation", "place", "clause", "round")
 # No queue row shows them: loading them would decrypt two SM4 values a row.
 QUEUE_ROW_DEFERRED = ("organisation__contact_phone", "organisation__bank_account")

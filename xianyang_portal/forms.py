@@ -7,7 +7,8 @@ import html
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from .crypto import PERSONAL_MASKS
 
@@ -64,6 +65,35 @@ class MaskedPersonalDataMixin:
             if self.is_bound and self.data.get(key) == masked:
                 self.data = self.data.copy()
                 self.data[key] = stored
+
+
+# Rendered form markup by form_markup's key (what, choices' version, language, values).
+_MARKUP: dict[tuple, str] = {}
+_MARKUP_MAX = 512
+
+
+def form_markup(form: forms.Form, what: str, render, *, version) -> SafeString:
+    """`render()`, markup of the form's fields, rendered once per process for each `version`
+    of the fields' choices (the catalogue version), language and set of submitted values:
+    for forms whose markup depends on nothing else (selected options and errors come from
+    the values). `what` names the markup (one form may be rendered in parts). The key holds
+    the form's class, so a class made per request (django-filter's default get_form_class)
+    never hits: reviews.selectors.QueueFilter builds its form class once."""
+    form.errors  # noqa: B018 - validated first: the error classes are part of the markup
+    if form.is_bound:
+        getlist = getattr(form.data, "getlist", None)
+        values = tuple(
+            (name, tuple(getlist(name)) if getlist else form.data.get(name)) for name in form.fields
+        )
+    else:
+        values = None
+    key = (type(form), what, version, get_language(), values)
+    markup = _MARKUP.get(key)
+    if markup is None:
+        if len(_MARKUP) >= _MARKUP_MAX:
+            _MARKUP.clear()
+        markup = _MARKUP[key] = str(render())
+    return mark_safe(markup)  # noqa: S308 - render() escapes (the template engine, widgets)
 
 
 # Rendered unselected <option> lists by FastSelect.options_key (choice lists of the catalogue).

@@ -44,3 +44,23 @@ def test_round_unknown_to_the_cache_is_read(case_factory, demo, client):
     )
     Application.objects.filter(pk=case.pk).update(round=new)
     assert _row(client, case.reference)["round"] == "未经信号的批次"
+
+
+def test_filter_form_markup_follows_the_catalogue_and_the_values(case_factory, demo, client):
+    """The queue's filter fields are kept rendered per catalogue version, language and
+    submitted values: a new round shows at once, and a chosen one stays selected."""
+    case = case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["county_qindu"])
+    assert "筛选用的新批次" not in client.get("/reviews/").content.decode()
+    source = Round.objects.get(pk=case.round_id)
+    new = Round.objects.create(  # a catalogue write: the version moves on
+        policy_id=source.policy_id,
+        name="筛选用的新批次",
+        opens_at=source.opens_at,
+        closes_at=source.closes_at,
+    )
+    html = client.get("/reviews/").content.decode()
+    assert f'<option value="{new.pk}">' in html
+    chosen = client.get(f"/reviews/?round={new.pk}").content.decode()
+    assert f'<option value="{new.pk}" selected>' in chosen
+    assert f'<option value="{new.pk}">' in client.get("/reviews/").content.decode()

@@ -90,10 +90,14 @@ def test_queries_constant_20_vs_200_rows(case_factory, demo, client, username):
         _queries(client, url)
     small = {url: _queries(client, url) for url in urls}
     _clone(template, 180, start=19)
+    # The recount moved the summaries version on: the first pass reads the counts again
+    # (cached per version), the second is warm like the small one.
+    cold = {url: _queries(client, url) for url in urls}
     large = {url: _queries(client, url) for url in urls}
     assert Application.objects.exclude(status=Status.DRAFT).count() == 200
     assert small == large
     assert max(large.values()) <= LIMIT, large
+    assert max(cold.values()) <= LIMIT, cold
 
 
 def test_cold_first_request_is_still_within_limit(case_factory, demo, client):
