@@ -390,7 +390,6 @@ def dashboard_cached(
     return summaries_cached(key, build, version=version)
 
 
-
 def dashboard_figures(
     *, user: User, round_id: int | None = None, version: int | object | None = READ
 ) -> Dashboard:
