@@ -262,9 +262,9 @@ def catalogue_instances(rows) -> dict[str, dict[int, object]]:
 
 
 class QueueApiRow:
-    """One queue API row as CaseSerializer and engine.actor_kinds read an application: its
-    columns, its organisation (name, USCC), its own place (id and name; actor_kinds scopes a county by it) and its catalogue
-    rows as attributes, from a QUEUE_API_ROWS tuple."""
+    """One queue API row as CaseSerializer and engine.actor_kinds read an application, from a
+    QUEUE_API_ROWS tuple: its columns, its organisation (name, USCC), its own place (id and
+    name; actor_kinds scopes a county by the id) and its catalogue rows, as attributes."""
 
     def __init__(self, row, catalogue: dict[str, dict[int, object]]) -> None:
         self.__dict__.update(row._asdict())

@@ -348,18 +348,11 @@ class QueuePaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         ids = self.object_list[bottom : bottom + self.per_page]
-        ordering = self.object_list.query.order_by
-        if ordering:
-            # WHERE id IN (the page's ids, LIMIT/OFFSET), sorted again by the same keys (they
-            # end with the id, so the order is the page's): one round trip instead of two.
-            rows = list(self._rows.filter(pk__in=ids).order_by(*ordering))
-            return self._get_page(rows, number, self)
-        ids = list(ids)
-        if self._rows.query.values_select:  # named tuples (values_list(named=True)) with an id
-            by_id = {row.id: row for row in self._rows.order_by().filter(pk__in=ids)}
-        else:
-            by_id = self._rows.order_by().in_bulk(ids)
-        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
+        # WHERE id IN (the page's ids, LIMIT/OFFSET), sorted again by the same keys (every
+        # queue order ends with the id, so the order is the page's): one round trip.
+        ordering = self.object_list.query.order_by or ("pk",)
+        rows = list(self._rows.filter(pk__in=ids).order_by(*ordering))
+        return self._get_page(rows, number, self)
 
 
 def review_queue(*, user: User, params) -> tuple[QueueFilter, dict[str, int]]:

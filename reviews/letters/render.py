@@ -5,8 +5,7 @@ Pure input → bytes: no ORM. A selector builds ``LetterContent``; a Celery task
 Every WeasyPrint call pays a fixed cost, mostly subsetting the CJK font faces in ``write_pdf``
 (≈0.1 s per call with HarfBuzz subsetting here; seconds where WeasyPrint falls back to fontTools).
 The production path therefore lays out a whole batch as one document, writes it once (one font
-subset for the batch), shrinks the embedded fonts once, and cuts one PDF per letter out of it
-(read with pypdf, each shared object serialised once).
+subset for the batch), shrinks the embedded fonts once, and splits the pages per letter with pypdf.
 """
 
 from __future__ import annotations
@@ -30,16 +29,12 @@ from django.template.loader import render_to_string
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image
-from pypdf import PageObject, PdfReader
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
-    IndirectObject,
     NameObject,
-    NumberObject,
-    PdfObject,
     StreamObject,
-    TextStringObject,
 )
 from weasyprint import CSS, HTML, Document
 from weasyprint.document import Page
@@ -291,13 +286,12 @@ def _split(
     if len(batch.pages) != len(document.pages):
         raise LetterRenderError("The batch PDF does not have the pages WeasyPrint laid out.")
     _compact_cid_fonts(batch)
-    cutter = _PdfCutter(batch)
     pdfs = []
     start = 0
     for letter, letter_pages in zip(letters, pages, strict=True):
         images = [_image_ids(page._page_box) for page in letter_pages]
         title = f"奖励资金核定通知书 {letter.number}"
-        pdfs.append(cutter.letter(start, images, title=title))
+        pdfs.append(_extract(batch, start, images, title=title))
         start += len(letter_pages)
     return pdfs
 
@@ -348,142 +342,20 @@ def _section_of(page_box: Any) -> Any:
     return box.element
 
 
-class _PdfCutter:
-    """Cut single letters out of the batch PDF, writing each shared object's bytes once.
-
-    pypdf's ``PdfWriter`` deep-copies every page with its fonts and re-serialises them for each
-    letter (≈3 ms a letter). Here each object of the batch is serialised once, as bytes with
-    holes where it refers to another object; a letter is its objects' bytes joined with its own
-    object numbers (1…n), behind a new catalogue, page tree and document information. The
-    objects are the ones pypdf wrote, in the same syntax.
-    """
-
-    def __init__(self, batch: PdfReader) -> None:
-        self.batch = batch
-        self.header = batch.pdf_header.encode() + b"\n%\xe2\xe3\xcf\xd3\n"
-        root = batch.trailer["/Root"]
-        self.lang = root.get("/Lang")
-        self.info = dict(batch.metadata or {})
-        self._objects: dict[int, list[bytes | int]] = {}
-
-    def letter(self, start: int, images: list[set[str]], *, title: str) -> bytes:
-        """The batch's pages from ``start`` on, one per item of ``images`` (the ids of the
-        images each draws), as one PDF."""
-        end = start + len(images)
-        catalog = DictionaryObject(
-            {NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): _Ref(2)}
-        )
-        if self.lang is not None:
-            catalog[NameObject("/Lang")] = self.lang
-        info = DictionaryObject({NameObject(key): value for key, value in self.info.items()})
-        info[NameObject("/Title")] = TextStringObject(title)
-        # Objects 1–3: catalogue, page tree, information; 4…: the pages; then what they use.
-        kids = ArrayObject(_Ref(4 + i) for i in range(end - start))
-        tree = DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Pages"),
-                NameObject("/Count"): NumberObject(end - start),
-                NameObject("/Kids"): kids,
-            }
-        )
-        bodies = [_chunks(catalog), _chunks(tree), _chunks(info)]
-        for page_number in range(start, end):
-            page = self.batch.pages[page_number]
-            own = DictionaryObject(page)
-            own[NameObject("/Parent")] = _Ref(2)
-            own[NameObject("/Resources")] = _own_resources(page, images[page_number - start])
-            bodies.append(_chunks(own))
-        numbers: dict[int, int] = {}  # batch idnum -> number in this letter
-        for body in bodies:  # grows while it is walked: breadth first
-            for chunk in body:
-                if isinstance(chunk, int) and not isinstance(chunk, _Ref) and chunk not in numbers:
-                    numbers[chunk] = len(bodies) + 1
-                    bodies.append(self._object(chunk))
-        output = [self.header]
-        offsets = []
-        position = len(self.header)
-        for number, body in enumerate(bodies, start=1):
-            text = b"".join(
-                chunk
-                if isinstance(chunk, bytes)
-                else b"%d 0 R" % (chunk if isinstance(chunk, _Ref) else numbers[chunk])
-                for chunk in body
-            )
-            part = b"%d 0 obj\n%s\nendobj\n" % (number, text)
-            offsets.append(position)
-            output.append(part)
-            position += len(part)
-        size = len(bodies) + 1
-        output.append(b"xref\n0 %d\n0000000000 65535 f \n" % size)
-        output.extend(b"%010d 00000 n \n" % offset for offset in offsets)
-        output.append(
-            b"trailer\n<<\n/Size %d\n/Root 1 0 R\n/Info 3 0 R\n>>\nstartxref\n%d\n%%%%EOF\n"
-            % (size, position)
-        )
-        return b"".join(output)
-
-    def _object(self, idnum: int) -> list[bytes | int]:
-        if idnum not in self._objects:
-            self._objects[idnum] = _chunks(self.batch.get_object(idnum))
-        return self._objects[idnum]
-
-
-class _Ref(int, PdfObject):
-    """A reference to object ``n`` of the letter being written (not of the batch)."""
-
-
-def _chunks(obj: Any) -> list[bytes | int]:
-    """``obj`` serialised as pypdf writes it, split at each reference (an int: the idnum)."""
-    chunks: list[bytes | int] = []
-    buffer = io.BytesIO()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, _Ref):
-            flush()
-            chunks.append(value)
-        elif isinstance(value, IndirectObject):
-            flush()
-            chunks.append(value.idnum)
-        elif isinstance(value, StreamObject):
-            walk_dict(value, length=len(value._data))
-            buffer.write(b"\nstream\n")
-            buffer.write(value._data)
-            buffer.write(b"\nendstream")
-        elif isinstance(value, DictionaryObject):
-            walk_dict(value)
-        elif isinstance(value, ArrayObject):
-            buffer.write(b"[")
-            for item in value:
-                buffer.write(b" ")
-                walk(item)
-            buffer.write(b" ]")
-        else:
-            value.write_to_stream(buffer)
-
-    def walk_dict(value: DictionaryObject, length: int | None = None) -> None:
-        buffer.write(b"<<\n")
-        items = list(value.items())
-        if length is not None:
-            items = [(k, v) for k, v in items if k != "/Length"]
-            items.append((NameObject("/Length"), NumberObject(length)))
-        for key, item in items:
-            if len(key) > 2 and key[1] == "%" and key[-1] == "%":
-                continue
-            key.write_to_stream(buffer)
-            buffer.write(b" ")
-            walk(item)
-            buffer.write(b"\n")
-        buffer.write(b">>")
-
-    def flush() -> None:
-        if buffer.tell():
-            chunks.append(buffer.getvalue())
-            buffer.seek(0)
-            buffer.truncate()
-
-    walk(obj)
-    flush()
-    return chunks
+def _extract(batch: PdfReader, start: int, images: list[set[str]], *, title: str) -> bytes:
+    """The batch's pages from ``start`` on, one per item of ``images`` (the ids of the images
+    each draws), as one PDF written by pypdf."""
+    writer = PdfWriter()
+    for offset, image_ids in enumerate(images):
+        page = batch.pages[start + offset]
+        page[NameObject("/Resources")] = _own_resources(page, image_ids)
+        writer.add_page(page)
+    if "/Lang" in batch.trailer["/Root"]:
+        writer.root_object[NameObject("/Lang")] = batch.trailer["/Root"]["/Lang"]
+    writer.add_metadata({**(batch.metadata or {}), "/Title": title})
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
 
 
 def _own_resources(page: PageObject, image_ids: set[str]) -> DictionaryObject:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Status
@@ -32,7 +35,10 @@ def test_counts_follow_each_move(case_factory, demo, client):
     assert before == _direct(county)
     assert before[Status.COUNTY_REVIEW] >= 3
     shown = _shown_count(client, by_measure)  # from the summaries, now cached
-    assert queue_status_counts(user=county) == before  # the cached figure, unchanged
+    with CaptureQueriesContext(connection) as ctx:
+        assert queue_status_counts(user=county) == before  # the cached figure, unchanged
+    # Served from the cache: the summaries version is read, the cells are not summed again.
+    assert not [q for q in ctx.captured_queries if "applicationsummary" in q["sql"]]
 
     application_transition(
         actor=county,
