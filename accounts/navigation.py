@@ -24,7 +24,7 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("工作台"), "accounts:home", frozenset({ENTERPRISE, *Role.values})),
-    NavItem(_("政策计算器"), "measures:calculator", frozenset({ENTERPRISE})),
+    NavItem(_("政策计算器"), "applications:calculator", frozenset({ENTERPRISE})),
     NavItem(_("我的申报"), "applications:dashboard", frozenset({ENTERPRISE})),
     NavItem(_("单位信息"), "accounts:organisation_profile", frozenset({ENTERPRISE})),
     NavItem(_("资质档案"), "integrations:profile", frozenset({ENTERPRISE})),
@@ -55,9 +55,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("免申即享名单"), "integrations:recognition_lists", frozenset({Role.POLICY_ADMIN})),
     NavItem(_("规则配置"), "admin:index", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})),
     NavItem(_("对接账号"), "integrations:service_accounts", frozenset({Role.SECURITY_ADMIN})),
-    NavItem(
-        _("运行监控"), "outbox:operations", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})
-    ),
+    NavItem(_("运行监控"), "operations:index", frozenset({Role.POLICY_ADMIN, Role.SECURITY_ADMIN})),
 )
 
 

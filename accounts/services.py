@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -159,16 +161,22 @@ def _organisation_apply_changes(
     return locked
 
 
-def _organisation_place_moved(organisation: Organisation) -> None:
-    """The organisation's cases move with it: their copied place (the county queues' scope)
-    and their summary cells, in the same transaction (only this organisation's cells)."""
-    from applications.models import Application
-    from applications.summaries import summaries_move_place
+# Apps above accounts that keep a copy of an organisation's place (applications: each case's
+# place, the county queues' scope, and its summary cells) register an observer at start-up;
+# it runs in the edit's transaction, so the copies never disagree with the organisation.
+PlaceObserver = Callable[[Organisation], None]
+_place_observers: list[PlaceObserver] = []
 
-    ids = list(
-        Application.objects.filter(organisation_id=organisation.pk).values_list("pk", flat=True)
-    )
-    summaries_move_place(ids, organisation.place_id)
+
+def observe_organisation_place(observer: PlaceObserver) -> PlaceObserver:
+    if observer not in _place_observers:
+        _place_observers.append(observer)
+    return observer
+
+
+def _organisation_place_moved(organisation: Organisation) -> None:
+    for observer in _place_observers:
+        observer(organisation)
 
 
 @transaction.atomic

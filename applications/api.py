@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -17,13 +17,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import organisations_of_member, user_scopes
+from accounts.throttles import CalculatorThrottle
 from measures.models import Clause
-from measures.selectors import current_policy
+from measures.selectors import clauses_of, current_policy, current_policy_or_404
+from measures.services import clause_evaluate
 from xianyang_portal.errors import Conflict, DomainError
 from xianyang_portal.serializers import FastReadMixin
 from xianyang_portal.views import private_file_response
 
 from . import selectors, services
+from .ledger import clause_evaluate_for
 from .models import Application, ApplicationMaterial
 from .receipt import receipt_pdf
 
@@ -294,3 +297,84 @@ def application_receipt(request: Request, reference: str) -> HttpResponse:
     response = HttpResponse(receipt_pdf(application), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{application.reference}.pdf"'
     return response
+
+
+APPLICANT_TYPES = ["enterprise", "park", "county", "investment_promoter"]
+
+
+class CalculatorRequest(serializers.Serializer):
+    clause = serializers.CharField(max_length=60)
+    facts = serializers.DictField(child=serializers.JSONField(), allow_empty=True)
+    organisation = serializers.IntegerField(required=False)
+    applicant_type = serializers.ChoiceField(choices=APPLICANT_TYPES, required=False)
+
+    def validate(self, attrs):
+        if "organisation" not in attrs and "applicant_type" not in attrs:
+            raise serializers.ValidationError(
+                {"applicant_type": _("请提供 organisation（本人所属单位）或 applicant_type。")}
+            )
+        return attrs
+
+
+class EvaluationSerializer(serializers.Serializer):
+    clause = serializers.CharField()
+    rule_version = serializers.IntegerField()
+    eligible = serializers.BooleanField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    amount_kind = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    blocking = serializers.ListField(child=serializers.CharField())
+    ratio_pending = serializers.BooleanField(
+        help_text="一定比例 clause whose ratio the policy administrator has not set yet"
+    )
+    cap = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="the cumulative cap of the award group (每户累计), if any",
+    )
+
+
+@extend_schema(request=CalculatorRequest, responses=EvaluationSerializer)
+@api_view(["POST"])
+@throttle_classes([CalculatorThrottle])
+def calculator(request: Request) -> Response:
+    """Evaluate a clause for facts, as an organisation of the caller or an applicant type."""
+    payload = CalculatorRequest(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    clause = clauses_of(current_policy_or_404()).filter(code=data["clause"]).first()
+    if clause is None:
+        raise DomainError(
+            _("未知的条款代码：%(code)s") % {"code": data["clause"]},
+            code="unknown_clause",
+            detail={"clause": [_("未知的条款代码。")]},
+        )
+    if "organisation" in data:
+        organisation = (
+            organisations_of_member(user=request.user).filter(pk=data["organisation"]).first()
+        )
+        if organisation is None:
+            raise DomainError(
+                _("您不是该单位的成员。"),
+                code="unknown_organisation",
+                detail={"organisation": [_("您不是该单位的成员。")]},
+            )
+        _facts, result = clause_evaluate_for(
+            version=clause.current_version, raw_facts=data["facts"], organisation=organisation
+        )
+    else:  # an applicant type only: no ledger, and required profile attributes are named
+        _facts, result = clause_evaluate(
+            version=clause.current_version,
+            raw_facts=data["facts"],
+            applicant_type=data.get("applicant_type"),
+        )
+    return Response(
+        EvaluationSerializer(
+            {
+                "clause": clause.code,
+                "rule_version": clause.current_version.number,
+                **result.to_dict(),
+            }
+        ).data
+    )

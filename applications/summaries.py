@@ -25,6 +25,8 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
+from accounts.services import observe_organisation_place
+
 from .lifecycle.context import EffectContext
 from .lifecycle.effects import observe_moves
 from .models import Application, ApplicationSummary, Status
@@ -153,6 +155,16 @@ def summaries_move_place(application_ids: list[int], place_id: int) -> None:
     rows.update(place_id=place_id)
     _apply(deltas)
     summaries_changed()
+
+
+@observe_organisation_place
+def _organisation_moved(organisation) -> None:
+    """An organisation moved to another county: its cases move with it, in the same
+    transaction (only this organisation's cells)."""
+    ids = list(
+        Application.objects.filter(organisation_id=organisation.pk).values_list("pk", flat=True)
+    )
+    summaries_move_place(ids, organisation.place_id)
 
 
 @transaction.atomic

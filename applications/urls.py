@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("files/<int:evidence_id>/", views.evidence_file, name="file"),
     path("files/<int:evidence_id>/page/<int:page>.png", views.evidence_page, name="file_page"),
+    path("calculator/", views.calculator, name="calculator"),
     path("start/<str:code>/", views.start, name="start"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/edit/", views.edit, name="edit"),

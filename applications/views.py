@@ -7,18 +7,27 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
+from accounts.lockout import rate
 from accounts.selectors import organisations_of_member, user_scopes
 from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
-from measures.selectors import current_policy, open_round_for_clause
+from measures.selectors import (
+    clauses_of,
+    current_policy,
+    current_policy_or_404,
+    open_round_by_clause,
+    open_round_for_clause,
+)
+from measures.views import clause_summary
 from xianyang_portal.errors import Conflict, DomainError
 from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
 from .forms import DeclarationForm, PledgeForm, ReasonForm
-from .ledger import clause_evaluate_for
+from .ledger import award_context_for, clause_evaluate_for
 from .lifecycle.statuses import MEANING
 from .lifecycle.transitions import Action, transition_for
 from .models import Status
@@ -403,4 +412,51 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
         filename=evidence.original_name,
         content_type=evidence.content_type,
         inline=request.GET.get("inline") == "1",
+    )
+
+
+@ratelimit(key="ip", rate=rate("calculator"), block=True)
+def calculator(request: HttpRequest) -> HttpResponse:
+    """政策计算器: the clauses this organisation can apply for, and what its answers yield."""
+    organisations = organisations_of_member(user=request.user)
+    if not organisations:
+        raise PermissionDenied(_("政策计算器供申报单位使用。"))
+    organisation = organisations.filter(pk=request.GET.get("org") or 0).first() or organisations[0]
+    policy = current_policy_or_404()
+    context = award_context_for(organisation=organisation)
+    selected_code = request.POST.get("clause") if request.method == "POST" else None
+    rounds = open_round_by_clause()
+    groups: dict[int, dict] = {}
+    for clause in clauses_of(policy).order_by("measure__number", "sort_order"):
+        rule = clause.rule
+        if organisation.kind not in rule.applicant_types:
+            continue
+        entry = clause_summary(clause)
+        entry["round"] = rounds.get(clause.pk)
+        posted = clause.code == selected_code
+        entry["form"] = facts_form(rule, request.POST if posted else None)
+        if posted:  # the answers travel to the application form ("去申报")
+            entry["prefill"] = calculator_answers(rule, request.POST).urlencode()
+        if posted and entry["form"].is_valid():
+            try:
+                _facts, entry["result"] = clause_evaluate_for(
+                    version=clause.current_version,
+                    raw_facts=entry["form"].raw_facts(),
+                    organisation=organisation,
+                    context=context,
+                )
+            except DomainError as exc:
+                entry["form"].add_error(None, exc.message)
+        groups.setdefault(clause.measure.number, {"measure": clause.measure, "clauses": []})[
+            "clauses"
+        ].append(entry)
+    return render(
+        request,
+        "applications/calculator.html",
+        {
+            "organisation": organisation,
+            "organisations": organisations,
+            "groups": list(groups.values()),
+            "selected_code": selected_code,
+        },
     )

@@ -4,18 +4,17 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import organisations_of_member, user_scopes
-from accounts.throttles import CalculatorThrottle
+from accounts.selectors import user_scopes
 from xianyang_portal.apischema import paginate, paginated
 from xianyang_portal.errors import DomainError
 
-from . import selectors, services
+from . import selectors
 from .models import Clause, Measure, Round
 from .rules.describe import describe_reward, max_amount
 
@@ -101,25 +100,20 @@ class RoundSerializer(serializers.ModelSerializer):
         return round_.is_open()
 
 
-def _policy():
-    policy = selectors.current_policy()
-    if policy is None:
-        raise Http404
-    return policy
-
-
 @extend_schema(responses=MeasureSerializer(many=True))
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def measure_list(request: Request) -> Response:
-    return Response(MeasureSerializer(selectors.measures_of(_policy()), many=True).data)
+    return Response(
+        MeasureSerializer(selectors.measures_of(selectors.current_policy_or_404()), many=True).data
+    )
 
 
 @extend_schema(responses=MeasureSerializer)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def measure_detail(request: Request, number: int) -> Response:
-    measure = selectors.measures_of(_policy()).filter(number=number).first()
+    measure = selectors.measures_of(selectors.current_policy_or_404()).filter(number=number).first()
     if measure is None:
         raise Http404
     return Response(MeasureSerializer(measure).data)
@@ -129,91 +123,10 @@ def measure_detail(request: Request, number: int) -> Response:
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def round_list(request: Request) -> Response:
-    rounds = Round.objects.filter(policy=_policy()).prefetch_related("clauses")
+    rounds = Round.objects.filter(policy=selectors.current_policy_or_404()).prefetch_related(
+        "clauses"
+    )
     return Response(RoundSerializer(rounds, many=True).data)
-
-
-APPLICANT_TYPES = ["enterprise", "park", "county", "investment_promoter"]
-
-
-class CalculatorRequest(serializers.Serializer):
-    clause = serializers.CharField(max_length=60)
-    facts = serializers.DictField(child=serializers.JSONField(), allow_empty=True)
-    organisation = serializers.IntegerField(required=False)
-    applicant_type = serializers.ChoiceField(choices=APPLICANT_TYPES, required=False)
-
-    def validate(self, attrs):
-        if "organisation" not in attrs and "applicant_type" not in attrs:
-            raise serializers.ValidationError(
-                {"applicant_type": _("请提供 organisation（本人所属单位）或 applicant_type。")}
-            )
-        return attrs
-
-
-class EvaluationSerializer(serializers.Serializer):
-    clause = serializers.CharField()
-    rule_version = serializers.IntegerField()
-    eligible = serializers.BooleanField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    amount_kind = serializers.CharField()
-    reasons = serializers.ListField(child=serializers.CharField())
-    blocking = serializers.ListField(child=serializers.CharField())
-    ratio_pending = serializers.BooleanField(
-        help_text="一定比例 clause whose ratio the policy administrator has not set yet"
-    )
-    cap = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        allow_null=True,
-        help_text="the cumulative cap of the award group (每户累计), if any",
-    )
-
-
-@extend_schema(request=CalculatorRequest, responses=EvaluationSerializer)
-@api_view(["POST"])
-@throttle_classes([CalculatorThrottle])
-def calculator(request: Request) -> Response:
-    """Evaluate a clause for facts, as an organisation of the caller or an applicant type."""
-    payload = CalculatorRequest(data=request.data)
-    payload.is_valid(raise_exception=True)
-    data = payload.validated_data
-    clause = selectors.clauses_of(_policy()).filter(code=data["clause"]).first()
-    if clause is None:
-        raise DomainError(
-            _("未知的条款代码：%(code)s") % {"code": data["clause"]},
-            code="unknown_clause",
-            detail={"clause": [_("未知的条款代码。")]},
-        )
-    if "organisation" in data:
-        organisation = (
-            organisations_of_member(user=request.user).filter(pk=data["organisation"]).first()
-        )
-        if organisation is None:
-            raise DomainError(
-                _("您不是该单位的成员。"),
-                code="unknown_organisation",
-                detail={"organisation": [_("您不是该单位的成员。")]},
-            )
-        from applications.ledger import clause_evaluate_for
-
-        _facts, result = clause_evaluate_for(
-            version=clause.current_version, raw_facts=data["facts"], organisation=organisation
-        )
-    else:  # an applicant type only: no ledger, and required profile attributes are named
-        _facts, result = services.clause_evaluate(
-            version=clause.current_version,
-            raw_facts=data["facts"],
-            applicant_type=data.get("applicant_type"),
-        )
-    return Response(
-        EvaluationSerializer(
-            {
-                "clause": clause.code,
-                "rule_version": clause.current_version.number,
-                **result.to_dict(),
-            }
-        ).data
-    )
 
 
 class BudgetOutput(serializers.Serializer):

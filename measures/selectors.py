@@ -8,8 +8,10 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.selectors import user_scopes
@@ -19,6 +21,14 @@ from .models import Clause, Measure, Policy, Round, RoundBudget
 
 def current_policy() -> Policy | None:
     return Policy.objects.order_by("-issued_on").first()
+
+
+def current_policy_or_404() -> Policy:
+    """The policy in force; a 404 (page or API) while no catalogue has been loaded."""
+    policy = current_policy()
+    if policy is None:
+        raise Http404(_("尚未导入政策目录。"))
+    return policy
 
 
 def measures_of(policy: Policy) -> QuerySet[Measure]:

@@ -34,8 +34,8 @@ UI_TO_API: dict[tuple[str, str], str] = {
     # policy catalogue, calculator, budgets
     ("measures:list", "GET"): "measure_list_get",
     ("measures:detail", "GET"): "measure_detail_get",
-    ("measures:calculator", "GET"): "measure_list_get",  # the clauses and what they ask
-    ("measures:calculator", "POST"): "calculator_post",
+    ("applications:calculator", "GET"): "measure_list_get",  # the clauses and what they ask
+    ("applications:calculator", "POST"): "calculator_post",
     ("measures:budgets", "GET"): "budget_list_get",
     # applications
     ("applications:dashboard", "GET"): "application_list_get",
@@ -92,8 +92,8 @@ UI_TO_API: dict[tuple[str, str], str] = {
     ("payments:import_status_json", "GET"): "payment_results_import_status_get",
     ("payments:batch_export", "GET"): "payment_batch_export_get",
     # the operations page (side effects)
-    ("outbox:operations", "GET"): "outbox_operations_get",
-    ("outbox:retry", "POST"): "outbox_retry_post",
+    ("operations:index", "GET"): "outbox_operations_get",
+    ("operations:retry", "POST"): "outbox_retry_post",
     # 免申即享 lists (the integrations helper's pages)
     ("integrations:recognition_lists", "POST"): "recognition_list_import_post",
     ("integrations:recognition_list", "GET"): "recognition_list_rows_get",

@@ -102,7 +102,7 @@ GET_POLICY: dict[str, object] = {
     "accounts:password_change": page(200),
     "measures:list": PUBLIC,
     "measures:detail": PUBLIC,
-    "measures:calculator": page(403, qindu_corp=200),
+    "applications:calculator": page(403, qindu_corp=200),
     "measures:budgets": only({"approver", "finance", "policy_admin", "auditor"}),
     "applications:dashboard": page(403, qindu_corp=200),
     "applications:start": page(403, qindu_corp=200),
@@ -185,7 +185,7 @@ GET_POLICY: dict[str, object] = {
     },
     "objection_lookup": PUBLIC,
     # The outbox's operations page: the policy and the security administrators.
-    "outbox:operations": only({"policy_admin", "security_admin"}),
+    "operations:index": only({"policy_admin", "security_admin"}),
     "api:health-ready": PUBLIC,
     # Integration operations take a service-account key: a user (here force-authenticated)
     # lacks the key's scope.
@@ -296,7 +296,7 @@ WRITE_POLICY: dict[str, set[str]] = {
     "integrations:service_accounts": {"security_admin"},
     "accounts:messages_read_all": (set(STAFF) - {"auditor"}) | {"qindu_corp"},
     "accounts:message_open": (set(STAFF) - {"auditor"}) | {"qindu_corp"},
-    "outbox:retry": {"policy_admin", "security_admin"},
+    "operations:retry": {"policy_admin", "security_admin"},
     "integrations:rotate": {"security_admin"},
     "integrations:revoke": {"security_admin"},
     "integrations:recognition_lists": {"policy_admin"},

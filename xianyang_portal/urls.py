@@ -9,7 +9,7 @@ from applications import api as applications_api
 from integrations import api as integrations_api
 from jobs import api as jobs_api
 from measures import api as measures_api
-from outbox import api as outbox_api
+from operations import api as operations_api
 from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import api_public as reviews_public_api
@@ -29,7 +29,7 @@ api_v1 = [
     path("measures/", measures_api.measure_list, name="measure-list"),
     path("measures/<int:number>/", measures_api.measure_detail, name="measure-detail"),
     path("rounds/", measures_api.round_list, name="round-list"),
-    path("calculator/", measures_api.calculator, name="calculator"),
+    path("calculator/", applications_api.calculator, name="calculator"),
     path("applications/", applications_api.application_list, name="application-list"),
     path(
         "applications/files/<int:evidence_id>/",
@@ -177,8 +177,8 @@ api_v1 = [
         name="notification-mark-read",
     ),
     path("budgets/", measures_api.budget_list, name="budget-list"),
-    path("operations/", outbox_api.operations, name="outbox-operations"),
-    path("operations/<int:message_id>/retry/", outbox_api.retry, name="outbox-retry"),
+    path("operations/", operations_api.operations, name="outbox-operations"),
+    path("operations/<int:message_id>/retry/", operations_api.retry, name="outbox-retry"),
     path("jobs/<int:job_id>/", jobs_api.job_status, name="job-status"),
     path("jobs/<int:job_id>/download/", jobs_api.job_download, name="job-download"),
     path(
@@ -241,7 +241,7 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("reviews/", include("reviews.urls")),
     path("jobs/", include("jobs.urls")),
-    path("operations/", include("outbox.urls")),
+    path("operations/", include("operations.urls")),
     path("payments/", include("payments.urls")),
     path("integrations/", include("integrations.urls")),
     path("notices/", reviews_views.public_notices, name="public_notices"),

@@ -591,7 +591,7 @@ def test_objection_form_rate_limit(demo, client, settings):
 def test_calculator_page_rate_limit(demo, client, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "calculator": "2/m"}
     client.force_login(demo["qindu_corp"])
-    codes = [client.get("/measures/calculator/").status_code for _ in range(3)]
+    codes = [client.get("/applications/calculator/").status_code for _ in range(3)]
     assert codes[2] == 429
 
 

@@ -324,7 +324,7 @@ def test_industrial_attribute_is_kept_on_the_profile_and_checked(client, demo, o
 def test_calculator_page_says_the_ratio_is_not_set(client, demo, open_round_db):
     client.force_login(demo["qindu_corp"])
     page = client.post(
-        "/measures/calculator/",
+        "/applications/calculator/",
         {
             "clause": "M05-DIGITAL-PROJECT",
             "fact_project_name": "5G专网",

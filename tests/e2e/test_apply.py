@@ -26,7 +26,7 @@ def test_enterprise_applies_online(page, demo, open_round_db, tmp_path):
     page.click("button:has-text('注册')")
     page.wait_for_url("**/accounts/home/")
 
-    page.click("[data-nav='measures:calculator']")
+    page.click("[data-nav='applications:calculator']")
     clause = page.locator("[data-clause='M14-GREEN-DESIGN-PRODUCT']")
     clause.locator("summary").click()
     clause.locator("select[name=fact_level]").select_option("national")

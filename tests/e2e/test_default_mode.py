@@ -162,7 +162,7 @@ def test_newcomer_journey_in_default_mode(browser, local_server):
     page.fill("#id_bank_account", "6217004100123456789")
     page.click("main button[type=submit], main form button:not([type])")
     assert "单位信息已保存" in page.inner_text("main")
-    page.goto("/measures/calculator/")
+    page.goto("/applications/calculator/")
     clause = page.locator("[data-clause='M02-SPECIALISED-SME']")
     clause.locator("summary").click()
     clause.locator("select[name=fact_level]").select_option("national")

@@ -22,7 +22,7 @@ PAGES = {
     "qindu_corp": [
         ("/accounts/home/", "main .list-group a", "enterprise-home"),
         ("/applications/", "[data-testid=row-action]", "enterprise-applications"),
-        ("/measures/calculator/", "main details summary", "enterprise-calculator"),
+        ("/applications/calculator/", "main details summary", "enterprise-calculator"),
         ("/accounts/messages/", None, "enterprise-messages"),
         ("{approved}", "[data-testid=receipt-link]", "enterprise-detail"),
         ("{approved_receipt}", "[data-testid=receipt-pdf]", "enterprise-receipt"),

@@ -184,11 +184,11 @@ def test_procurement_checker_bad_input(client, policy):
 
 def test_calculator_page_shows_applicable_clauses_and_result(client, demo, open_round):
     client.force_login(demo["qindu_corp"])
-    page = client.get("/measures/calculator/").content.decode()
+    page = client.get("/applications/calculator/").content.decode()
     assert "M02-SPECIALISED-SME" in page
     assert "M01-TECH-CONTRACT-TURNOVER" not in page  # counties and parks only
     result = client.post(
-        "/measures/calculator/",
+        "/applications/calculator/",
         {
             "clause": "M02-SPECIALISED-SME",
             "fact_level": "national",
@@ -203,7 +203,7 @@ def test_calculator_page_shows_applicable_clauses_and_result(client, demo, open_
 def test_calculator_page_bad_facts_shown_next_to_field(client, demo, open_round):
     client.force_login(demo["qindu_corp"])
     result = client.post(
-        "/measures/calculator/",
+        "/applications/calculator/",
         {"clause": "M17-KEY-PROJECT", "fact_investment": "abc"},
     ).content.decode()
     assert "fact_investment-error" in result
@@ -211,7 +211,7 @@ def test_calculator_page_bad_facts_shown_next_to_field(client, demo, open_round)
 
 def test_calculator_page_is_for_organisations(client, demo, open_round):
     client.force_login(demo["approver"])
-    assert client.get("/measures/calculator/").status_code == 403
+    assert client.get("/applications/calculator/").status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -224,3 +224,10 @@ def test_budget_page_access(client, demo, open_round, username, status):
     assert response.status_code == status
     if status == 200:
         assert "¥5,000,000.00" in response.content.decode()
+
+
+def test_old_calculator_address_leads_to_the_calculator(client, demo, open_round):
+    client.force_login(demo["qindu_corp"])
+    response = client.get("/measures/calculator/?org=1")
+    assert response.status_code == 302
+    assert response["Location"] == "/applications/calculator/?org=1"

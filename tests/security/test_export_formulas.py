@@ -83,7 +83,10 @@ def test_every_formula_prefix_is_neutralised(value):
     workbook = new_workbook()
     write_sheet(workbook, title="t", headers=["h"], rows=[[value]])
     cell = load_workbook(io.BytesIO(workbook_bytes(workbook))).active["A2"]
-    # (xlsx stores a carriage return as a line feed.)
-    assert (cell.value, cell.data_type) == ("'" + value.replace("\r", "\n"), "s")
+    # (Without lxml, openpyxl reads a stored carriage return back as a line feed.)
+    assert (cell.value.replace("\r", "\n"), cell.data_type) == (
+        "'" + value.replace("\r", "\n"),
+        "s",
+    )
     row = list(csv.reader(io.StringIO("".join(csv_rows(["h"], [[value]]))[1:])))[1]
     assert row == ["'" + value]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "payments",
     "jobs",
     "integrations",
+    "operations",
 ]
 
 MIDDLEWARE = [

@@ -7,8 +7,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from measures.calendar import calendar_warning
+from outbox.services import outbox_retry
+
 from . import selectors
-from .services import outbox_retry
 
 
 def _require_operator(request: HttpRequest) -> None:
@@ -19,11 +21,9 @@ def _require_operator(request: HttpRequest) -> None:
 def operations(request: HttpRequest) -> HttpResponse:
     """Backlog and failures of the side effects, with a retry button."""
     _require_operator(request)
-    from measures.calendar import calendar_warning
-
     return render(
         request,
-        "outbox/operations.html",
+        "operations/operations.html",
         {
             "backlog": selectors.outbox_backlog(user=request.user),
             "problems": selectors.outbox_problems(user=request.user),
@@ -39,4 +39,4 @@ def retry(request: HttpRequest, message_id: int) -> HttpResponse:
         raise Http404
     outbox_retry(actor=request.user, message_id=message_id)
     messages.success(request, _("已重新排队投递。"))
-    return redirect("outbox:operations")
+    return redirect("operations:index")

@@ -1,5 +1,5 @@
 """The operations page as API: the side effects' backlog and failures, and a retry (the policy
-and the security administrators; the same selectors and service as outbox.views)."""
+and the security administrators; the same selectors and service as operations.views)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from outbox.models import OutboxMessage
+from outbox.services import outbox_retry
+
 from . import selectors
-from .models import OutboxMessage
-from .services import outbox_retry
 
 
 class BacklogOutput(serializers.Serializer):

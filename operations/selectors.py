@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
-from .models import OutboxMessage
+from accounts.models import Role
+from accounts.selectors import user_scopes
+from outbox.models import OutboxMessage
 
 
 def can_operate(user) -> bool:
     """The policy administrator or the security administrator (operations, not business data)."""
-    from accounts.models import Role
-    from accounts.selectors import user_scopes
-
     scopes = user_scopes(user)
     return scopes.has(Role.POLICY_ADMIN) or scopes.has(Role.SECURITY_ADMIN)
 
