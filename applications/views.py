@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -105,6 +106,15 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "applications/start.html", context)
 
 
+def _corrections(application) -> list[tuple[str, str]]:
+    """What the reviewer asked to correct, by material label (the code when it names none)."""
+    labels = {m.code: m.label for m in application.rule_version.rule.materials}
+    return [
+        (labels.get(code, code), reason)
+        for code, reason in (application.correction_requests or {}).items()
+    ]
+
+
 def _edit_context(request, application, facts, declaration, pledge, material_errors):
     rule = application.rule_version.rule
     materials = selectors.current_materials(application)
@@ -130,6 +140,8 @@ def _edit_context(request, application, facts, declaration, pledge, material_err
         "evaluation": application.evaluation or None,
         "pledge_again": application.status == Status.RETURNED
         and PLEDGE_MATERIAL in (application.correction_requests or {}),
+        "corrections": _corrections(application) if application.status == Status.RETURNED else [],
+        "today": timezone.localdate(),
     }
 
 
@@ -312,10 +324,8 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             (labels.get(code, code), versions)
             for code, versions in selectors.current_materials(application).items()
         ],
-        "corrections": [
-            (labels.get(code, code), reason)
-            for code, reason in application.correction_requests.items()
-        ],
+        "corrections": _corrections(application),
+        "today": timezone.localdate(),
         "next_step": MEANING[application.status].next_step,
         "can_withdraw": transition_for(application.status, Action.WITHDRAW) is not None,
         "can_edit": services.is_editable(application),
@@ -434,7 +444,9 @@ def calculator(request: HttpRequest) -> HttpResponse:
         entry = clause_summary(clause)
         entry["round"] = rounds.get(clause.pk)
         posted = clause.code == selected_code
-        entry["form"] = facts_form(rule, request.POST if posted else None)
+        entry["form"] = facts_form(
+            rule, request.POST if posted else None, auto_id=f"id_{clause.code}_%s"
+        )
         if posted:  # the answers travel to the application form ("去申报")
             entry["prefill"] = calculator_answers(rule, request.POST).urlencode()
         if posted and entry["form"].is_valid():

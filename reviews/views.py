@@ -132,8 +132,11 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "reviews/case.html", _case_context(request, application))
 
 
-def _case_context(request: HttpRequest, application: Application, **extra) -> dict:
+def _case_context(
+    request: HttpRequest, application: Application, *, typed_corrections=None, **extra
+) -> dict:
     rule = application.rule_version.rule
+    typed_corrections = typed_corrections or {}
     labels = {m.code: m.label for m in rule.materials}
     kinds = actor_kinds(request.user, application)
     actions = [
@@ -156,7 +159,10 @@ def _case_context(request: HttpRequest, application: Application, **extra) -> di
         "timeline": application_timeline(application),
         "headroom": headroom_for(application),
         "actions": actions,
-        "material_labels": [(m.code, m.label) for m in rule.materials],
+        # (code, label, what the reviewer typed: kept when the page comes back with an error)
+        "material_labels": [
+            (m.code, m.label, typed_corrections.get(m.code, "")) for m in rule.materials
+        ],
         "objections": Objection.objects.filter(entry__application=application).select_related(
             "resolved_by"
         ),
@@ -171,7 +177,7 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
     application = _case(request, reference)
     form = ActionForm(request.POST)
     if not form.is_valid():
-        if set(form.errors) == {"correction_due_on"}:
+        if set(form.errors) <= ACTION_FIELDS:
             return _case_with_errors(request, application, form.errors, request.POST)
         messages.error(request, _("提交的数据不完整，请刷新页面后重试。"))
         return redirect("reviews:case", reference)
@@ -194,10 +200,13 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
             ),
         )
     except DomainError as exc:
-        if exc.detail and "correction_due_on" in exc.detail:
-            return _case_with_errors(request, application, exc.detail, request.POST)
+        # The case again, with this action open, what was typed kept and the refusal next to
+        # its field (or at the top), instead of a redirect that would lose the reviewer's text.
         flash_error(request, exc)
-        return redirect("reviews:case", reference)
+        errors = {k: v for k, v in (exc.detail or {}).items() if k in ACTION_FIELDS}
+        return _case_with_errors(
+            request, _case(request, reference), errors, request.POST, status=exc.status_code
+        )
     messages.success(
         request,
         _("已办理：%(action)s") % {"action": Action(form.cleaned_data["action"]).label},
@@ -205,12 +214,26 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("reviews:queue")
 
 
-def _case_with_errors(request, application, errors, data) -> HttpResponse:
-    """Show the case again with the action open and each error next to its field."""
+# The action form's fields a refusal can name (shown next to the field; others at the top).
+ACTION_FIELDS = frozenset({"comment", "amount", "amount_basis", "correction_due_on"})
+
+
+def _case_with_errors(request, application, errors, data, *, status: int = 400) -> HttpResponse:
+    """Show the case again with the action open, the posted values kept and each error next
+    to its field."""
     context = _case_context(
-        request, application, action_errors=dict(errors), open_action=data.get("action")
+        request,
+        application,
+        action_errors=dict(errors),
+        open_action=data.get("action"),
+        posted=data,
+        typed_corrections={
+            key.removeprefix("correction_"): value
+            for key, value in data.items()
+            if key.startswith("correction_") and key != "correction_due_on"
+        },
     )
-    return render(request, "reviews/case.html", context, status=400)
+    return render(request, "reviews/case.html", context, status=status)
 
 
 @require_POST
