@@ -1,4 +1,5 @@
-"""Password rules beyond Django's validators: character classes and local patterns."""
+"""Password rules beyond Django's validators: length (in Chinese), character classes, and one
+check for common passwords (Django's list and local patterns, one message)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from functools import cache
 from pathlib import Path
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,6 +19,24 @@ CLASSES = (
     re.compile(r"[0-9]"),
     re.compile(r"[^a-zA-Z0-9]"),
 )
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's, with its message in Chinese (Django 5.2's wording has no zh-Hans translation)."""
+
+    def get_error_message(self) -> str:
+        return ngettext(
+            "密码太短，至少需要%(min_length)d个字符。",
+            "密码太短，至少需要%(min_length)d个字符。",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+    def get_help_text(self) -> str:
+        return ngettext(
+            "密码至少需要%(min_length)d个字符。",
+            "密码至少需要%(min_length)d个字符。",
+            self.min_length,
+        ) % {"min_length": self.min_length}
 
 
 class CharacterClassesValidator:
@@ -50,14 +70,16 @@ def _core(password: str) -> str:
     return re.sub(r"[^a-z]", "", lowered)
 
 
-class LocalPatternValidator:
-    """Pinyin words, place names, keyboard rows and repeats, with or without a year."""
+class LocalPatternValidator(password_validation.CommonPasswordValidator):
+    """Django's list of 20,000 common passwords, plus pinyin words, place names, keyboard rows
+    and repeats, with or without a year: one check, so a common password gets one message."""
 
     def validate(self, password: str, user=None) -> None:
         core = _core(password)
         words = _local_words()
         if (
-            password.lower() in words
+            password.lower().strip() in self.passwords
+            or password.lower() in words
             or core in words
             or len(set(password.lower())) <= 2
             or (len(core) >= 4 and any(core in row for row in _keyboard_rows()))

@@ -3,10 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xianyang_portal.forms import PortalForm
+
 from .models import Scope
 
 
-class ServiceAccountForm(forms.Form):
+class ServiceAccountForm(PortalForm):
     name = forms.CharField(label=_("对接平台名称"), max_length=100)
     scopes = forms.MultipleChoiceField(
         label=_("权限范围"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple
@@ -16,11 +18,11 @@ class ServiceAccountForm(forms.Form):
     )
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(PortalForm):
     reason = forms.CharField(label=_("吊销原因"), max_length=500)
 
 
-class RecognitionListForm(forms.Form):
+class RecognitionListForm(PortalForm):
     clause = forms.ChoiceField(label=_("条款"))
     title = forms.CharField(label=_("名单名称"), max_length=200)
     document_no = forms.CharField(label=_("发布文号"), max_length=100, required=False)
@@ -34,7 +36,7 @@ class RecognitionListForm(forms.Form):
         self.fields["clause"].choices = [(c.code, f"{c.code} {c.title}") for c in clauses]
 
 
-class CredentialForm(forms.Form):
+class CredentialForm(PortalForm):
     clause = forms.ChoiceField(label=_("对应条款"))
     title = forms.CharField(label=_("认定或证书名称"), max_length=200)
     level = forms.CharField(label=_("级别（如国家级、省级）"), max_length=40, required=False)
@@ -45,8 +47,12 @@ class CredentialForm(forms.Form):
 
     def __init__(self, *args, clauses=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clause"].choices = [(c.code, f"{c.code} {c.title}") for c in clauses]
+        # An enterprise picks the recognition by its title (the code is for staff), and chooses one.
+        self.fields["clause"].choices = [
+            ("", _("请选择条款")),
+            *((c.code, c.title) for c in clauses),
+        ]
 
 
-class PushPreferenceForm(forms.Form):
+class PushPreferenceForm(PortalForm):
     opted_out = forms.BooleanField(label=_("不接收政策推送消息"), required=False)

@@ -75,9 +75,13 @@ def facts_form_class(rule: ClauseRule) -> type[FactsForm]:
     return type("ClauseFactsForm", (FactsForm,), fields)
 
 
-def facts_form(rule: ClauseRule, data=None, initial: dict[str, Any] | None = None) -> FactsForm:
+def facts_form(
+    rule: ClauseRule, data=None, initial: dict[str, Any] | None = None, *, auto_id: str = "id_%s"
+) -> FactsForm:
+    """`auto_id`: a page showing several clauses' forms gives each its own ids (the field names
+    stay fact_<name>, so what is posted does not change)."""
     initial = {FACT_PREFIX + k: v for k, v in (initial or {}).items()}
-    return facts_form_class(rule)(data, rule=rule, initial=initial)
+    return facts_form_class(rule)(data, rule=rule, initial=initial, auto_id=auto_id)
 
 
 class ProcurementForm(PortalForm):

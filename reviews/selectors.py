@@ -81,6 +81,16 @@ SORTS = {
     "submitted": "submitted_at",
     "-submitted": "-submitted_at",
 }
+# What the sort select shows for each key (the keys stay the URL's and the API's values).
+SORT_LABELS = {
+    "waiting": _("等待最久在前"),
+    "-waiting": _("等待最短在前"),
+    "amount": _("金额从低到高"),
+    "-amount": _("金额从高到低"),
+    "organisation": _("按单位名称"),
+    "submitted": _("提交时间从早到晚"),
+    "-submitted": _("提交时间从晚到早"),
+}
 
 
 def _queue_choices() -> dict[str, list[tuple[int, str]]]:
@@ -158,7 +168,7 @@ class QueueFilter(django_filters.FilterSet):
     )
     sort = django_filters.ChoiceFilter(
         method="sort_by",
-        choices=[(k, k) for k in SORTS],
+        choices=[(key, SORT_LABELS[key]) for key in SORTS],
         label=_("排序"),
         empty_label=_("默认（等待最久在前）"),
         widget=QueueSelect,

@@ -25,8 +25,8 @@ class PortalFormMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
-            if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"id_{name}-help")
+            if field.help_text:  # the id the templates give the help text (id_for_label-help)
+                widget.attrs.setdefault("aria-describedby", f"{self[name].auto_id}-help")
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -35,7 +35,7 @@ class PortalFormMixin:
                 widget = self.fields[name].widget
                 widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
-                widget.attrs["aria-describedby"] = f"id_{name}-error"
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
 
 
 class PortalForm(PortalFormMixin, forms.Form):

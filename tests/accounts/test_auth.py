@@ -120,3 +120,9 @@ def test_language_switch_to_english(client, db):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
     assert response.status_code == 200
     assert "Enterprise registration" in response.content.decode()
+
+
+def test_empty_login_names_the_missing_fields(client, db):
+    body = client.post("/accounts/login/", {"username": "", "password": ""}).content.decode()
+    assert "请填写用户名。" in body and "请填写密码。" in body
+    assert 'aria-describedby="id_username-error"' in body

@@ -430,6 +430,24 @@ def test_common_word_with_year_refused_even_with_three_classes(db, password):
         LocalPatternValidator().validate(password)
 
 
+@pytest.mark.parametrize(
+    ("password", "expected"),
+    [
+        ("Ab1!", ["密码太短，至少需要10个字符。"]),
+        # In Django's list of common passwords: one message, not one per list.
+        ("password123", ["密码须包含大写字母、小写字母、数字、符号中的至少3类。",
+                         "密码过于常见（拼音、地名、键盘序列或“单词+年份”），请换一个。"]),
+    ],
+)  # fmt: skip
+def test_password_messages_are_chinese_and_not_repeated(db, password, expected):
+    from django.contrib.auth.password_validation import validate_password
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        validate_password(password, User(username="someone"))
+    assert refused.value.messages == expected
+
+
 def test_demo_password_still_passes(db):
     from django.contrib.auth.password_validation import validate_password
 

@@ -231,3 +231,16 @@ def test_old_calculator_address_leads_to_the_calculator(client, demo, open_round
     response = client.get("/measures/calculator/?org=1")
     assert response.status_code == 302
     assert response["Location"] == "/applications/calculator/?org=1"
+
+
+def test_calculator_gives_every_clause_its_own_field_ids(client, demo, open_round):
+    """Each label points at its own clause's field (one form per clause on the page)."""
+    import re
+    from collections import Counter
+
+    client.force_login(demo["qindu_corp"])
+    page = client.get("/applications/calculator/").content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 'for="id_M02-SPECIALISED-SME_fact_level"' in page
+    assert 'name="fact_level"' in page  # what is posted is unchanged
