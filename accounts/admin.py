@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from xianyang_portal.errors import DomainError
-from xianyang_portal.forms import MaskedPersonalDataMixin
+from core.errors import DomainError
+from core.forms import MaskedPersonalDataMixin
 
 from . import services
 from .models import Department, Membership, Organisation, Place, Role, RoleAssignment, User

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from celery import current_app as celery_app  # the project's app (xianyang_portal.celery)
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.db import connection
@@ -18,10 +19,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xianyang_portal.apischema import paginate, paginated
-from xianyang_portal.celery import app as celery_app
-from xianyang_portal.crypto import PERSONAL_MASKS
-from xianyang_portal.errors import DomainError, NotAllowed
+from core.apischema import paginate, paginated
+from core.crypto import PERSONAL_MASKS
+from core.errors import DomainError, NotAllowed
 
 from .lockout import lockout_response
 from .models import Organisation, Role

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from xianyang_portal.forms import MaskedPersonalDataMixin, PortalForm, PortalModelForm
+from core.forms import MaskedPersonalDataMixin, PortalForm, PortalModelForm
 
 from .models import Department, Organisation, Place, Role
 from .twofactor import has_second_factor, is_staff_account, second_factor_match

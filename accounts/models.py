@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xianyang_portal.crypto import mask_account, mask_phone
-from xianyang_portal.fields import EncryptedCharField
+from core.crypto import mask_account, mask_phone
+from core.fields import EncryptedCharField
 
 
 class User(AbstractUser):

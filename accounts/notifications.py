@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.bulk import copy_insert
 from outbox.services import outbox_enqueue
-from xianyang_portal.bulk import copy_insert
 
 from .models import Notification, User
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from xianyang_portal.errors import DomainError, NotAllowed
+from core.errors import DomainError, NotAllowed
 
 from .models import (
     ADMIN_SITE_ROLES,

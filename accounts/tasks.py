@@ -4,8 +4,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core.site import site_url
 from outbox.registry import outbox_handler
-from xianyang_portal.site import site_url
 
 from .models import Notification
 from .notifications import EMAIL_KIND

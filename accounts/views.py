@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
 
-from xianyang_portal.errors import DomainError
-from xianyang_portal.views import apply_error_to_form, flash_error
+from core.errors import DomainError
+from core.views import apply_error_to_form, flash_error
 
 from . import services
 from .forms import (

@@ -18,12 +18,12 @@ from rest_framework.response import Response
 
 from accounts.selectors import organisations_of_member, user_scopes
 from accounts.throttles import CalculatorThrottle
+from audit.downloads import private_file_response
+from core.errors import Conflict, DomainError
+from core.serializers import FastReadMixin
 from measures.models import Clause
 from measures.selectors import clauses_of, current_policy, current_policy_or_404
 from measures.services import clause_evaluate
-from xianyang_portal.errors import Conflict, DomainError
-from xianyang_portal.serializers import FastReadMixin
-from xianyang_portal.views import private_file_response
 
 from . import selectors, services
 from .ledger import clause_evaluate_for

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 from .models import LIVE_STATUSES, Application, DuplicateFlag
 

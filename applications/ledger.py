@@ -32,12 +32,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from core.errors import DomainError
+from core.money import format_yuan
 from measures.models import ClauseVersion
 from measures.rules.items import item_key, item_names
 from measures.rules.types import Evaluation, PriorAward
 from measures.services import clause_evaluate
-from xianyang_portal.errors import DomainError
-from xianyang_portal.money import format_yuan
 
 from .lifecycle.statuses import LIMIT_STATUSES, status_label
 from .models import Application, AwardGroupLock, AwardItem, AwardReservation

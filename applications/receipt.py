@@ -35,7 +35,7 @@ def receipt_pdf(application: Application) -> bytes:
     """The same receipt as an A4 PDF (WeasyPrint, Noto CJK from the system fonts)."""
     from weasyprint import HTML
 
-    from xianyang_portal.pdf import pdf_stylesheet
+    from core.pdf import pdf_stylesheet
 
     html = render_to_string("applications/receipt_pdf.html", receipt_context(application))
     return HTML(string=html).write_pdf(stylesheets=[pdf_stylesheet("portal/pdf/receipt.css")])

@@ -17,14 +17,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from audit.services import audit_record
+from core.bulk import copy_insert
+from core.errors import Conflict, DomainError, NotAllowed
+from core.files import files_follow_transaction
+from core.storage import storage_errors, storage_unavailable
 from measures.models import Clause
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
 from outbox.services import outbox_enqueue
-from xianyang_portal.bulk import copy_insert
-from xianyang_portal.errors import Conflict, DomainError, NotAllowed
-from xianyang_portal.files import files_follow_transaction
-from xianyang_portal.storage import storage_errors, storage_unavailable
 
 from . import duplicates
 from .ledger import (

@@ -27,7 +27,7 @@ from pypdf.generic import (
     StreamObject,
 )
 
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 # extension → accepted content type; JPEG has two usual extensions.
 ALLOWED = {

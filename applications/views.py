@@ -12,6 +12,9 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.lockout import rate
 from accounts.selectors import organisations_of_member, user_scopes
+from audit.downloads import private_file_response
+from core.errors import Conflict, DomainError
+from core.views import flash_error
 from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
 from measures.rules.describe import describe_reward, fact_rows
@@ -23,8 +26,6 @@ from measures.selectors import (
     open_round_for_clause,
 )
 from measures.views import clause_summary
-from xianyang_portal.errors import Conflict, DomainError
-from xianyang_portal.views import flash_error, private_file_response
 
 from . import selectors, services
 from .forms import DeclarationForm, PledgeForm, ReasonForm

@@ -20,7 +20,7 @@ def _keys_check(app_configs, **kwargs):
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-    from xianyang_portal import crypto
+    from core import crypto
 
     errors = []
     for name, test in (

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, models, router, transaction
 from django.utils import timezone
 
-from xianyang_portal.bulk import copy_insert
-from xianyang_portal.crypto import hmac_sm3, mask_personal
+from core.bulk import copy_insert
+from core.crypto import hmac_sm3, mask_personal
 
 from .models import AuditChainHead, AuditEvent
 

@@ -22,10 +22,10 @@ from accounts.api import member_organisation
 from accounts.models import Role
 from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
+from core.apischema import paginate, paginated
+from core.errors import DomainError, NotAllowed, NotFound
 from measures.api import MeasureSerializer
 from measures.selectors import current_policy, measures_of
-from xianyang_portal.apischema import paginate, paginated
-from xianyang_portal.errors import DomainError, NotAllowed, NotFound
 
 from . import selectors, services
 from .auth import ServiceAccountAuthentication, ServiceAccountThrottle, has_scope

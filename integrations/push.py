@@ -15,9 +15,9 @@ from accounts.notifications import Message, notify_many
 from applications.ledger import AwardContext, clause_evaluate_for
 from applications.models import Credential
 from applications.services import facts_from_record
+from core.errors import DomainError
 from measures.models import Round
 from measures.rules.types import format_amount_wan
-from xianyang_portal.errors import DomainError
 
 from .models import PushPreference, PushRun
 

@@ -30,12 +30,12 @@ from applications.services import (
     tier_value,
 )
 from audit.services import audit_record
+from core.bulk import copy_insert, gc_deferred
+from core.errors import Conflict, DomainError, NotAllowed
+from core.tables import TableSpec, read_table
 from measures.models import Clause
 from measures.rules.types import TieredReward, format_amount_wan
 from measures.selectors import current_policy
-from xianyang_portal.bulk import copy_insert, gc_deferred
-from xianyang_portal.errors import Conflict, DomainError, NotAllowed
-from xianyang_portal.tables import TableSpec, read_table
 
 from .keys import key_new
 from .models import RecognitionList, RecognitionRow, Scope, ServiceAccount, WebhookSubscription

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import user_scopes
-from xianyang_portal.errors import DomainError
-from xianyang_portal.views import apply_error_to_form, flash_error
+from core.errors import DomainError
+from core.views import apply_error_to_form, flash_error
 
 from . import selectors, services
 from .forms import RecognitionListForm, RevokeForm, ServiceAccountForm

@@ -12,7 +12,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from xianyang_portal.views import private_file_response
+from audit.downloads import private_file_response
 
 from .models import Job
 from .views import _own_job

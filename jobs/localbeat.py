@@ -32,7 +32,7 @@ def beat_entries() -> list[tuple[str, str, float]]:
 
 def beat_run_due(*, last_run: dict[str, float], now: float) -> list[str]:
     """Run the entries whose interval has passed since their last run; returns their names."""
-    from xianyang_portal.celery import app
+    from celery import current_app as app  # the project's app (xianyang_portal.celery)
 
     app.loader.import_default_modules()
     ran = []

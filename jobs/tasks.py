@@ -8,6 +8,6 @@ from celery import shared_task
 @shared_task
 def orphan_files_delete() -> int:
     """Beat task (daily): delete stored files no row refers to; idempotent."""
-    from xianyang_portal.storage import orphans_delete
+    from core.storage import orphans_delete
 
     return len(orphans_delete())

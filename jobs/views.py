@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from xianyang_portal.views import private_file_response
+from audit.downloads import private_file_response
 
 from .models import Job
 

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import PolicyAdminOnly, ReadOnlyReferenceAdmin
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 from . import services
 from .holidays import holiday_schedule_import, parse_schedule, schedule_as_text

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import user_scopes
-from xianyang_portal.apischema import paginate, paginated
-from xianyang_portal.errors import DomainError
+from core.apischema import paginate, paginated
+from core.errors import DomainError
 
 from . import selectors
 from .models import Clause, Measure, Round

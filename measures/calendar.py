@@ -15,7 +15,7 @@ from chinese_calendar import constants as library_data
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 WARN_DAYS_BEFORE_END = 60
 

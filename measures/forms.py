@@ -8,7 +8,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from xianyang_portal.forms import PortalForm
+from core.forms import PortalForm
 
 from .rules.engine import clean_facts
 from .rules.procurement import BUDGET_MAX, BUDGET_MIN

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 from .models import HolidaySchedule, OfficialDay
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
 from audit.services import audit_record
-from xianyang_portal.errors import Conflict, DomainError
-from xianyang_portal.money import format_yuan
+from core.errors import Conflict, DomainError
+from core.money import format_yuan
 
 from .models import Clause, ClauseVersion, Measure, Policy, Round, RoundBudget, Section
 from .rules.catalogue import Catalogue

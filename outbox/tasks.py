@@ -35,6 +35,6 @@ def outbox_sweep() -> int:
 @shared_task(**AT_LEAST_ONCE, soft_time_limit=540, time_limit=600)
 def files_sweep() -> int:
     """Beat: remove stored files that no row refers to (older than a day)."""
-    from xianyang_portal.files import files_sweep as sweep
+    from core.files import files_sweep as sweep
 
     return len(sweep())

@@ -21,12 +21,12 @@ from rest_framework.response import Response
 
 from accounts.models import Department, Place
 from applications.summaries import summaries_version
+from core.apischema import paginate, paginated
+from core.db import replica_reads
+from core.errors import DomainError
+from core.money import amount_in_capitals
 from jobs.models import Job
 from measures.models import Measure, Round
-from xianyang_portal.apischema import paginate, paginated
-from xianyang_portal.db import replica_reads
-from xianyang_portal.errors import DomainError
-from xianyang_portal.money import amount_in_capitals
 
 from . import selectors, services
 from .bankfile import MAX_BYTES

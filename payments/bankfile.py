@@ -5,15 +5,15 @@ reports every bad row before anything is applied.
 
 Decisions:
 - At most 5 MB and 20,000 data rows; larger files are refused, not truncated.
-- Encodings, sheets and header detection: see `xianyang_portal.tables`, shared by imports.
+- Encodings, sheets and header detection: see `core.tables`, shared by imports.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xianyang_portal.tables import TableSpec, read_table
-from xianyang_portal.tables import refuse_unreadable_size as _refuse_size
+from core.tables import TableSpec, read_table
+from core.tables import refuse_unreadable_size as _refuse_size
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000

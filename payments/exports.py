@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from xianyang_portal.crypto import mask_account
-from xianyang_portal.exports import csv_rows, new_workbook, write_sheet
-from xianyang_portal.money import amount_in_capitals, format_yuan
-from xianyang_portal.pdf import pdf_stylesheet
+from core.crypto import mask_account
+from core.exports import csv_rows, new_workbook, write_sheet
+from core.money import amount_in_capitals, format_yuan
+from core.pdf import pdf_stylesheet
 
 from .models import LISTED_LINE_STATES, LineState, PaymentBatch, PaymentLine
 from .selectors import BatchTotals, Dashboard, batch_totals

@@ -6,9 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, Place
+from core.forms import PortalForm
 from measures.models import Measure, Round
 from measures.selectors import catalogue_cached
-from xianyang_portal.forms import PortalForm
 
 from .bankfile import MAX_BYTES
 from .models import LineState

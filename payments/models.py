@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
-from xianyang_portal.crypto import mask_account
-from xianyang_portal.fields import EncryptedCharField
+from core.crypto import mask_account
+from core.fields import EncryptedCharField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

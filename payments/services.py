@@ -30,15 +30,15 @@ from applications.lifecycle.engine import (
 )
 from applications.lifecycle.transitions import Action
 from audit.services import audit_record
+from core import crypto
+from core.bulk import copy_insert, gc_deferred
+from core.crypto import encrypt_many
+from core.errors import Conflict, DomainError, NotAllowed
+from core.fields import lookup_key
+from core.money import MoneyError, format_yuan, parse_money
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
 from outbox.services import outbox_enqueue
-from xianyang_portal import crypto
-from xianyang_portal.bulk import copy_insert, gc_deferred
-from xianyang_portal.crypto import encrypt_many
-from xianyang_portal.errors import Conflict, DomainError, NotAllowed
-from xianyang_portal.fields import lookup_key
-from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
 from . import bankfile
 from .models import LISTED_LINE_STATES, BatchState, LineState, PaymentBatch, PaymentLine

@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 @outbox_handler(BUILD_KIND, on_failure=job_delivery_failed)
 def payment_batch_fill(payload: dict) -> int:
     """Fill a batch in the building state; returns the number of lines added by this run."""
+    from core.errors import DomainError
     from jobs.services import job_finish
-    from xianyang_portal.errors import DomainError
 
     from .services import payment_batch_fill as fill
 

@@ -22,14 +22,14 @@ from django.views.decorators.http import require_POST
 
 from applications.summaries import summaries_version
 from audit.services import audit_security_event
+from core.db import replica_reads
+from core.errors import DomainError
+from core.exports import workbook_response
+from core.forms import form_markup
+from core.money import amount_in_capitals, format_yuan
+from core.views import apply_error_to_form, flash_error
 from jobs.models import Job
 from measures.selectors import catalogue_version
-from xianyang_portal.db import replica_reads
-from xianyang_portal.errors import DomainError
-from xianyang_portal.exports import workbook_response
-from xianyang_portal.forms import form_markup
-from xianyang_portal.money import amount_in_capitals, format_yuan
-from xianyang_portal.views import apply_error_to_form, flash_error
 
 from . import exports, selectors, services
 from .charts import Series, bar_chart

@@ -28,12 +28,12 @@ from applications.lifecycle.engine import TransitionRequest, actor_kinds
 from applications.lifecycle.statuses import status_label
 from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, ApplicationMaterial, Status
+from audit.downloads import private_file_response
+from core.apischema import paginate, paginated
+from core.errors import DomainError
+from core.serializers import FastReadMixin
 from measures.models import Clause, ClauseVersion, Round
 from measures.selectors import catalogue_cached
-from xianyang_portal.apischema import paginate, paginated
-from xianyang_portal.errors import DomainError
-from xianyang_portal.serializers import FastReadMixin
-from xianyang_portal.views import private_file_response
 
 from . import selectors, services
 from .api_public import LetterVerifyOutput

@@ -23,8 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.throttles import ObjectionThrottle, VerifyThrottle
-from xianyang_portal.apischema import paginate, paginated
-from xianyang_portal.errors import DomainError
+from core.apischema import paginate, paginated
+from core.errors import DomainError
 
 from . import notices, selectors
 from .models import Letter, Notice, NoticeEntry

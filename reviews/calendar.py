@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from measures.calendar import WorkingCalendar
-from xianyang_portal.errors import DomainError
 
 
 def is_working_day(day: date) -> bool:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from applications.lifecycle.effects import after, guard
 from applications.lifecycle.transitions import Effect
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 from .calendar import working_period
 from .letters.tasks import queue_letters

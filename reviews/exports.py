@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils import timezone
 
-from xianyang_portal.exports import new_workbook, workbook_response, write_sheet
-from xianyang_portal.labels import event_label
+from applications.labels import event_label
+from core.exports import new_workbook, workbook_response, write_sheet
 
 
 def audit_events_xlsx(events) -> HttpResponse:

@@ -27,10 +27,10 @@ from applications.lifecycle.engine import (
 )
 from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
+from core.errors import DomainError, NotAllowed
+from core.site import site_url
 from measures.models import Round
 from outbox.services import outbox_enqueue
-from xianyang_portal.errors import DomainError, NotAllowed
-from xianyang_portal.site import site_url
 
 from .calendar import working_period
 from .models import Notice, NoticeEntry, Objection

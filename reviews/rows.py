@@ -16,7 +16,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from applications.lifecycle.statuses import Status, status_label
-from xianyang_portal.templatetags.portal import money
+from core.money import money_text as money
 
 
 def _e(value) -> str:

@@ -19,14 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Place, Role, User
 from accounts.selectors import user_scopes
+from applications.labels import event_choices
 from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.selectors import applications_visible_to
 from applications.summaries import summaries_version
 from applications.summaries_cache import READ, summaries_cached
 from audit.models import AuditEvent
-from measures.models import Clause, Measure, Round
-from measures.selectors import catalogue_cached, catalogue_version
-from xianyang_portal.forms import (
+from core.forms import (
     FastNullBooleanSelect,
     FastNumberInput,
     FastSelect,
@@ -34,7 +33,8 @@ from xianyang_portal.forms import (
     FastTextInput,
     PortalForm,
 )
-from xianyang_portal.labels import event_choices
+from measures.models import Clause, Measure, Round
+from measures.selectors import catalogue_cached, catalogue_version
 
 # What each role works on by default (the queue's default status filter).
 ROLE_QUEUE = {

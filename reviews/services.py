@@ -17,7 +17,7 @@ from applications.lifecycle.engine import (
 from applications.lifecycle.transitions import STAGE_ROLE, Action
 from applications.models import DuplicateFlag
 from audit.services import audit_record
-from xianyang_portal.errors import DomainError, NotAllowed
+from core.errors import DomainError, NotAllowed
 
 from .notices import notice_start
 from .selectors import review_cases_visible_to

@@ -29,13 +29,14 @@ from applications.selectors import (
     current_materials,
     organisation_other_cases,
 )
+from audit.downloads import private_file_response
 from audit.services import audit_security_event
+from core.db import replica_reads
+from core.errors import DomainError, NotAllowed
+from core.forms import form_markup
+from core.views import apply_error_to_form, flash_error
 from measures.rules.describe import fact_rows
 from measures.selectors import catalogue_version
-from xianyang_portal.db import replica_reads
-from xianyang_portal.errors import DomainError, NotAllowed
-from xianyang_portal.forms import form_markup
-from xianyang_portal.views import apply_error_to_form, flash_error, private_file_response
 
 from . import notices, selectors, services
 from .effects import correction_deadline

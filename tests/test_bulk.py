@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Notification
+from core import bulk
+from core.bulk import copy_insert
 from outbox.models import OutboxMessage
-from xianyang_portal import bulk
-from xianyang_portal.bulk import copy_insert
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from xianyang_portal.exports import new_workbook, workbook_bytes, write_sheet
+from core.exports import new_workbook, workbook_bytes, write_sheet
 
 
 def _sheet(rows, **options):

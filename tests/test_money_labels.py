@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.template import engines
 
-from xianyang_portal.labels import event_choices, event_label, status_label
+from applications.labels import event_choices, event_label, status_label
 
 
 def render(text: str, **context) -> str:

@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 class _Upstream(BaseHTTPRequestHandler):
     """Stands in for gunicorn: echoes what reached it, or answers a private download the
-    way xianyang_portal.views does behind nginx (an empty body and X-Accel-Redirect)."""
+    way core.views does behind nginx (an empty body and X-Accel-Redirect)."""
 
     def _answer(self, body_size: int) -> None:
         if self.path.startswith("/files/"):

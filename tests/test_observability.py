@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from xianyang_portal.observability import RequestIdFilter, logging_config, request_id_var
+from core.observability import RequestIdFilter, logging_config, request_id_var
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_json_log_line_carries_the_request_id():
 def test_request_id_travels_in_task_headers_and_is_restored_in_the_worker():
     from celery.app.task import Context
 
-    from xianyang_portal.observability import (
+    from core.observability import (
         _publish_with_request_id,
         _task_postrun,
         _task_prerun,

@@ -23,9 +23,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from applications.models import EvidenceFile, Status
+from core.storage import orphans_delete, s3_storage_options
 from tests.applications.files import pdf_bytes
 from tests.helpers import api_as
-from xianyang_portal.storage import orphans_delete, s3_storage_options
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"S3_ACCESS_KEY_ID": "testing-key", "S3_SECRET_ACCESS_KEY": "testing-secret"}

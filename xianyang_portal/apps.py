@@ -2,9 +2,8 @@ from django.apps import AppConfig
 
 
 class PortalConfig(AppConfig):
+    """The project package: settings, URLs, the Celery app and the template filters every page
+    loads (templatetags/portal.py); installed for the filters."""
+
     name = "xianyang_portal"
     verbose_name = "Xianyang portal"
-
-    def ready(self) -> None:
-        # The `__any` lookup (one array parameter for thousands of ids) for every model.
-        from . import bulk  # noqa: F401

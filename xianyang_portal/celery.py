@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-from xianyang_portal.observability import connect_celery_signals
+from core.observability import connect_celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xianyang_portal.settings.local")
 

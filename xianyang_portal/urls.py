@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from applications import api as applications_api
+from core import metrics
 from integrations import api as integrations_api
 from jobs import api as jobs_api
 from measures import api as measures_api
@@ -14,7 +15,6 @@ from payments import api as payments_api
 from reviews import api as reviews_api
 from reviews import api_public as reviews_public_api
 from reviews import views as reviews_views
-from xianyang_portal import metrics
 
 public = login_not_required
 
@@ -261,10 +261,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-handler400 = "xianyang_portal.errorpages.bad_request"
-handler403 = "xianyang_portal.errorpages.permission_denied"
-handler404 = "xianyang_portal.errorpages.page_not_found"
-handler500 = "xianyang_portal.errorpages.server_error"
+handler400 = "core.errorpages.bad_request"
+handler403 = "core.errorpages.permission_denied"
+handler404 = "core.errorpages.page_not_found"
+handler500 = "core.errorpages.server_error"
 
 admin.site.site_header = "咸阳市惠企政策申报平台 · 规则配置"
 admin.site.site_title = "咸阳市惠企政策申报平台"

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 from .transitions import Transition
 

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from accounts.notifications import Message, notify_many
 from accounts.selectors import member_ids_by_organisation
+from core.errors import DomainError
+from core.money import MoneyError, format_yuan, parse_money
 from measures.services import budget_commit, budget_release
-from xianyang_portal.errors import DomainError
-from xianyang_portal.money import MoneyError, format_yuan, parse_money
 
 from ..ledger import application_evaluate, ledger_adjust, ledger_release, ledger_reserve
 from ..links import reference_link

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import user_scopes
 from audit.services import AuditEntry, audit_record_many
-from xianyang_portal.bulk import copy_insert
-from xianyang_portal.errors import Conflict, DomainError, NotAllowed, NotFound
-from xianyang_portal.fields import EncryptedCharField
+from core.bulk import copy_insert
+from core.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.fields import EncryptedCharField
 
 from ..ledger import lock_award_groups
 from ..models import Application, Decision

@@ -41,8 +41,8 @@ from weasyprint.document import Page
 from weasyprint.html import UA as USER_AGENT_CSS
 from weasyprint.text.fonts import FontConfiguration
 
-from xianyang_portal.bulk import gc_deferred
-from xianyang_portal.money import amount_in_capitals, quantize
+from core.bulk import gc_deferred
+from core.money import amount_in_capitals, quantize
 
 logger = logging.getLogger(__name__)
 # fontTools' subsetter logs every glyph name at INFO level; that is noise for each batch.

@@ -18,10 +18,10 @@ from accounts.notifications import Message, notify_many
 from applications.lifecycle.statuses import AWARDED_STATUSES
 from applications.models import Application
 from audit.services import AuditEntry, audit_record_many
+from core.files import files_follow_transaction
+from core.money import format_yuan
+from core.site import site_url
 from measures.rules.describe import fact_rows
-from xianyang_portal.files import files_follow_transaction
-from xianyang_portal.money import format_yuan
-from xianyang_portal.site import site_url
 
 from ..models import Letter, LetterReservation, LetterSequence
 from .render import LetterContent, render_letter_pdfs

@@ -13,9 +13,9 @@ from accounts.models import Notification
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
+from core.errors import DomainError
 from reviews.effects import correction_deadline
 from reviews.reminders import reminders_send
-from xianyang_portal.errors import DomainError
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -14,8 +14,8 @@ from accounts import services
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Role, RoleAssignment, User
 from audit.models import AuditEvent
+from core.errors import DomainError, NotAllowed
 from tests.helpers import totp_code
-from xianyang_portal.errors import DomainError, NotAllowed
 
 LOGIN = "/accounts/login/"
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from accounts import services
 from accounts.models import Organisation, Place
 from accounts.uscc import USCCChecksumError, validate_uscc
-from xianyang_portal.errors import NotAllowed
+from core.errors import NotAllowed
 
 
 @pytest.mark.parametrize("code", ["91110000600037341L", "91620105L015101280"])

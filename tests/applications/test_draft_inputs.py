@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.models import Organisation
 from applications import services
+from core.errors import DomainError
 from measures.models import Clause
-from xianyang_portal.errors import DomainError
 
 ODD_VALUES = [
     "1e999", "-1", "abc", "NaN", "Infinity", "9" * 40, "0.000000001", "１２３", "2025-02-30",

@@ -18,7 +18,7 @@ from applications import services
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, AwardItem, AwardReservation, Status
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 W = Decimal(10000)
 GREEN = {"level": "national", "recognised_on": "2025-09-01"}

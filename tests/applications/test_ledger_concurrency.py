@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.models import Application, AwardReservation, DuplicateFlag, Status
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 W = Decimal(10000)
 

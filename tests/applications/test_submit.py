@@ -11,8 +11,8 @@ from applications import services
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, DuplicateFlag, Status
+from core.errors import DomainError, NotAllowed
 from tests.conftest import SPECIALISED_SME_FACTS
-from xianyang_portal.errors import DomainError, NotAllowed
 
 
 def _submit(application, user):

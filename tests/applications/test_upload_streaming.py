@@ -119,8 +119,8 @@ def test_an_ofd_script_tag_split_across_read_blocks_is_still_found(application_f
     before the block boundary and `script` after it is still refused."""
     import base64
 
+    from core.errors import DomainError
     from tests.applications import files
-    from xianyang_portal.errors import DomainError
 
     # Incompressible text before it, so the archive's ratio stays far below the bomb limit.
     filler = base64.b64encode(os.urandom(64 * 1024))[: 64 * 1024 - 205]

@@ -12,8 +12,8 @@ import pytest
 
 from applications import services
 from applications.models import EvidenceFile
+from core.errors import DomainError
 from tests.applications import files
-from xianyang_portal.errors import DomainError
 
 
 @pytest.fixture

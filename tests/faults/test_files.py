@@ -43,7 +43,7 @@ def test_a_rolled_back_upload_leaves_no_file(application_factory, demo, settings
 
 
 def test_the_sweeper_removes_only_old_unreferenced_files(application_factory, settings, caplog):
-    from xianyang_portal.files import files_sweep
+    from core.files import files_sweep
 
     application_factory(submit=False)  # referenced evidence files
     referenced = _files(settings.MEDIA_ROOT)

@@ -19,11 +19,11 @@ from accounts.models import RoleAssignment
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.models import Status
 from audit.models import AuditEvent
+from core.errors import DomainError, NotAllowed
 from integrations import services
 from integrations.models import ServiceAccount
 from outbox.models import OutboxMessage
 from outbox.services import outbox_deliver_pending
-from xianyang_portal.errors import DomainError, NotAllowed
 
 QINDU = "91610400MA6T0XY00U"
 

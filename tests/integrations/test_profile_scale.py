@@ -11,8 +11,8 @@ from accounts.forms import OrganisationProfileForm
 from accounts.models import Organisation
 from applications.services import facts_from_profile
 from audit.models import AuditEvent
+from core.errors import NotAllowed
 from measures.rules.types import FactSpec, TierChoice
-from xianyang_portal.errors import NotAllowed
 
 # 《统计上大中小微型企业划分办法（2017）》 divides enterprises into these four sizes.
 SIZES = [("large", "大型"), ("medium", "中型"), ("small", "小型"), ("micro", "微型")]

@@ -9,11 +9,11 @@ import pytest
 from accounts.models import Notification, Organisation
 from applications import services as application_services
 from applications.models import Credential
+from core.errors import DomainError
 from integrations.models import PushPreference
 from integrations.push import round_push
 from integrations.services import push_preference_set
 from measures.models import Clause
-from xianyang_portal.errors import DomainError
 
 
 def _credential(

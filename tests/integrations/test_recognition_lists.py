@@ -11,10 +11,10 @@ from openpyxl import Workbook
 from accounts.models import Notification
 from applications import services as application_services
 from applications.models import Application, Status
+from core.errors import DomainError, NotAllowed
 from integrations.models import RecognitionList, RecognitionRow
 from integrations.services import recognition_list_import
 from tests.helpers import api_as
-from xianyang_portal.errors import DomainError, NotAllowed
 
 QINDU = "91610400MA6T0XY00U"  # demo: 咸阳秦都精密制造有限公司 (qindu_corp)
 WEICHENG = "91610400MA6T0XY01Y"  # demo: 咸阳渭城新材料科技有限公司

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
+from core.errors import DomainError
 from measures.calendar import calendar_warning
 from measures.models import HolidaySchedule, OfficialDay
 from reviews.calendar import working_period
-from xianyang_portal.errors import DomainError
 
 # A 2027 schedule as the State Council might publish it (typed by hand for this test).
 SCHEDULE_2027 = """\

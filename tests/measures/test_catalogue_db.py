@@ -93,7 +93,7 @@ def test_editing_used_version_creates_new_version_and_keeps_history(
 
 
 def test_invalid_admin_edit_is_refused_with_message(policy, demo):
-    from xianyang_portal.errors import DomainError
+    from core.errors import DomainError
 
     clause = Clause.objects.get(code="M02-SPECIALISED-SME")
     data = _edited(clause, "-5")

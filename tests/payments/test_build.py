@@ -134,9 +134,9 @@ def test_build_filters(payable, build, open_round_db, filters, expected):
 
 
 def test_only_finance_builds(payable, demo):
+    from core.errors import NotAllowed
     from payments.selectors import BuildFilters
     from payments.services import payment_batch_build
-    from xianyang_portal.errors import NotAllowed
 
     payable()
     for username in ("auditor", "approver", "policy_admin", "qindu_corp"):

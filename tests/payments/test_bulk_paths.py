@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from accounts.models import Organisation
+from core import crypto
 from payments.models import PaymentLine
-from xianyang_portal import crypto
 
 ACCOUNT = "6222024100123453333"
 

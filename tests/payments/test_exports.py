@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from accounts.models import Organisation
+from core.money import amount_in_capitals
 from payments.exports import LIST_HEADERS
 from payments.models import LineState
 from payments.selectors import batch_totals
 from payments.services import payment_batch_lock, payment_lines_remove
-from xianyang_portal.money import amount_in_capitals
 
 AMOUNTS = {
     # (username, clause): amounts

@@ -6,9 +6,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from core.errors import DomainError
 from payments.models import BatchState
 from payments.services import payment_batch_lock
-from xianyang_portal.errors import DomainError
 
 
 def test_maker_cannot_check_their_own_batch(payable, build, demo, client):

@@ -8,11 +8,11 @@ from openpyxl import Workbook
 
 from applications.models import Status
 from audit.models import AuditEvent
+from core.errors import DomainError
 from payments.bankfile import MAX_BYTES, MAX_ROWS
 from payments.models import LineState, PaymentLine
 from payments.services import payment_batch_lock, payment_results_import
 from tests.helpers import api_as
-from xianyang_portal.errors import DomainError
 
 HEADER = ["明细编号", "收款账号", "金额", "结果", "原因"]
 

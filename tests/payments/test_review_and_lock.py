@@ -11,6 +11,7 @@ from accounts.models import Organisation
 from applications.models import Status
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.errors import DomainError, NotAllowed
 from payments.models import BatchState, LineState, PaymentBatch, PaymentLine
 from payments.services import (
     payment_batch_lock,
@@ -18,7 +19,6 @@ from payments.services import (
     payment_lines_mark,
     payment_lines_remove,
 )
-from xianyang_portal.errors import DomainError, NotAllowed
 
 
 def test_remove_needs_reason_and_returns_application(payable, build, demo):

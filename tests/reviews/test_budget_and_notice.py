@@ -11,11 +11,11 @@ from accounts.models import Organisation, Place
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
+from core.errors import Conflict, DomainError
 from measures.models import RoundBudget
 from reviews import notices
 from reviews.calendar import working_period
 from reviews.models import Letter, Notice
-from xianyang_portal.errors import Conflict, DomainError
 
 
 def _orgs(n):

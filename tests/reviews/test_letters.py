@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, Status
+from core.errors import DomainError
 from reviews.letters.services import letters_issue
 from reviews.models import Letter
-from xianyang_portal.errors import DomainError
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from unittest import mock
 import pytest
 
 from applications.models import Status
+from core.errors import DomainError
 from reviews import notices
-from xianyang_portal.errors import DomainError
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from applications import services
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, DuplicateFlag, Status
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 GREEN = {"level": "national", "product_count": "4", "recognised_on": "2025-09-01"}
 

@@ -8,8 +8,8 @@ from accounts.models import Department, Membership, Organisation, RoleAssignment
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Application, ApplicationSummary, Status
+from core.errors import NotAllowed
 from tests.helpers import api_as
-from xianyang_portal.errors import NotAllowed
 
 
 def test_county_cannot_see_or_act_on_another_county(case_factory, demo, client):

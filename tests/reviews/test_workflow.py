@@ -15,8 +15,8 @@ from django.utils import timezone
 from applications.lifecycle.engine import TransitionRequest, application_transition
 from applications.lifecycle.transitions import Action
 from applications.models import Decision, DuplicateFlag, Status
+from core.errors import DomainError
 from tests.conftest import SPECIALISED_SME_FACTS
-from xianyang_portal.errors import DomainError
 
 # Who acts, as the demo users (None = a system job; "anonymous" = the public form).
 ACTORS = {

@@ -78,7 +78,7 @@ def test_batch_list_and_dashboard_xlsx(evil_batch, client, demo):
 
 @pytest.mark.parametrize("value", PREFIXES)
 def test_every_formula_prefix_is_neutralised(value):
-    from xianyang_portal.exports import csv_rows, new_workbook, workbook_bytes, write_sheet
+    from core.exports import csv_rows, new_workbook, workbook_bytes, write_sheet
 
     workbook = new_workbook()
     write_sheet(workbook, title="t", headers=["h"], rows=[[value]])

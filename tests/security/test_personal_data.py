@@ -14,9 +14,9 @@ from django.db import connection
 
 from accounts.models import Organisation
 from audit.models import AuditEvent
+from core import crypto
+from core.fields import matches
 from payments.models import PaymentLine
-from xianyang_portal import crypto
-from xianyang_portal.fields import matches
 
 ACCOUNT = "6222024100123453333"
 MASKED = "6222 **** **** 3333"  # hand-written from the brief's example

@@ -7,8 +7,8 @@ import xstatic.pkg.bootstrap as xstatic_bootstrap
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from xianyang_portal.observability import logging_config, otel_init, sentry_init
-from xianyang_portal.storage import s3_storage_options
+from core.observability import logging_config, otel_init, sentry_init
+from core.storage import s3_storage_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_celery_beat",
+    "core",
     "xianyang_portal",  # template filters (templatetags/portal.py)
     "django_prometheus",
     "outbox",
@@ -59,10 +60,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "xianyang_portal.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A lost database answers 503 (page or API error), never a bare 500.
-    "xianyang_portal.errorpages.DatabaseUnavailableMiddleware",
+    "core.errorpages.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,7 +77,7 @@ MIDDLEWARE = [
     "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
-    "xianyang_portal.middleware.StorageUnavailableMiddleware",
+    "core.middleware.StorageUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, so that it sees the final login outcome (the metrics one only counts).
     "axes.middleware.AxesMiddleware",
@@ -111,7 +112,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
     "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
 )
-# Optional read replica: dashboards and exports read from it (xianyang_portal.db).
+# Optional read replica: dashboards and exports read from it (core.db).
 READ_REPLICA_ALIAS = None
 if env("DATABASE_REPLICA_URL", default=""):
     READ_REPLICA_ALIAS = "replica"
@@ -121,7 +122,7 @@ if env("DATABASE_REPLICA_URL", default=""):
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
     }
-DATABASE_ROUTERS = ["xianyang_portal.db.ReplicaRouter"]
+DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -147,7 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
 ]
 # Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Files shown
-# inline (evidence previews) carry their own `sandbox` policy (xianyang_portal.views).
+# inline (evidence previews) carry their own `sandbox` policy (core.views).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -327,14 +328,14 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.AuditorReadOnly",
     ],
-    "DEFAULT_SCHEMA_CLASS": "xianyang_portal.apischema.PortalAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.apischema.PortalAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "xianyang_portal.api.exception_handler",
-    # JSON nesting depth is limited before parsing (xianyang_portal.parsers).
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # JSON nesting depth is limited before parsing (core.parsers).
     "DEFAULT_PARSER_CLASSES": [
-        "xianyang_portal.parsers.LimitedJSONParser",
+        "core.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -352,10 +353,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Every operation documents the error format {code, message, detail} (xianyang_portal.apischema).
+    # Every operation documents the error format {code, message, detail} (core.apischema).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "xianyang_portal.apischema.error_responses",
+        "core.apischema.error_responses",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -376,7 +377,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # as a stream and moved into storage: a 20 MB evidence file never sits in a worker's memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
-# Personal data at rest: SM4-GCM with HMAC-SM3 lookups (xianyang_portal.crypto). Keys are
+# Personal data at rest: SM4-GCM with HMAC-SM3 lookups (core.crypto). Keys are
 # `kid:32-hex-digits` pairs; FIELD_ENCRYPTION_KEY_ID (default: the first) encrypts new values,
 # the others still decrypt until `manage.py rotate_field_keys` has re-encrypted everything.
 # These defaults are fixed development keys; production.py has no defaults.

@@ -31,9 +31,9 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebase
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "tmp" / "emails"))  # noqa: F405
 
 # The letters' QR code and printed link: SITE_URL when set, otherwise the host of the
-# request that started the work (xianyang_portal.site.site_url).
+# request that started the work (core.site.site_url).
 SITE_URL = env("SITE_URL", default="")
-MIDDLEWARE = [*MIDDLEWARE, "xianyang_portal.site.SiteURLMiddleware"]  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE, "core.site.SiteURLMiddleware"]  # noqa: F405
 
 # Periodic jobs without Celery beat: `manage.py runlocal` runs CELERY_BEAT_SCHEDULE in a
 # thread of the web process (same task functions as beat), every LOCAL_BEAT_SECONDS at most.

@@ -8,35 +8,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
 
-from xianyang_portal import labels
-from xianyang_portal.money import format_wan, format_yuan
+from applications import labels
+from core.money import money_text, wan_text
 
 register = template.Library()
 
 
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
 @register.filter
 def money(value) -> str:
-    amount = _decimal(value)
-    return "—" if amount is None else format_yuan(amount)
+    return money_text(value)
 
 
 @register.filter
 def wan(value) -> str:
-    amount = _decimal(value)
-    return "—" if amount is None else format_wan(amount)
+    return wan_text(value)
 
 
 @register.filter

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import breakglass_superuser_create
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from xianyang_portal import crypto
-from xianyang_portal.fields import EncryptedCharField
+from core import crypto
+from core.fields import EncryptedCharField
 
 
 class Command(BaseCommand):

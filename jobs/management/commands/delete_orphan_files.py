@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from xianyang_portal.storage import orphans_delete
+from core.storage import orphans_delete
 
 
 class Command(BaseCommand):

@@ -129,7 +129,7 @@ FORMS = ("有限公司", "股份有限公司", "有限责任公司", "科技有�
 
 
 def _sealed(model, field: str, value: str) -> str:
-    """Personal data as the model stores it (SM4-GCM, see xianyang_portal.fields): COPY
+    """Personal data as the model stores it (SM4-GCM, see core.fields): COPY
     bypasses the ORM, so encrypt here."""
     return model._meta.get_field(field).get_prep_value(value)
 

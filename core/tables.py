@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from xianyang_portal.errors import DomainError
+from core.errors import DomainError
 
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # an xlsx is a zip: refuse zip bombs before parsing
 HEADER_SCAN_ROWS = 10

@@ -40,7 +40,7 @@ def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "xianyang_portal.observability.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
         "formatters": {fmt: formatters[fmt]},
         "handlers": {
             "console": {

@@ -26,7 +26,7 @@ from .errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
-S3_BACKEND = "xianyang_portal.s3.PrivateS3Storage"
+S3_BACKEND = "core.s3.PrivateS3Storage"
 S3_SETTINGS = (
     "S3_BUCKET",
     "S3_ENDPOINT_URL",

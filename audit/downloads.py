@@ -1,20 +1,15 @@
-"""Small helpers shared by the HTML views of every app."""
+"""Private files handed to the user a selector allowed: every download is a security event in
+the audit trail, served by the storage the file is in (S3 presigned URL, nginx, or Django)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from django import forms
 from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from audit.services import audit_security_event
-
-from .errors import DomainError
-from .storage import (
+from core.storage import (
     content_disposition,
     is_missing,
     is_s3,
@@ -22,25 +17,7 @@ from .storage import (
     storage_unavailable,
 )
 
-
-def apply_error_to_form(form: forms.Form, exc: ValidationError | DomainError) -> None:
-    """Show a service's refusal next to the field it names, or at the top of the form."""
-    if isinstance(exc, DomainError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {}
-        placed = False
-        for field, message in detail.items():
-            if field in form.fields:
-                form.add_error(field, message if isinstance(message, list | str) else str(message))
-                placed = True
-        if not placed:
-            form.add_error(None, exc.message)
-        return
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
+from .services import audit_security_event
 
 # Types a browser may show inline; anything else (OFD, ...) is always a download.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
@@ -107,8 +84,3 @@ def private_file_response(
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = SANDBOX_CSP
     return response
-
-
-def flash_error(request: HttpRequest, exc: DomainError | ValidationError) -> None:
-    text = exc.message if isinstance(exc, DomainError) else "；".join(exc.messages)
-    messages.error(request, text)

@@ -26,7 +26,7 @@ OUTBOX_PENDING_FIELDS = ("dispatched_at", "published_at", "sent_at", "processed_
 
 
 def queue_depths() -> dict[str, int]:
-    from xianyang_portal.celery import app
+    from celery import current_app as app  # the project's app (xianyang_portal.celery)
 
     depths: dict[str, int] = {}
     with app.connection_for_read() as connection:

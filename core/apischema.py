@@ -4,7 +4,7 @@
   results}), declared as its own component so a list is never documented as a plain array.
 - `paginate(request, rows, Output)`: the one way a list operation pages (50 per page, ?page=).
 - `error_responses` (a drf-spectacular postprocessing hook): every operation documents the
-  4xx answers of `xianyang_portal.api.exception_handler` as the `Error` component
+  4xx answers of `core.api.exception_handler` as the `Error` component
   `{code, message, detail}`.
 """
 

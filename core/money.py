@@ -54,6 +54,27 @@ def format_wan(amount: Decimal) -> str:
     return f"{text[:-3] if text.endswith('.00') else text}元"
 
 
+def _decimal_or_none(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def money_text(value) -> str:
+    """A figure for tables: ¥200,000.00, or "—" when there is none (the `money` filter)."""
+    amount = _decimal_or_none(value)
+    return "—" if amount is None else format_yuan(amount)
+
+
+def wan_text(value) -> str:
+    """A figure for prose: 20万元, or "—" when there is none (the `wan` filter)."""
+    amount = _decimal_or_none(value)
+    return "—" if amount is None else format_wan(amount)
+
+
 def amount_in_capitals(amount: Decimal) -> str:
     """人民币贰拾万元整 (大写金额, as printed on letters and payment lists)."""
     return _capitals(f"{quantize(amount):.2f}")
