@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xianyang_portal.forms import PortalForm
+from core.forms import PortalForm
 
 from .models import Scope
 
