@@ -123,25 +123,43 @@ class QueueSelectMultiple(QueueSelect, FastSelectMultiple):
     pass
 
 
+class FlaggedSelect(FastNullBooleanSelect):
+    """有重复疑点: 全部 / 有 / 无 (Django's own words here are 未知 / 是 / 否)."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("全部")), ("true", _("有")), ("false", _("无"))]
+
+
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label=_("单位名称或信用代码"), widget=FastTextInput
     )
     round = django_filters.ChoiceFilter(
-        field_name="round_id", choices=_choices("round"), label=_("批次"), widget=QueueSelect
+        field_name="round_id",
+        choices=_choices("round"),
+        empty_label=_("全部"),
+        label=_("批次"),
+        widget=QueueSelect,
     )
     measure = django_filters.ChoiceFilter(
         field_name="clause__measure_id",
         choices=_choices("measure"),
+        empty_label=_("全部"),
         label=_("措施"),
         widget=QueueSelect,
     )
     clause = django_filters.ChoiceFilter(
-        field_name="clause_id", choices=_choices("clause"), label=_("条款"), widget=QueueSelect
+        field_name="clause_id",
+        choices=_choices("clause"),
+        empty_label=_("全部"),
+        label=_("条款"),
+        widget=QueueSelect,
     )
     county = django_filters.ChoiceFilter(
         field_name="place_id",
         choices=_choices("county"),
+        empty_label=_("全部"),
         label=_("县市区/园区"),
         widget=QueueSelect,
     )
@@ -161,7 +179,7 @@ class QueueFilter(django_filters.FilterSet):
         widget=FastNumberInput,
     )
     flagged = django_filters.BooleanFilter(
-        method="filter_flagged", label=_("有重复疑点"), widget=FastNullBooleanSelect
+        method="filter_flagged", label=_("有重复疑点"), widget=FlaggedSelect
     )
     waiting_days = django_filters.NumberFilter(
         method="filter_waiting", label=_("等待天数不少于"), min_value=0, widget=FastNumberInput

@@ -158,8 +158,10 @@ def test_refusals_render_as_messages_in_pages_not_500(client, case_factory, demo
         {"action": "approve", "revision": application.revision},
         follow=True,
     )
-    assert response.status_code == 200
-    assert "不能执行" in response.content.decode()
+    # The case page again (a refusal, not a 500), with the reason at the top.
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "不能执行" in body and 'data-testid="actions"' in body
 
 
 def test_stale_page_is_refused(case_factory, demo):
