@@ -5,7 +5,8 @@ Pure input → bytes: no ORM. A selector builds ``LetterContent``; a Celery task
 Every WeasyPrint call pays a fixed cost, mostly subsetting the CJK font faces in ``write_pdf``
 (≈0.1 s per call with HarfBuzz subsetting here; seconds where WeasyPrint falls back to fontTools).
 The production path therefore lays out a whole batch as one document, writes it once (one font
-subset for the batch), shrinks the embedded fonts once, and splits the pages per letter with pypdf.
+subset for the batch), shrinks the embedded fonts once, and splits the pages per letter with
+pikepdf (qpdf).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import io
 import logging
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,19 +25,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import segno
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    NameObject,
-    StreamObject,
-)
 from weasyprint import CSS, HTML, Document
 from weasyprint.document import Page
 from weasyprint.html import UA as USER_AGENT_CSS
@@ -282,17 +278,17 @@ def _split(
 ) -> list[bytes]:
     """Write the letters' pages once (one font subset) and cut out one PDF per letter."""
     document = first.copy([page for letter_pages in pages for page in letter_pages])
-    batch = PdfReader(io.BytesIO(document.write_pdf()))
-    if len(batch.pages) != len(document.pages):
-        raise LetterRenderError("The batch PDF does not have the pages WeasyPrint laid out.")
-    _compact_cid_fonts(batch)
-    pdfs = []
-    start = 0
-    for letter, letter_pages in zip(letters, pages, strict=True):
-        images = [_image_ids(page._page_box) for page in letter_pages]
-        title = f"奖励资金核定通知书 {letter.number}"
-        pdfs.append(_extract(batch, start, images, title=title))
-        start += len(letter_pages)
+    with pikepdf.Pdf.open(io.BytesIO(document.write_pdf())) as batch:
+        if len(batch.pages) != len(document.pages):
+            raise LetterRenderError("The batch PDF does not have the pages WeasyPrint laid out.")
+        _compact_cid_fonts(batch)
+        pdfs = []
+        start = 0
+        for letter, letter_pages in zip(letters, pages, strict=True):
+            images = [_image_ids(page._page_box) for page in letter_pages]
+            title = f"奖励资金核定通知书 {letter.number}"
+            pdfs.append(_extract(batch, start, images, title=title))
+            start += len(letter_pages)
     return pdfs
 
 
@@ -342,43 +338,52 @@ def _section_of(page_box: Any) -> Any:
     return box.element
 
 
-def _extract(batch: PdfReader, start: int, images: list[set[str]], *, title: str) -> bytes:
+def _extract(batch: pikepdf.Pdf, start: int, images: list[set[str]], *, title: str) -> bytes:
     """The batch's pages from ``start`` on, one per item of ``images`` (the ids of the images
-    each draws), as one PDF written by pypdf."""
-    writer = PdfWriter()
+    each draws), as one PDF written by pikepdf (qpdf copies each page with what it uses)."""
+    letter = pikepdf.Pdf.new()
     for offset, image_ids in enumerate(images):
         page = batch.pages[start + offset]
-        page[NameObject("/Resources")] = _own_resources(page, image_ids)
-        writer.add_page(page)
-    if "/Lang" in batch.trailer["/Root"]:
-        writer.root_object[NameObject("/Lang")] = batch.trailer["/Root"]["/Lang"]
-    writer.add_metadata({**(batch.metadata or {}), "/Title": title})
+        # Before the copy: qpdf copies every object the page refers to.
+        page.obj.Resources = _own_resources(page.obj.Resources, image_ids)
+        letter.pages.append(page)
+    if "/Lang" in batch.Root:
+        letter.Root.Lang = batch.Root.Lang
+    info = letter.copy_foreign(batch.docinfo)
+    info.Title = pikepdf.String(title)
+    letter.docinfo = info
     output = io.BytesIO()
-    writer.write(output)
+    # The streams come compressed from the batch and pass through as they are. Packing the
+    # other objects (fonts' width tables, page dictionaries) into one compressed object stream
+    # makes the file 5 % smaller, and qpdf writes it in fewer pieces, so no slower.
+    letter.save(
+        output,
+        min_version=batch.pdf_version,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
     return output.getvalue()
 
 
-def _own_resources(page: PageObject, image_ids: set[str]) -> DictionaryObject:
-    """A copy of the page's resources listing only the images it draws.
+def _own_resources(resources: pikepdf.Dictionary, image_ids: set[str]) -> pikepdf.Dictionary:
+    """A copy of a page's resources listing only the images it draws.
 
     WeasyPrint gives every page one resource dictionary naming every image of the document,
     so without this each letter would carry the QR codes of the whole batch. It names an image
     ``/i<id><interpolate>``; the ids come from the page's laid-out boxes (reading the page's
     content stream for its ``Do`` operators would mean inflating it: 1.5 ms a page).
     """
-    resources = page["/Resources"]
-    own = DictionaryObject(resources)
+    own = pikepdf.Dictionary(dict(resources.items()))
     images = resources.get("/XObject")
     if not images:
         return own
     prefixes = tuple(f"/i{image_id}" for image_id in image_ids)
-    own[NameObject("/XObject")] = DictionaryObject(
+    own.XObject = pikepdf.Dictionary(
         {name: ref for name, ref in images.items() if prefixes and name.startswith(prefixes)}
     )
     return own
 
 
-def _compact_cid_fonts(batch: PdfReader) -> None:
+def _compact_cid_fonts(batch: pikepdf.Pdf) -> None:
     """Shrink each embedded CJK font to the glyphs the batch uses, in place, once per batch.
 
     WeasyPrint subsets with retained glyph ids, so a CFF subset of Noto CJK still holds ~63,000
@@ -388,53 +393,53 @@ def _compact_cid_fonts(batch: PdfReader) -> None:
     embedded as bare CFF (``/CIDFontType0C``), the long-standing form Acrobat Distiller uses for
     CJK subsets (checked here with poppler's splash and cairo renderers).
     """
-    files: dict[int, tuple[StreamObject, list[DictionaryObject]]] = {}
-    seen: set[int] = set()
+    files: dict[tuple[int, int], tuple[pikepdf.Stream, list[pikepdf.Dictionary]]] = {}
+    seen: set[tuple[int, int]] = set()
     for page in batch.pages:
-        fonts = page["/Resources"].get("/Font")
+        fonts = page.obj.Resources.get("/Font")
         if not fonts:
             continue
-        for ref in fonts.values():
-            if ref.idnum in seen:
+        for font in fonts.values():
+            if font.objgen in seen:
                 continue
-            seen.add(ref.idnum)
-            font = ref.get_object()
-            if font.get("/Subtype") != "/Type0":
+            seen.add(font.objgen)
+            if font.get("/Subtype") != pikepdf.Name.Type0:
                 continue
-            descendant = font["/DescendantFonts"][0].get_object()
-            if descendant.get("/Subtype") != "/CIDFontType0":
+            descendant = font.DescendantFonts[0]
+            if descendant.get("/Subtype") != pikepdf.Name.CIDFontType0:
                 continue
-            file_ref = descendant["/FontDescriptor"].raw_get("/FontFile3")
-            stream = file_ref.get_object()
-            if stream.get("/Subtype") != "/OpenType":
+            stream = descendant.FontDescriptor.get("/FontFile3")
+            if stream is None or stream.get("/Subtype") != pikepdf.Name.OpenType:
                 continue
-            files.setdefault(file_ref.idnum, (stream, []))[1].append(descendant)
+            files.setdefault(stream.objgen, (stream, []))[1].append(descendant)
     for stream, descendants in files.values():
         cids: set[int] = set()
         for descendant in descendants:
-            cids.update(_cids_with_widths(descendant.get("/W", ArrayObject())))
+            cids.update(_cids_with_widths(descendant.get("/W", pikepdf.Array())))
         try:
-            cff = _compact_cff_cached(stream.get_data(), cids)
+            cff = _compact_cff_cached(stream.read_bytes(), cids)
         except Exception:
             logger.warning("Could not compact an embedded font; keeping it as is.", exc_info=True)
             continue
         if cff is None:
             continue
-        stream.set_data(cff)
-        stream[NameObject("/Subtype")] = NameObject("/CIDFontType0C")
+        # Compressed here, once per batch, so that each letter's PDF copies the bytes as they are.
+        stream.write(zlib.compress(cff), filter=pikepdf.Name.FlateDecode)
+        stream.Subtype = pikepdf.Name.CIDFontType0C
         for descendant in descendants:
             # Meaningful only for TrueType-based CIDFontType2; a CFF font maps CIDs itself.
-            descendant.pop("/CIDToGIDMap", None)
+            if "/CIDToGIDMap" in descendant:
+                del descendant.CIDToGIDMap
 
 
-def _cids_with_widths(widths: ArrayObject) -> set[int]:
+def _cids_with_widths(widths: pikepdf.Array) -> set[int]:
     """CIDs listed in a /W array (``c [w1 w2 …]`` and ``c_first c_last w`` forms)."""
     cids: set[int] = set()
     i = 0
     while i < len(widths):
         first = int(widths[i])
         following = widths[i + 1]
-        if isinstance(following, ArrayObject):
+        if isinstance(following, pikepdf.Array):
             cids.update(range(first, first + len(following)))
             i += 2
         else:

@@ -191,6 +191,34 @@ def test_each_split_pdf_embeds_its_fonts_and_only_its_own_qr_code(five):
         assert modules == [[bool(m) for m in row] for row in matrix]
 
 
+# Written by hand: the title is 奖励资金核定通知书 and the letter's number (letter(i) is number
+# 100 + i); the language is the template's <html lang>.
+SPLIT_TITLES = {
+    0: "奖励资金核定通知书 咸工信奖〔2026〕100号",
+    4: "奖励资金核定通知书 咸工信奖〔2026〕104号",
+}
+
+
+def test_each_split_pdf_is_valid_titled_and_carries_the_compacted_title_face(five):
+    _letters, pdfs = five
+    for i, title in SPLIT_TITLES.items():
+        reader = PdfReader(io.BytesIO(pdfs[i]), strict=True)
+        assert reader.metadata.title == title
+        assert reader.trailer["/Root"]["/Lang"] == "zh-CN"
+        fonts = {
+            font["/BaseFont"].split("+", 1)[1]: font
+            for font in (
+                ref.get_object() for ref in reader.pages[0]["/Resources"]["/Font"].values()
+            )
+        }
+        descriptor = fonts["Noto-Serif-CJK-SC-Bold"]["/DescendantFonts"][0]["/FontDescriptor"]
+        face = descriptor["/FontFile3"].get_object()
+        # Bare CFF with the used glyphs only; WeasyPrint's own subset of this face is ≈150 KiB.
+        assert face["/Subtype"] == "/CIDFontType0C"
+        assert len(face.get_data()) < 30 * 1024
+        assert len(pdfs[i]) < 100 * 1024
+
+
 def test_batch_split_follows_letters_that_run_over_a_page():
     # A far too long name pushes one letter onto a second page; the split must follow it.
     letters = [letter(1), letter(2, organisation_name="超长名称" * 400), letter(3)]
