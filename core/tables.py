@@ -53,12 +53,23 @@ class TableRow:
     cells: dict[str, str]
 
 
+# Files people pick by mistake (a scanned bank slip, a Word file): named as such, instead of
+# being read as a CSV that lacks every column.
+NOT_TABLES = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
+NOT_TABLE_SUFFIXES = (".pdf", ".doc", ".docx", ".png", ".jpg", ".jpeg", ".ofd", ".zip")
+
+
 def read_table(*, name: str, data: bytes, spec: TableSpec) -> list[TableRow]:
     """The data rows of an uploaded table, as text; refuses files that cannot be read."""
     refuse_unreadable_size(data, spec)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise DomainError(
             _("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV（UTF-8）后再导入。"),
+            code="unsupported_format",
+        )
+    if data.startswith(NOT_TABLES) or name.lower().endswith(NOT_TABLE_SUFFIXES):
+        raise DomainError(
+            _("只能导入 CSV 或 xlsx 表格文件，请在 Excel 中另存为这两种格式之一后再导入。"),
             code="unsupported_format",
         )
     if data.startswith(b"PK\x03\x04"):

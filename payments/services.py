@@ -715,7 +715,9 @@ def _check_rows(
                 % {"line": accounts[line.pk], "file": row.account or "—", "hint": hint}
             )
         result = row.result.strip().lower()
-        if result not in PAID_WORDS and result not in FAILED_WORDS:
+        if not result:
+            issues.append(_("未填写结果，应为“成功”或“失败”"))
+        elif result not in PAID_WORDS and result not in FAILED_WORDS:
             issues.append(_("结果“%(value)s”无法识别，应为“成功”或“失败”") % {"value": row.result})
         if issues:
             problems.append(RowProblem(row.row, row.reference, "；".join(issues)))

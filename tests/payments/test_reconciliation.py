@@ -184,6 +184,8 @@ def test_a_line_already_paid_is_a_bad_row(locked, demo):
             "unsupported_format",
             ".xls",
         ),
+        ("回单.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "unsupported_format", "CSV 或 xlsx"),
+        ("r.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "unsupported_format", "CSV 或 xlsx"),
         ("r.xlsx", b"not a zip at all", "unreadable_file", "xlsx"),
         ("r.xlsx", b"PK\x03\x04broken", "unreadable_file", "无法读取"),
         ("r.csv", b"a" * (MAX_BYTES + 1), "file_too_large", "5 MB"),
@@ -281,3 +283,12 @@ def test_bulk_mark_on_the_page(locked, demo, client):
     states = list(batch.lines.order_by("number").values_list("state", "reason"))
     assert states == [("failed", "账号冻结"), ("failed", "账号冻结"), ("paid", "")]
     assert sum(line.amount for line in lines) == Decimal("60000.00")
+
+
+def test_an_empty_result_is_named_as_missing(locked, demo):
+    batch, lines = locked(1)
+    row = [lines[0].reference, lines[0].bank_account, f"{lines[0].amount}", "", ""]
+    with pytest.raises(DomainError) as info:
+        _import(demo, batch, csv_bytes([row]))
+    problems = {p["row"]: p["message"] for p in info.value.detail["rows"]}
+    assert problems == {2: "未填写结果，应为“成功”或“失败”"}
