@@ -11,11 +11,17 @@ from outbox.models import OutboxMessage
 from .models import RecognitionList, ServiceAccount
 
 
-def monetary_clauses() -> list:
+def monetary_clauses(*, for_kind: str | None = None) -> list:
     """The current policy's clauses that pay money: what a list, a credential or a profile
-    entry may name."""
+    entry may name; with `for_kind`, only those that kind of organisation may apply for."""
     policy = current_policy()
-    return [c for c in clauses_of(policy) if c.measure.monetary] if policy else []
+    if policy is None:
+        return []
+    return [
+        c
+        for c in clauses_of(policy)
+        if c.measure.monetary and (for_kind is None or for_kind in c.rule.applicant_types)
+    ]
 
 
 def statuses_for_platform(*, uscc: str) -> QuerySet[Application] | None:

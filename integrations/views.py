@@ -172,11 +172,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     organisation = organisations_of_member(user=request.user).first()
     if organisation is None:
         raise PermissionDenied
-    # Only the clauses this kind of organisation may apply for (a county-level clause is no
-    # enterprise's recognition).
-    clauses = [
-        c for c in selectors.monetary_clauses() if organisation.kind in c.rule.applicant_types
-    ]
+    # A county-level clause is no enterprise's recognition: only those it may apply for.
+    clauses = selectors.monetary_clauses(for_kind=organisation.kind)
     by_code = {c.code: c for c in clauses}
     form = CredentialForm(prefix="c", clauses=clauses)
     preference = PushPreference.objects.filter(organisation=organisation).first()

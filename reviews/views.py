@@ -216,7 +216,9 @@ def act(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 # The action form's fields a refusal can name (shown next to the field; others at the top).
-ACTION_FIELDS = frozenset({"comment", "amount", "amount_basis", "correction_due_on"})
+ACTION_FIELDS = frozenset(
+    name for name, field in ActionForm.base_fields.items() if not field.widget.is_hidden
+)
 
 
 def _case_with_errors(request, application, errors, data, *, status: int = 400) -> HttpResponse:

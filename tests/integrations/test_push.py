@@ -95,3 +95,11 @@ def test_profile_page_adds_credentials_and_opts_out(demo, open_round_db, client)
     client.force_login(demo["weicheng_corp"])  # another organisation cannot delete it
     client.post("/integrations/profile/", {"remove": Credential.objects.get().pk})
     assert Credential.objects.count() == 1
+
+
+def test_profile_offers_only_clauses_the_enterprise_may_apply_for(demo, open_round_db, client):
+    client.force_login(demo["qindu_corp"])
+    page = client.get("/integrations/profile/").content.decode()
+    assert 'value="M02-SPECIALISED-SME"' in page
+    assert 'value="M01-TECH-CONTRACT-TURNOVER"' not in page  # counties and parks only
+    assert "请选择条款" in page
