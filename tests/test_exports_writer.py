@@ -42,3 +42,26 @@ def test_data_rows_read_back_as_written():
     assert [cell.data_type for cell in sheet[2]][:4] == ["n", "s", "n", "b"]
     assert sheet["E4"].data_type == "e"  # an error code stays one, as openpyxl writes it
     assert sheet.freeze_panes == "A2"
+
+
+def test_data_rows_take_the_fast_path_in_this_process(monkeypatch):
+    """The portal's processes write data rows as text, not cell by cell through openpyxl.
+
+    lxml (a dependency of pikepdf) makes openpyxl choose an XML writer the fast path cannot
+    write into; the settings keep the standard-library one. This fails if that is lost."""
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    calls = []
+    original = WorksheetWriter.write_row
+
+    def counting(self, xf, row, row_idx):
+        calls.append(row_idx)
+        return original(self, xf, row, row_idx)
+
+    monkeypatch.setattr(WorksheetWriter, "write_row", counting)
+    workbook = new_workbook()
+    rows = [[i, f"单位{i}", Decimal("1.50"), False, ""] for i in range(1, 201)]
+    write_sheet(workbook, title="明细", headers=["a", "b", "c", "d", "e"], rows=rows)
+    sheet = load_workbook(io.BytesIO(workbook_bytes(workbook)))["明细"]
+    assert sheet.max_row == 201
+    assert calls == [1]  # the header row only; the 200 data rows went as text

@@ -1,6 +1,13 @@
 """Settings shared by every environment; everything comes from the environment."""
 
+import os
 from pathlib import Path
+
+# openpyxl picks its XML writer when first imported. pikepdf brings lxml, and with lxml
+# openpyxl writes through lxml's incremental writer, which the spreadsheet exports' fast path
+# for data rows cannot write text into (core.exports._StreamingSheet): a 10,000-line payment
+# list took 8 times as long. The settings load before any app imports openpyxl.
+os.environ.setdefault("OPENPYXL_LXML", "False")
 
 import environ
 import xstatic.pkg.bootstrap as xstatic_bootstrap
