@@ -18,6 +18,7 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
 from audit.services import audit_record
 from core.bulk import copy_insert
+from core.dates import deadline_text
 from core.errors import Conflict, DomainError, NotAllowed
 from core.files import files_follow_transaction
 from core.storage import storage_errors, storage_unavailable
@@ -520,6 +521,17 @@ def _submission_problems(application: Application) -> dict[str, list[str]]:
     return problems
 
 
+SUMMARY_PROBLEMS = 3  # named in the summary; every one is shown by its field
+
+
+def incomplete_message(problems: dict[str, list[str]]) -> str:
+    """The summary of a refused submit: how many problems, and the first few by name."""
+    every = [str(message) for messages in problems.values() for message in messages]
+    named = _("；").join(message.rstrip("。.") for message in every[:SUMMARY_PROBLEMS])
+    named += _("；等。") if len(every) > SUMMARY_PROBLEMS else _("。")
+    return _("申报材料不完整（共%(n)d处）：%(first)s") % {"n": len(every), "first": named}
+
+
 @transaction.atomic
 def application_submit(
     *, actor: User, application_id: int, pledge_accepted: bool, pledge_name: str
@@ -535,9 +547,7 @@ def application_submit(
             _("申报批次“%(round)s”已于 %(closes)s 截止或尚未开始。")
             % {
                 "round": application.round.name,
-                "closes": timezone.localtime(application.round.closes_at).strftime(
-                    "%Y-%m-%d %H:%M"
-                ),
+                "closes": deadline_text(application.round.closes_at),
             },
             code="round_closed",
         )
@@ -551,13 +561,7 @@ def application_submit(
     if not pledge_accepted or not pledge_name.strip():
         problems.setdefault("pledge", []).append(_("请阅读并勾选承诺书，填写承诺人姓名。"))
     if problems:
-        first = next(iter(problems.values()))[0]
-        raise DomainError(
-            _("申报材料不完整（共%(n)d处）：%(first)s")
-            % {"n": sum(len(v) for v in problems.values()), "first": first},
-            code="incomplete",
-            detail=problems,
-        )
+        raise DomainError(incomplete_message(problems), code="incomplete", detail=problems)
     findings = duplicates.find_duplicates(application)
     duplicates.refuse_hard_duplicates(findings)  # "already applied" names the first case
     duplicates.refuse_if_not_eligible(application)
@@ -614,7 +618,7 @@ def application_resubmit(
         for name, message in (exc.detail or {}).items():
             problems.setdefault(f"fact:{name}", []).append(str(message))
     if problems:
-        raise DomainError(next(iter(problems.values()))[0], code="incomplete", detail=problems)
+        raise DomainError(incomplete_message(problems), code="incomplete", detail=problems)
     duplicates.refuse_if_not_eligible(application)
     fields = [*EVALUATION_FIELDS, "updated_at"]
     if pledge_again:

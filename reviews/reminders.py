@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.notifications import Message, notify_many
 from applications.models import Application, Status
+from core.dates import deadline_text
 
 from .calendar import is_working_day
 
@@ -44,19 +44,19 @@ def _draft_messages(now: datetime) -> list[Message]:
     ).select_related("round", "clause", "organisation")
     out = []
     for a in drafts:
-        closes = timezone.localtime(a.round.closes_at)
+        closes = deadline_text(a.round.closes_at)
         out.append(
             Message(
                 users=_members(a),
                 subject=_("草稿 %(ref)s 尚未提交，批次将于 %(when)s 截止")
-                % {"ref": a.reference, "when": date_format(closes, "Y-m-d H:i")},
+                % {"ref": a.reference, "when": closes},
                 body=_(
                     "您单位的“%(clause)s”申报仍是草稿。%(round)s将于 %(when)s 截止，请及时提交。"
                 )
                 % {
                     "clause": a.clause.title,
                     "round": a.round.name,
-                    "when": date_format(closes, "Y-m-d H:i"),
+                    "when": closes,
                 },
                 link=reverse("applications:edit", args=[a.reference]),
                 key=f"draft-closing:{a.pk}:{closes.date().isoformat()}",

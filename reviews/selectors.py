@@ -26,10 +26,10 @@ from applications.summaries import summaries_version
 from applications.summaries_cache import READ, summaries_cached
 from audit.models import AuditEvent
 from core.forms import (
+    FastCheckboxSelectMultiple,
     FastNullBooleanSelect,
     FastNumberInput,
     FastSelect,
-    FastSelectMultiple,
     FastTextInput,
     PortalForm,
 )
@@ -119,10 +119,6 @@ class QueueSelect(FastSelect):
         return ("queue-filter", name, catalogue_version(), get_language())
 
 
-class QueueSelectMultiple(QueueSelect, FastSelectMultiple):
-    pass
-
-
 class FlaggedSelect(FastNullBooleanSelect):
     """有重复疑点: 全部 / 有 / 无 (Django's own words here are 未知 / 是 / 否)."""
 
@@ -164,7 +160,11 @@ class QueueFilter(django_filters.FilterSet):
         widget=QueueSelect,
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, label=_("状态"), widget=QueueSelectMultiple, distinct=False
+        # Drafts are the applicant's own and never in a queue, so they are not offered.
+        choices=[(value, label) for value, label in Status.choices if value != Status.DRAFT],
+        label=_("状态"),
+        widget=FastCheckboxSelectMultiple,
+        distinct=False,
     )
     amount_min = django_filters.NumberFilter(
         field_name="computed_amount",

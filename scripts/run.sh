@@ -9,6 +9,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_WARN_S
 bash scripts/bootstrap.sh run >/tmp/xianyang-bootstrap.log 2>&1 || {
   cat /tmp/xianyang-bootstrap.log; exit 1; }
 export DJANGO_SETTINGS_MODULE=xianyang_portal.settings.local
+# A demo shows the portal's own error pages, never Django's debug pages (DJANGO_DEBUG=true for those).
+export DJANGO_DEBUG="${DJANGO_DEBUG:-false}"
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore}"
 py=.venv/bin/python
 port="${PORT:-8000}"

@@ -73,7 +73,8 @@ def test_wrong_applicant_type_cannot_start(demo, open_round_db):
     assert info.value.code == "wrong_applicant_type"
 
 
-def test_missing_material_and_facts_reported_all_at_once(application_factory, demo):
+def _refused_incomplete(application_factory, demo) -> DomainError:
+    """A submit without the certificate, two facts and the pledge."""
     application = application_factory(facts={"level": "national"})
     application.materials.all().delete()
     with pytest.raises(DomainError) as info:
@@ -83,11 +84,16 @@ def test_missing_material_and_facts_reported_all_at_once(application_factory, de
             pledge_accepted=False,
             pledge_name="",
         )
-    detail = info.value.detail
+    return info.value
+
+
+def test_missing_material_and_facts_reported_all_at_once(application_factory, demo):
+    refusal = _refused_incomplete(application_factory, demo)
+    detail = refusal.detail
     assert "material:CERTIFICATE" in detail
     assert "fact:recognised_on" in detail and "fact:certificate_no" in detail
     assert "pledge" in detail
-    assert info.value.code == "incomplete"
+    assert refusal.code == "incomplete"
 
 
 def test_hard_duplicate_same_basis_blocks(application_factory, demo):
@@ -305,3 +311,17 @@ def test_rolled_back_transition_queues_nothing(
             pledge_name="",
         )
     assert callbacks == []
+
+
+def test_the_refusal_summary_counts_every_problem_and_names_the_first_three(
+    application_factory, demo
+):
+    refusal = _refused_incomplete(application_factory, demo)
+    every = [m for messages in refusal.detail.values() for m in messages]
+    assert len(every) >= 4  # a material, two facts and the pledge
+    message = refusal.message
+    assert message.startswith(f"申报材料不完整（共{len(every)}处）：")
+    for named in every[:3]:
+        assert named.rstrip("。") in message
+    assert every[3].rstrip("。") not in message
+    assert message.endswith("；等。")

@@ -1,5 +1,6 @@
 """The queue page: filters, search, sorting, counts, and a constant number of queries."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -73,6 +74,29 @@ def test_bad_filter_values_do_not_500(case_factory, demo, client):
     api = client.get("/api/v1/reviews/queue/", {"amount_min": "lots"})
     assert api.status_code == 400
     assert api.json()["code"] == "invalid"
+
+
+def test_status_filter_offers_every_queue_status_as_a_tick_and_never_drafts(
+    case_factory, demo, client
+):
+    a = case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["county_qindu"])
+    page = client.get(
+        "/reviews/", {"status": [Status.COUNTY_REVIEW, Status.APPROVED]}
+    ).content.decode()
+    ticks = re.findall(
+        r'<input class="form-check-input" type="checkbox" name="status" '
+        r'value="([a-z_]+)" id="id_status_\d+"( checked)?>',
+        page,
+    )
+    offered = {value for value, _checked in ticks}
+    assert offered == {value for value, _label in Status.choices} - {Status.DRAFT}
+    assert {value for value, checked in ticks if checked} == {Status.COUNTY_REVIEW, Status.APPROVED}
+    assert a.reference in page
+    assert '<select name="status"' not in page
+    refused = client.get("/api/v1/reviews/queue/", {"status": Status.DRAFT})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"
 
 
 def test_audit_log_filter_and_export(case_factory, demo, client):
