@@ -11,7 +11,7 @@ from core.forms import MaskedPersonalDataMixin, PortalForm, PortalModelForm
 
 from .models import Department, Organisation, Place, Role
 from .twofactor import has_second_factor, is_staff_account, second_factor_match
-from .uscc import validate_uscc
+from .uscc import normalise_uscc, validate_uscc
 
 PHONE_VALIDATOR_MESSAGE = _("请输入有效的电话号码（7-20位数字，可含“-”）。")
 
@@ -27,9 +27,9 @@ class RegistrationForm(PortalForm):
     legal_name = forms.CharField(label=_("单位名称"), max_length=120)
     uscc = forms.CharField(
         label=_("统一社会信用代码"),
-        max_length=18,
+        max_length=40,  # room for spaces and full-width input; the code itself is 18
         min_length=1,
-        help_text=_("18位，字母须大写，不含 I、O、S、V、Z。"),
+        help_text=_("18位，不含 I、O、S、V、Z；小写字母和全角字符会自动转换。"),
     )
     kind = forms.ChoiceField(label=_("主体类型"), choices=Organisation.Kind.choices)
     place = forms.ModelChoiceField(
@@ -49,7 +49,7 @@ class RegistrationForm(PortalForm):
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput, strip=False)
 
     def clean_uscc(self) -> str:
-        return validate_uscc(self.cleaned_data["uscc"])
+        return validate_uscc(normalise_uscc(self.cleaned_data["uscc"]))
 
     def clean_contact_phone(self) -> str:
         return clean_phone(self.cleaned_data["contact_phone"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc as stdnum_uscc
@@ -14,6 +16,13 @@ REGISTRATION_AUTHORITIES = frozenset("123456789ANY")
 
 class USCCChecksumError(ValidationError):
     """Only the check character is wrong: a policy administrator may accept it with a reason."""
+
+
+def normalise_uscc(value: str) -> str:
+    """The code as a person typed it into a form, written as the standard writes it:
+    full-width characters (a Chinese input method) as ASCII, spaces dropped, letters capital.
+    Imports and the API take the code as given and get validate_uscc's specific refusals."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
 
 
 def validate_uscc(value: str) -> str:

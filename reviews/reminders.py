@@ -44,19 +44,20 @@ def _draft_messages(now: datetime) -> list[Message]:
     ).select_related("round", "clause", "organisation")
     out = []
     for a in drafts:
-        closes = deadline_text(a.round.closes_at)
+        closes = timezone.localtime(a.round.closes_at)
+        when = deadline_text(closes)
         out.append(
             Message(
                 users=_members(a),
                 subject=_("草稿 %(ref)s 尚未提交，批次将于 %(when)s 截止")
-                % {"ref": a.reference, "when": closes},
+                % {"ref": a.reference, "when": when},
                 body=_(
                     "您单位的“%(clause)s”申报仍是草稿。%(round)s将于 %(when)s 截止，请及时提交。"
                 )
                 % {
                     "clause": a.clause.title,
                     "round": a.round.name,
-                    "when": closes,
+                    "when": when,
                 },
                 link=reverse("applications:edit", args=[a.reference]),
                 key=f"draft-closing:{a.pk}:{closes.date().isoformat()}",

@@ -36,18 +36,33 @@ def test_registration_creates_organisation_and_member(client, registration):
 def test_registration_errors_are_next_to_fields_and_keep_input(client, registration):
     data = {
         **registration,
-        "uscc": "91110000600037341m",
+        "uscc": "91110000600037341A",
         "password2": "other",
         "contact_phone": "x",
     }
     response = client.post("/accounts/register/", data)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "字母须为大写" in body
+    assert "校验位不正确（应为 L）" in body
     assert "两次输入的密码不一致" in body
     assert "请输入有效的电话号码" in body
     assert 'value="咸阳测试科技有限公司"' in body  # nothing typed is lost
     assert not Organisation.objects.filter(legal_name="咸阳测试科技有限公司").exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "91110000600037341l",  # the check letter in lower case
+        # full width, as a Chinese input method types it
+        "".join(chr(ord(ch) + 0xFEE0) for ch in "91110000600037341L"),
+        "9111 0000 6000 3734 1L",  # grouped as on a certificate
+    ],
+)
+def test_registration_takes_the_code_as_typed_and_stores_it_as_written(client, registration, typed):
+    response = client.post("/accounts/register/", {**registration, "uscc": typed})
+    assert response.status_code == 302
+    assert Organisation.objects.filter(uscc="91110000600037341L").exists()
 
 
 def test_second_registration_with_same_code_refused(client, registration):
