@@ -140,7 +140,8 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.organisation} {self.clause.code}"
+        # Read by people (the audit log's object column): the clause by its title, not its code.
+        return f"{self.reference} {self.organisation} {self.clause.title}"
 
     def save(self, *args, **kwargs):
         # The copied place is the organisation's (services set it; this covers direct saves).

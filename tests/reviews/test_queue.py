@@ -143,3 +143,14 @@ def test_audit_events_cannot_be_edited(case_factory):
         AuditEvent.objects.filter(pk=event.pk).update(comment="改写")
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
+
+
+def test_the_audit_log_names_a_case_by_its_clause_title_not_its_code(case_factory, demo, client):
+    case = case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["auditor"])
+    page = client.get("/reviews/audit/").content.decode()
+    rows = [row for row in page.split("<tr>") if case.reference in row]
+    assert rows
+    for row in rows:
+        assert f"{case.reference} {case.organisation.legal_name} {case.clause.title}" in row
+        assert case.clause.code not in row
