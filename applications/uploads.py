@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import warnings
 import zipfile
@@ -331,7 +332,8 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
     if size > limit:
         raise _refuse(
             _("文件过大（%(size).1f MB），单个文件不能超过 %(limit)d MB。")
-            % {"size": size / 1048576, "limit": limit // 1048576},
+            # Rounded up: a file just over the limit never reads as the limit itself.
+            % {"size": math.ceil(size * 10 / 1048576) / 10, "limit": limit // 1048576},
             "too_large",
         )
     handle = upload.file

@@ -41,6 +41,12 @@ class ServiceAccount(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def scope_labels(self) -> list[str]:
+        """The scopes as the form names them (unknown codes as they are)."""
+        labels = dict(Scope.choices)
+        return [str(labels.get(code, code)) for code in self.scopes]
+
 
 class WebhookSubscription(models.Model):
     account = models.ForeignKey(

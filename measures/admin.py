@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import PolicyAdminOnly, ReadOnlyReferenceAdmin
+from core.dates import deadline_text
 from core.errors import DomainError
 
 from . import services
@@ -174,9 +175,13 @@ class RoundAdminForm(forms.ModelForm):
 @admin.register(Round)
 class RoundAdmin(PolicyAdminOnly, admin.ModelAdmin):
     form = RoundAdminForm
-    list_display = ("name", "policy", "opens_at", "closes_at")
+    list_display = ("name", "policy", "opens_at", "closes")
     filter_horizontal = ("clauses",)
     inlines = [RoundBudgetInline]
+
+    @admin.display(description=_("截止时间"), ordering="closes_at")
+    def closes(self, obj: Round) -> str:
+        return deadline_text(obj.closes_at)  # midnight as 24:00 of the day before
 
     def save_model(self, request, obj, form, change):
         services.round_save(actor=request.user, round_=obj)

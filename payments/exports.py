@@ -7,12 +7,13 @@ database in chunks and openpyxl writes in write-only mode, so 10,000 lines stay 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -25,6 +26,7 @@ from core.pdf import pdf_stylesheet
 from .models import LISTED_LINE_STATES, LineState, PaymentBatch, PaymentLine
 from .selectors import BatchTotals, Dashboard, batch_totals
 
+T = TypeVar("T")
 AMOUNT_FORMAT = "#,##0.00"
 LIST_HEADERS = (
     "序号",
@@ -66,6 +68,21 @@ _FIELDS = (
 _STATE_LABELS = dict(LineState.choices)
 
 
+# The payment list, the bank template and the batch summary go to the treasury and the bank
+# as official papers: always in Chinese, whatever language the officer's pages are in.
+# (The dashboards' and batch lists' workbooks are the officer's own and follow the page.)
+OFFICIAL_LANGUAGE = "zh-hans"
+
+
+def official(function: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(function)
+    def in_chinese(*args, **kwargs) -> T:
+        with translation.override(OFFICIAL_LANGUAGE):
+            return function(*args, **kwargs)
+
+    return in_chinese
+
+
 def capitals(amount: Decimal) -> str:
     return amount_in_capitals(amount)
 
@@ -76,7 +93,8 @@ def _list_rows(batch: PaymentBatch, *, full_accounts: bool) -> Iterator[list[Any
         .order_by("number")
         .values_list(*_FIELDS)
     )
-    labels = {state: str(label) for state, label in _STATE_LABELS.items()}  # translated once
+    with translation.override(OFFICIAL_LANGUAGE):  # translated once (rows may stream later)
+        labels = {state: str(label) for state, label in _STATE_LABELS.items()}
     for (
         number,
         reference,
@@ -115,6 +133,7 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+@official
 def payment_list_workbook(
     batch: PaymentBatch, totals: BatchTotals | None = None, *, full_accounts: bool = False
 ) -> Workbook:
@@ -187,6 +206,7 @@ def payment_list_csv(batch: PaymentBatch, *, full_accounts: bool = False) -> Ite
     return csv_rows(LIST_HEADERS, rows())
 
 
+@official
 def bank_result_template_workbook(batch: PaymentBatch, *, full_accounts: bool) -> Workbook:
     """The bank-result template: the export's columns with 结果 and 原因 to fill in, one row
     per line of the batch; the upload (payments.bankfile) reads it as it is."""
@@ -210,6 +230,7 @@ def bank_result_template_workbook(batch: PaymentBatch, *, full_accounts: bool) -
     return workbook
 
 
+@official
 def batch_summary_pdf(batch: PaymentBatch) -> bytes:
     """批次汇总表: totals per measure, department and county, grand total, signature lines."""
     from weasyprint import HTML

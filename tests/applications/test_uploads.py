@@ -130,3 +130,12 @@ def test_cannot_reuse_another_organisations_file(application_factory, demo):
             evidence_id=foreign.pk,
         )
     assert info.value.code == "unknown_evidence"
+
+
+def test_a_file_just_over_the_limit_reads_as_larger_than_it(draft, demo, settings):
+    settings.EVIDENCE_MAX_FILE_BYTES = 1048576  # 1 MB
+    content = files.pdf_bytes() + b"%" * 1048576  # a little over 1 MB
+    with pytest.raises(DomainError) as info:
+        _attach(draft, demo, "big.pdf", content)
+    assert info.value.code == "too_large"
+    assert info.value.message == "文件过大（1.1 MB），单个文件不能超过 1 MB。"

@@ -218,3 +218,31 @@ def test_bank_file_reader_unwraps_excel_text_formulas():
     from payments.bankfile import excel_text_value
 
     assert excel_text_value('="6222024100123456789"') == "6222024100123456789"
+
+
+def test_official_exports_are_in_chinese_whatever_the_page_language(locked_batch, client, demo):
+    """The payment list, the bank template and the batch summary go to the treasury and the
+    bank: an officer reading the portal in English still gets them wholly in Chinese."""
+    client.force_login(demo["finance"])
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/payments/batches/{locked_batch.reference}/").content.decode()
+    assert "Locked" in page  # the page itself is in English
+    base = f"/payments/batches/{locked_batch.reference}/export"
+
+    workbook = _xlsx(client, locked_batch)
+    assert workbook.sheetnames[0] == "拨付明细"
+    cells = [c for row in workbook["拨付明细"].iter_rows(values_only=True) for c in row if c]
+    assert "已锁定" in cells and "待拨付" in cells
+    assert not {"Locked", "Pending payment", "Status"} & set(cells)
+
+    body = b"".join(client.get(f"{base}/csv/").streaming_content).decode("utf-8")
+    assert "待拨付" in body and "Pending payment" not in body
+
+    template = load_workbook(io.BytesIO(client.get(f"{base}/result-template/").content))
+    values = {c for row in template.worksheets[0].iter_rows(values_only=True) for c in row if c}
+    assert "待拨付" in values and "Pending payment" not in values
+
+    reader = PdfReader(io.BytesIO(client.get(f"{base}/pdf/").content))
+    text = "".join(page.extract_text() for page in reader.pages).replace(" ", "")
+    assert "已锁定" in text and "按措施" in text
+    assert "Locked" not in text and "Bymeasure" not in text
