@@ -1,4 +1,4 @@
-"""Error pages users can act on (403, 404, 500, 503) and the database-unavailable answer.
+"""Error pages users can act on (403, 404, 405, 500, 503) and the database-unavailable answer.
 
 A page that fails because the database is away must not need the database to explain it:
 the 500 and 503 pages render without the request's context processors (no navigation,
@@ -30,6 +30,12 @@ def _texts(status: int) -> tuple[str, str]:
     return {
         403: (_("您无权访问此页面"), _("如需访问，请联系本单位管理员或主管部门开通相应权限。")),
         404: (_("页面不存在"), _("您访问的页面不存在或已被移除，请检查地址，或从首页重新进入。")),
+        405: (
+            _("该操作须在页面上点击按钮完成"),
+            _(
+                "这个地址只接受页面上按钮提交的操作（例如从历史记录或书签打开时）。请返回上一页重新操作。"
+            ),
+        ),
         500: (_("系统出现错误"), _("系统处理您的请求时出错，已记录该问题。请稍后再试。")),
         503: (
             _("系统暂时不可用"),
@@ -80,6 +86,23 @@ class DatabaseUnavailableMiddleware:
             logger.error("Database unavailable on %s: %s", request.path, exception)
             return unavailable_response(request)
         return None
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page's action address opened from history or a bookmark (GET where only its button's
+    POST is allowed) shows the portal's page, not the browser's bare "HTTP ERROR 405"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or _is_api(request) or response.content:
+            return response
+        page = _page(request, 405, standalone=False)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
 
 
 def _api_error(status: int, code: str) -> JsonResponse:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 import cn2an
+from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # DecimalField(max_digits=14, decimal_places=2)
@@ -22,15 +23,15 @@ def parse_money(value: object) -> Decimal:
     try:
         amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
     except (InvalidOperation, ValueError) as exc:
-        raise MoneyError("金额必须是数字。") from exc
+        raise MoneyError(_("金额必须是数字。")) from exc
     if not amount.is_finite():
-        raise MoneyError("金额必须是数字。")
+        raise MoneyError(_("金额必须是数字。"))
     if amount < 0:
-        raise MoneyError("金额不能为负数。")
+        raise MoneyError(_("金额不能为负数。"))
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
-        raise MoneyError("金额最多保留两位小数（精确到分）。")
+        raise MoneyError(_("金额最多保留两位小数（精确到分）。"))
     if amount > MAX_AMOUNT:
-        raise MoneyError("金额超出允许范围。")
+        raise MoneyError(_("金额超出允许范围。"))
     return amount.quantize(CENT)
 
 

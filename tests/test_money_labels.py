@@ -102,3 +102,19 @@ def test_every_recorded_audit_action_has_a_label_and_a_filter_choice():
         code for code in recorded if not code.startswith("application.") and code not in choices
     )
     assert unlabelled == []
+
+
+def test_amount_refusals_are_translated():
+    from django.utils import translation
+
+    from core.money import MoneyError, parse_money
+
+    for raw, chinese, english in (
+        ("abc", "金额必须是数字。", "The amount must be a number."),
+        ("-1", "金额不能为负数。", "The amount cannot be negative."),
+        ("1.005", "金额最多保留两位小数（精确到分）。", "at most two decimals"),
+    ):
+        for language, expected in (("zh-hans", chinese), ("en", english)):
+            with translation.override(language), pytest.raises(MoneyError) as info:
+                parse_money(raw)
+            assert expected in str(info.value)

@@ -104,3 +104,17 @@ def test_no_url_answers_5xx(case_factory, demo):
     assert failures == []
     # The sweep reached real pages, not only redirects and refusals.
     assert statuses.get(200, 0) > 100, statuses
+
+
+def test_an_action_address_opened_by_get_shows_the_portal_page(application_factory, demo, client):
+    """A withdraw link opened from the history: 405 with the portal's page and Allow."""
+    application = application_factory()
+    client.force_login(demo["qindu_corp"])
+    response = client.get(f"/applications/{application.reference}/withdraw/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    body = response.content.decode()
+    assert 'data-status="405"' in body and "该操作须在页面上点击按钮完成" in body
+    assert "Content-Security-Policy" in response.headers
+    api = client.get("/api/v1/calculator/")
+    assert api.status_code == 405 and api["Content-Type"].startswith("application/json")

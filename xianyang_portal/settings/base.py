@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
     "core.middleware.StorageUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside CSP, so the page it renders gets the policy headers too.
+    "core.errorpages.MethodNotAllowedPageMiddleware",
     # Last, so that it sees the final login outcome (the metrics one only counts).
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
