@@ -110,8 +110,9 @@ def recognition_lists(request: HttpRequest) -> HttpResponse:
                 data=upload.read(services.LIST_SPEC.max_bytes + 1),
             )
         except DomainError as exc:
-            apply_error_to_form(form, exc)
             row_errors = (exc.detail or {}).get("rows", {}) if isinstance(exc.detail, dict) else {}
+            if not row_errors:  # rows' problems are listed above the form, once
+                apply_error_to_form(form, exc)
             return render(
                 request,
                 "integrations/recognition_lists.html",

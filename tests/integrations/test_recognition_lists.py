@@ -204,6 +204,7 @@ def test_page_shows_every_bad_row_and_keeps_nothing(demo, open_round_db, client)
     )
     body = response.content.decode()
     assert response.status_code == 200 and "第2行" in body and "第3行" in body
+    assert body.count("第2行") == 1  # listed once, not repeated as the form's error
     assert not RecognitionRow.objects.exists()
 
 
