@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
@@ -160,7 +161,8 @@ def message_open(request: HttpRequest, notification_id: int) -> HttpResponse:
 @require_POST
 def messages_read_all(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_read(actor=request.user)
-    messages.success(request, _("已将 %(n)d 条消息标为已读。") % {"n": count})
+    text = ngettext("已将 %(n)d 条消息标为已读。", "已将 %(n)d 条消息标为已读。", count)
+    messages.success(request, text % {"n": count})
     return redirect("accounts:messages")
 
 

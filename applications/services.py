@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_scopes
@@ -529,7 +530,12 @@ def incomplete_message(problems: dict[str, list[str]]) -> str:
     every = [str(message) for messages in problems.values() for message in messages]
     named = _("；").join(message.rstrip("。.") for message in every[:SUMMARY_PROBLEMS])
     named += _("；等。") if len(every) > SUMMARY_PROBLEMS else _("。")
-    return _("申报材料不完整（共%(n)d处）：%(first)s") % {"n": len(every), "first": named}
+    summary = ngettext(
+        "申报材料不完整（共%(n)d处）：%(first)s",
+        "申报材料不完整（共%(n)d处）：%(first)s",
+        len(every),
+    )
+    return summary % {"n": len(every), "first": named}
 
 
 @transaction.atomic

@@ -166,3 +166,13 @@ def test_draft_reminder_before_the_round_closes(application_factory, demo, setti
     assert reminders_send(now=closes + timedelta(hours=1)) == 0  # closed: no point
     note = Notification.objects.get(user=demo["qindu_corp"], key__startswith="draft-closing:")
     assert draft.reference in note.subject and note.link.endswith("/edit/")
+
+
+def test_marking_all_read_counts_in_english_grammar(client, demo):
+    Notification.objects.filter(user=demo["weicheng_corp"]).delete()
+    Notification.objects.create(user=demo["weicheng_corp"], subject="x", body="y")
+    client.force_login(demo["weicheng_corp"])
+    page = client.post(
+        "/accounts/messages/read-all/", follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Marked 1 message as read." in page

@@ -325,3 +325,18 @@ def test_the_refusal_summary_counts_every_problem_and_names_the_first_three(
         assert named.rstrip("。") in message
     assert every[3].rstrip("。") not in message
     assert message.endswith("；等。")
+
+
+@pytest.mark.parametrize(
+    ("problems", "expected"),
+    [
+        # Hand-written: English counts its nouns; Chinese has one form.
+        ({"pledge": ["请勾选承诺。"]}, "The application is incomplete (1 issue): "),
+        ({"a": ["x。"], "b": ["y。"]}, "The application is incomplete (2 issues): "),
+    ],
+)
+def test_the_refusal_summary_counts_in_english_grammar(problems, expected):
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert services.incomplete_message(problems).startswith(expected)

@@ -304,3 +304,19 @@ def test_unsubscribed_receiver_gets_nothing(
     message = OutboxMessage.objects.get(kind="webhook")
     assert (message.state, message.attempts) == ("done", 1)
     assert _Receiver.received == []
+
+
+def test_keys_page_names_the_scopes_and_asks_before_rotating(security_admin, client):
+    services.service_account_create(
+        actor=security_admin, name="咸企通", scopes=["read_policy", "read_statuses"]
+    )
+    client.force_login(security_admin)
+    page = client.get("/integrations/accounts/").content.decode()
+    # The account's row names the scopes the administrator chose from, not the stored codes.
+    row = page[page.index("<td>咸企通") :]
+    row = row[: row.index("</tr>")]
+    assert "读取政策、按统一社会信用代码读取申报状态" in row
+    assert "read_statuses" not in row
+    rotate = page[page.index("/rotate/") :]
+    rotate = rotate[: rotate.index("</form>")]
+    assert 'data-confirm="更换后旧密钥立即失效' in rotate

@@ -122,3 +122,17 @@ def test_catalogue_rows_are_read_only_in_the_admin(client, demo, open_round_db):
     measure.refresh_from_db()
     assert measure.title != "改过的标题"
     assert client.get("/admin/measures/policy/add/").status_code == 403
+
+
+def test_round_list_shows_a_midnight_deadline_as_24_00_of_the_day_before(
+    client, demo, open_round_db
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    open_round_db.closes_at = datetime(2027, 4, 1, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    open_round_db.save(update_fields=["closes_at"])
+    client.force_login(demo["policy_admin"])
+    page = client.get("/admin/measures/round/").content.decode()
+    assert "2027-03-31 24:00" in page
+    assert "2027-04-01 00:00" not in page
