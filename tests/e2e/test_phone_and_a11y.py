@@ -173,3 +173,18 @@ def test_evidence_preview_is_an_image_on_a_phone(phone_page, seeded):
     )
     assert image.evaluate("img => img.naturalWidth") >= 500
     assert image.bounding_box()["width"] <= 390
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ["approver", "policy_admin"])
+def test_desktop_menu_fits_in_english_with_large_text(page, seeded, role):
+    """The longest menus, in the longer language and the larger text: nothing off-screen."""
+    login(page, role)
+    page.select_option("#lang-select", "en")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.click("[data-testid=large-text]")
+    for width in (1366, 1200):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/accounts/home/")
+        assert page.evaluate("document.documentElement.classList.contains('large-text')")
+        assert_fits(page, "form[action$='/logout/'] button")
