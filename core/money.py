@@ -26,7 +26,7 @@ def parse_money(value: object) -> Decimal:
         raise MoneyError(_("金额必须是数字。")) from exc
     if not amount.is_finite():
         raise MoneyError(_("金额必须是数字。"))
-    if amount < 0:
+    if amount.is_signed():  # "-0.00" too: a sign typed on a zero is a typing error
         raise MoneyError(_("金额不能为负数。"))
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
         raise MoneyError(_("金额最多保留两位小数（精确到分）。"))

@@ -108,8 +108,13 @@ def parse_amount(raw: Any) -> Decimal:
 
 
 def validate_amount(application: Application, raw: Any, basis: str) -> Decimal:
-    """The amount a reviewer sets: ≥0, two decimals, within the ceiling, equal to a fixed amount."""
+    """The amount a reviewer sets: >0, two decimals, within the ceiling, equal to a fixed amount."""
     amount = parse_amount(raw)
+    if not amount:
+        # A reward of ¥0 would be published in the notice and sealed in a letter: a case that
+        # deserves nothing is refused (不予支持) with its reason instead.
+        message = _("核定金额须大于0；不予奖励的，请选择“不予支持”并写明理由。")
+        raise DomainError(message, code="amount_zero", detail={"amount": [message]})
     computed = application.computed_amount
     kind = application.amount_kind
     if kind == "fixed" and computed is not None and amount != computed:

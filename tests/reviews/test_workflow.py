@@ -186,6 +186,10 @@ def test_stale_page_is_refused(case_factory, demo):
     [
         ("200000.01", "amount_above_ceiling"),
         ("-1", "invalid_amount"),
+        ("-0.00", "invalid_amount"),
+        # ¥0 would be published and sealed in a letter: refusing is 不予支持, not a zero award.
+        ("0", "amount_zero"),
+        ("0.00", "amount_zero"),
         ("100.001", "invalid_amount"),
         ("abc", "invalid_amount"),
         ("", "amount_required"),
