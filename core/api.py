@@ -74,3 +74,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         payload["detail"] = {"retry_after_seconds": int(exc.wait)}
     response.data = payload
     return response
+
+
+def query_round_id(request) -> int | None:
+    """`?round=<id>`: None when absent, else a positive id that fits the database's integer
+    (a 20-digit id overflowed the driver: a 500)."""
+    raw = request.query_params.get("round", "")
+    if not raw:
+        return None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) > 0:  # "²" isdigit()
+        return int(raw)
+    raise DomainError(
+        _("round 须为批次编号（整数）。"), code="invalid", detail={"round": [raw[:20]]}
+    )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -11,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import user_scopes
+from core.api import query_round_id
 from core.apischema import paginate, paginated
-from core.errors import DomainError
 
 from . import selectors
 from .models import Clause, Measure, Round
@@ -152,13 +151,8 @@ def budget_list(request: Request) -> Response:
     """Budgets per round and measure with the amount committed (the budgets page's roles)."""
     if not user_scopes(request.user).roles & selectors.BUDGET_VIEWERS:
         raise PermissionDenied
-    raw = request.query_params.get("round", "")
-    if raw and not raw.isdigit():
-        raise DomainError(
-            _("round 须为批次编号（整数）。"), code="invalid", detail={"round": [raw[:20]]}
-        )
     return paginate(
         request,
-        selectors.budgets_visible_to(user=request.user, round_id=int(raw) if raw else None),
+        selectors.budgets_visible_to(user=request.user, round_id=query_round_id(request)),
         BudgetOutput,
     )

@@ -15,16 +15,18 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Department, Place
 from applications.summaries import summaries_version
+from core.api import query_round_id
 from core.apischema import paginate, paginated
 from core.db import replica_reads
 from core.errors import DomainError
 from core.money import amount_in_capitals
+from core.parsers import LimitedJSONParser
 from jobs.models import Job
 from measures.models import Measure, Round
 
@@ -330,7 +332,7 @@ def lines_mark(request: Request, reference: str) -> Response:
     responses={200: ImportResultSerializer, 202: ImportQueuedSerializer},
 )
 @api_view(["POST"])
-@parser_classes([MultiPartParser, FormParser, JSONParser])
+@parser_classes([MultiPartParser, FormParser, LimitedJSONParser])
 def results_import(request: Request, reference: str) -> Response:
     """Import the bank's result file; 400 with every bad row in detail.rows, nothing applied."""
     batch = _batch(request, reference)
@@ -400,10 +402,7 @@ def dashboard(request: Request) -> Response:
     """Counts and amounts by measure, county, round and status; budget/committed/paid."""
     if not selectors.can_see_dashboard(request.user):
         raise PermissionDenied
-    raw = request.query_params.get("round", "")
-    if raw and not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit()
-        raise DomainError(_("round 须为批次编号（整数）。"), code="invalid", detail={"round": raw})
-    round_id = int(raw) if raw else None
+    round_id = query_round_id(request)
     version = summaries_version()
 
     def serialized() -> dict:

@@ -182,7 +182,11 @@ class QueueFilter(django_filters.FilterSet):
         method="filter_flagged", label=_("有重复疑点"), widget=FlaggedSelect
     )
     waiting_days = django_filters.NumberFilter(
-        method="filter_waiting", label=_("等待天数不少于"), min_value=0, widget=FastNumberInput
+        method="filter_waiting",
+        label=_("等待天数不少于"),
+        min_value=0,
+        max_value=3650,  # ten years; a 20-digit number overflowed the date arithmetic (a 500)
+        widget=FastNumberInput,
     )
     sort = django_filters.ChoiceFilter(
         method="sort_by",

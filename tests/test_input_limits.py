@@ -92,3 +92,84 @@ def test_page_body_over_5_mb_keeps_the_html_answer(demo, client):
     )  # fmt: skip
     assert response.status_code == 400
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_every_json_parser_of_the_api_checks_the_limits():
+    """A view that lists its own parsers must list ours: two used DRF's plain JSONParser, and
+    a deep body there was a RecursionError (a 500)."""
+    from django.urls import get_resolver
+    from rest_framework.parsers import JSONParser
+
+    from core.parsers import LimitedJSONParser
+
+    def views(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns)
+            else:
+                yield pattern.callback
+
+    checked = 0
+    for view in views(get_resolver().url_patterns):
+        parsers = getattr(getattr(view, "cls", None), "parser_classes", None) or []
+        for parser in parsers:
+            if issubclass(parser, JSONParser):
+                checked += 1
+                assert issubclass(parser, LimitedJSONParser), (view, parser)
+    assert checked >= 2
+
+
+def test_deep_json_on_the_evidence_upload_is_a_400(demo, api_client, application_factory):
+    application = application_factory()
+    api_client.force_authenticate(demo["qindu_corp"])
+    response = api_client.post(
+        f"/api/v1/applications/{application.reference}/evidence/",
+        DEEP,
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "too_deep"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "words"),
+    [
+        # Hand-written: what each bad body is, said in the portal's words.
+        ('{"ids": [' + "1" * 30 + "]}", "number_out_of_range", "数值超出范围"),
+        ('{"ids": [1e400]}', "number_out_of_range", "数值超出范围"),
+        ('{"ids": [NaN]}', "parse_error", "NaN"),
+        ('{"ids": [1,', "parse_error", "第1行第12列"),
+        ("null", "parse_error", "null"),
+    ],
+)
+def test_bad_json_bodies_are_named_not_500s(demo, api_client, body, code, words):
+    api_client.force_authenticate(demo["qindu_corp"])
+    response = api_client.post(
+        "/api/v1/notifications/mark-read/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["code"] == code and words in payload["message"], payload
+    assert "Expecting" not in payload["message"]
+
+
+def test_a_body_that_is_not_utf8_is_named(demo, api_client):
+    api_client.force_authenticate(demo["qindu_corp"])
+    response = api_client.post(
+        "/api/v1/notifications/mark-read/", b'{"ids": ["\xff"]}', content_type="application/json"
+    )
+    assert response.status_code == 400 and "UTF-8" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("policy_admin", "/api/v1/budgets/?round=99999999999999999999"),
+        ("finance", "/api/v1/payments/dashboard/?round=99999999999999999999"),
+        ("county_qindu", "/api/v1/reviews/queue/?waiting_days=99999999999999999999"),
+    ],
+)
+def test_huge_numbers_in_the_query_are_a_400(demo, api_client, role, url):
+    api_client.force_authenticate(demo[role])
+    response = api_client.get(url)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
