@@ -152,6 +152,7 @@ def queue_results_import(job_id: int) -> None:
 def payment_batch_build(*, actor: User, filters: BuildFilters, note: str = "") -> PaymentBatch:
     """Start a batch: the row (state building) and a job now, the lines in a Celery task."""
     _require_finance(actor)
+    _require_payable(filters)
     batch = PaymentBatch.objects.create(
         reference=uuid.uuid4().hex[:24],
         state=BatchState.BUILDING,
@@ -166,6 +167,20 @@ def payment_batch_build(*, actor: User, filters: BuildFilters, note: str = "") -
         actor=actor, obj=batch, action="payment_batch.build", after={"filters": batch.filters}
     )
     return batch
+
+
+def _require_payable(filters: BuildFilters) -> None:
+    """Refuse a build that would add nothing: an empty batch only used up a batch number.
+
+    (Two builds at the same moment may still leave one empty; locking refuses that one.)
+    """
+    candidates = payable_applications(filters)
+    if candidates.exclude(MISSING_BANK).exists():
+        return
+    message = _("没有符合筛选条件的待拨付申报（已批准并出具通知书、尚未纳入批次）。")
+    if candidates.filter(MISSING_BANK).exists():
+        message += _("符合条件的单位均未填写开户银行或银行账号，请先通知其补充。")
+    raise DomainError(message, code="nothing_payable")
 
 
 def _new_build_job(actor: User, batch: PaymentBatch) -> Job:

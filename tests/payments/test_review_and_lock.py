@@ -48,12 +48,19 @@ def test_remove_needs_reason_and_returns_application(payable, build, demo):
     assert keep.status == Status.IN_PAYMENT
 
 
-def test_locking_an_empty_batch_is_refused(build, demo, payable):
-    batch = build()
-    assert batch.state == BatchState.DRAFT and batch.line_count == 0
+def test_a_build_with_nothing_payable_is_refused_and_uses_no_number(build, demo, payable):
     with pytest.raises(DomainError) as info:
-        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
-    assert info.value.code == "empty_batch" and "没有待拨付明细" in info.value.message
+        build()
+    assert info.value.code == "nothing_payable" and "没有符合筛选条件" in info.value.message
+    assert not PaymentBatch.objects.exists()
+    # Payable but without a bank account: named as the reason.
+    application = payable()
+    Organisation.objects.filter(pk=application.organisation_id).update(bank_account="")
+    with pytest.raises(DomainError, match="均未填写开户银行或银行账号"):
+        build()
+
+
+def test_locking_an_empty_batch_is_refused(build, demo, payable):
     application = payable()
     batch = build()
     payment_lines_remove(
@@ -62,8 +69,9 @@ def test_locking_an_empty_batch_is_refused(build, demo, payable):
         line_ids=[batch.lines.get(application=application).pk],
         reason="核实中",
     )
-    with pytest.raises(DomainError, match="没有待拨付明细"):
+    with pytest.raises(DomainError) as info:
         payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
+    assert info.value.code == "empty_batch" and "没有待拨付明细" in info.value.message
 
 
 def test_lock_freezes_the_list(payable, build, demo):
@@ -249,3 +257,11 @@ def test_auditor_reads_but_never_writes(payable, build, demo):
             call()
     line.refresh_from_db()
     assert line.state == LineState.PENDING
+
+
+def test_the_build_page_says_nothing_is_payable(client, demo):
+    client.force_login(demo["finance"])
+    response = client.post("/payments/new/", {"note": ""})
+    assert response.status_code == 200
+    assert "没有符合筛选条件的待拨付申报" in response.content.decode()
+    assert not PaymentBatch.objects.exists()
