@@ -18,6 +18,13 @@ class PortalFormMixin:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             widget = field.widget
+            if type(widget) is forms.CheckboxSelectMultiple:
+                # Django's puts the input class on the group's <div> too (a 22 px column the
+                # labels ran down, a letter a line) and labels the group for="": ours ticks
+                # each box, and the form template gives the group a <legend>.
+                widget = field.widget = FastCheckboxSelectMultiple(
+                    attrs=widget.attrs, choices=widget.choices
+                )
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
@@ -148,6 +155,10 @@ class FastSelect(forms.Select):
 class FastCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
     """Ticks in one wrapping line, rendered in Python like FastSelect (a filter row of a few
     choices, where a multiple <select> would be a tall box out of line with the others)."""
+
+    def id_for_label(self, id_, index=None):
+        # The group's own id (Django's gives ""), so "<id>-error" and "-help" name this group.
+        return id_ if index is None else f"{id_}_{index}"
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)

@@ -63,6 +63,12 @@ def service_account_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("请填写对接平台名称。")]
+    elif ServiceAccount.objects.filter(name=name.strip(), revoked_at__isnull=True).exists():
+        # Two live keys of one name could not be told apart in the list or the audit log.
+        errors["name"] = [
+            _("“%(name)s”已有有效密钥：需要新密钥请“更换密钥”，或先吊销旧账号。")
+            % {"name": name.strip()}
+        ]
     unknown = [s for s in scopes if s not in Scope.values]
     if not scopes or unknown:
         errors["scopes"] = [_("请选择权限范围（读取政策、推送认定名单、读取申报状态）。")]

@@ -177,7 +177,9 @@ def receiver(settings):
 
 def _subscribe(security_admin, receiver) -> tuple[APIClient, str]:
     issued = services.service_account_create(
-        actor=security_admin, name="x", scopes=["read_statuses"]
+        actor=security_admin,
+        name=f"平台{ServiceAccount.objects.count() + 1}",
+        scopes=["read_statuses"],
     )
     client = _client(issued.key)
     created = client.post("/api/v1/integration/webhooks/", {"url": receiver}, format="json")
@@ -320,3 +322,26 @@ def test_keys_page_names_the_scopes_and_asks_before_rotating(security_admin, cli
     rotate = page[page.index("/rotate/") :]
     rotate = rotate[: rotate.index("</form>")]
     assert 'data-confirm="更换后旧密钥立即失效' in rotate
+    revoke = page[page.index("/revoke/") :]
+    revoke = revoke[: revoke.index("</form>")]
+    assert 'data-confirm="吊销后该平台立即无法调用接口' in revoke
+    # The issue form's scopes: a group with a legend, each box labelled; Django's widget put
+    # the input class on the group's <div> (labels ran down a 22 px column) and for="".
+    form = page[page.index('data-testid="account-form"') :]
+    assert "<legend" in form and 'for=""' not in form
+    assert '<div id="id_scopes" class="form-check-input"' not in form
+    for index in range(3):
+        assert f'id="id_scopes_{index}"' in form and f'for="id_scopes_{index}"' in form
+
+
+def test_a_second_live_key_of_the_same_name_is_refused(security_admin):
+    services.service_account_create(actor=security_admin, name="陕企通", scopes=["read_policy"])
+    with pytest.raises(DomainError) as info:
+        services.service_account_create(
+            actor=security_admin, name=" 陕企通 ", scopes=["read_policy"]
+        )
+    assert "已有有效密钥" in info.value.detail["name"][0]
+    account = ServiceAccount.objects.get()
+    services.service_account_revoke(actor=security_admin, account_id=account.pk, reason="停用")
+    services.service_account_create(actor=security_admin, name="陕企通", scopes=["read_policy"])
+    assert ServiceAccount.objects.count() == 2
