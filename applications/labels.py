@@ -22,6 +22,8 @@ EVENT_LABELS = {
     "application.create": gettext_lazy("创建申报"),
     "application.pledge_signed": gettext_lazy("签署承诺书"),
     "clause.rule_change": gettext_lazy("修改奖励规则"),
+    "credential.add": gettext_lazy("登记资质档案"),
+    "credential.remove": gettext_lazy("删除资质档案"),
     "organisation.bank_account_change": gettext_lazy("变更收款账户"),
     "organisation.register": gettext_lazy("申报主体注册"),
     "organisation.uscc_override": gettext_lazy("信用代码人工核准"),

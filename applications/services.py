@@ -223,23 +223,52 @@ def credential_add(
             code="title_required",
             detail={"title": [_("请填写认定或证书名称。")]},
         )
-    return Credential.objects.create(
+    if obtained_on and obtained_on > timezone.localdate():
+        message = _("取得日期不能晚于今天。")
+        raise DomainError(message, code="obtained_in_future", detail={"obtained_on": [message]})
+    title, number = title.strip()[:200], number.strip()[:100]
+    if Credential.objects.filter(
+        organisation=organisation, clause_code=clause.code, title=title, number=number
+    ).exists():
+        message = _("该资质已在档案中，无需重复登记。")
+        raise DomainError(message, code="credential_exists", detail={"title": [message]})
+    credential = Credential.objects.create(
         organisation=organisation,
         clause_code=clause.code,
-        title=title.strip()[:200],
+        title=title,
         level=value,
         obtained_on=obtained_on,
-        number=number.strip()[:100],
+        number=number,
     )
+    # The profile pre-fills applications and drives the push: who recorded what is audited.
+    audit_record(
+        actor=actor, obj=credential, action="credential.add", after=_credential(credential)
+    )
+    return credential
+
+
+def _credential(credential: Credential) -> dict[str, Any]:
+    return {
+        "organisation": credential.organisation_id,
+        "clause": credential.clause_code,
+        "title": credential.title,
+        "level": credential.level,
+        "obtained_on": credential.obtained_on,
+        "number": credential.number,
+    }
 
 
 @transaction.atomic
 def credential_remove(*, actor: User, credential_id: int) -> None:
-    deleted, _rows = Credential.objects.filter(
+    credential = Credential.objects.filter(
         pk=credential_id, organisation_id__in=user_scopes(actor).organisation_ids
-    ).delete()
-    if not deleted:
+    ).first()
+    if credential is None:
         raise NotAllowed(_("找不到该资质档案。"))
+    audit_record(
+        actor=actor, obj=credential, action="credential.remove", before=_credential(credential)
+    )
+    credential.delete()
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,16 @@ def recognition_list(request: HttpRequest, list_id: int) -> HttpResponse:
     )
 
 
+def _level_label(clauses: dict, credential) -> str:
+    """The level as the clause names it ("国家级"), not its stored value ("national")."""
+    clause = clauses.get(credential.clause_code)
+    if clause is None or not credential.level:
+        return credential.level
+    rule = clause.current_version.rule
+    spec = rule.fact(getattr(rule.reward, "tier_fact", None) or "")
+    return spec.choice_label(credential.level) if spec else credential.level
+
+
 def profile(request: HttpRequest) -> HttpResponse:
     """一企一档 and 精准推送: the organisation's recognitions, and whether it wants pushes."""
     from accounts.selectors import organisations_of_member
@@ -206,6 +216,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             )
         except (DomainError, ValueError):
             messages.error(request, _("找不到该资质档案。"))
+        else:
+            messages.success(request, _("已从资质档案中删除。"))
         return redirect("integrations:profile")
     elif request.method == "POST":
         push_form = PushPreferenceForm(request.POST, prefix="p")
@@ -222,8 +234,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         "integrations/profile.html",
         {
             "organisation": organisation,
-            "credentials": Credential.objects.filter(organisation=organisation),
-            "clause_titles": {c.code: c.title for c in clauses},
+            "credentials": [
+                (credential, by_code.get(credential.clause_code), _level_label(by_code, credential))
+                for credential in Credential.objects.filter(organisation=organisation)
+            ],
             "form": form,
             "push_form": push_form,
         },

@@ -103,3 +103,37 @@ def test_profile_offers_only_clauses_the_enterprise_may_apply_for(demo, open_rou
     assert 'value="M02-SPECIALISED-SME"' in page
     assert 'value="M01-TECH-CONTRACT-TURNOVER"' not in page  # counties and parks only
     assert "请选择条款" in page
+
+
+def test_a_credential_from_the_future_or_twice_is_refused_and_changes_are_audited(
+    demo, open_round_db
+):
+    from audit.models import AuditEvent
+
+    with pytest.raises(DomainError) as info:
+        _credential(demo, "qindu_corp", on=date(2099, 1, 1))
+    assert info.value.code == "obtained_in_future"
+    credential = _credential(demo, "qindu_corp")
+    with pytest.raises(DomainError) as info:
+        _credential(demo, "qindu_corp")
+    assert info.value.code == "credential_exists"
+    added = AuditEvent.objects.get(action="credential.add")
+    assert added.after["title"] == "省级专精特新中小企业" and added.after["level"] == "provincial"
+    application_services.credential_remove(actor=demo["qindu_corp"], credential_id=credential.pk)
+    assert not Credential.objects.exists()
+    assert (
+        AuditEvent.objects.get(action="credential.remove").before["number"]
+        == "陕工信发〔2025〕12号"
+    )
+
+
+def test_the_profile_page_names_clause_and_level_and_asks_before_removing(
+    demo, open_round_db, client
+):
+    _credential(demo, "qindu_corp")
+    client.force_login(demo["qindu_corp"])
+    page = client.get("/integrations/profile/").content.decode()
+    table = page[page.index('data-testid="credentials"') : page.index("</table>")]
+    assert "M02-SPECIALISED-SME" not in table and "省级" in table and "provincial" not in table
+    assert Clause.objects.get(code="M02-SPECIALISED-SME").title in table
+    assert 'data-confirm="确定从资质档案中删除“省级专精特新中小企业”？"' in table
