@@ -434,6 +434,15 @@ def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.select_related("actor").order_by("-occurred_at", "-id")
 
 
+class AuditFilterForm(PortalForm):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("截止日期不能早于起始日期。"))
+        return cleaned
+
+
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(method="filter_actor", label=_("操作人"))
     action = django_filters.ChoiceFilter(
@@ -449,7 +458,7 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["actor", "action", "date_from", "date_to"]
-        form = PortalForm
+        form = AuditFilterForm
 
     def filter_actor(self, queryset, name, value):
         """A name as shown in the log (姓名), or the exact username."""

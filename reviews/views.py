@@ -392,8 +392,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if not user_scopes(request.user).has(Role.AUDITOR):
         raise PermissionDenied
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
-    rows = audit_filter.qs if audit_filter.is_bound else events
-    if request.GET.get("export") == "xlsx":
+    refused = audit_filter.is_bound and not audit_filter.is_valid()
+    # Listing (or exporting) every event under a refused filter read as the filtered result.
+    rows = events.none() if refused else audit_filter.qs if audit_filter.is_bound else events
+    if request.GET.get("export") == "xlsx" and not refused:
         audit_security_event(
             actor=request.user,
             action="security.export",

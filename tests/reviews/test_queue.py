@@ -154,3 +154,21 @@ def test_the_audit_log_names_a_case_by_its_clause_title_not_its_code(case_factor
     for row in rows:
         assert f"{case.reference} {case.organisation.legal_name} {case.clause.title}" in row
         assert case.clause.code not in row
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ({"date_from": "2026-13-45"}, "有效的日期"),
+        ({"date_from": "2026-03-01", "date_to": "2026-02-01"}, "截止日期不能早于起始日期"),
+        ({"action": "withdraw"}, "有效的选项"),
+    ],
+)
+def test_a_refused_audit_filter_lists_nothing_and_says_why(case_factory, demo, client, query, says):
+    case = case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["auditor"])
+    page = client.get("/reviews/audit/", query).content.decode()
+    assert says in page and "筛选条件有误" in page
+    assert case.reference not in page  # every event listed read as the filtered result
+    export = client.get("/reviews/audit/", {**query, "export": "xlsx"})
+    assert export["Content-Type"].startswith("text/html")  # the page with the error, no file
