@@ -8,9 +8,22 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from .crypto import PERSONAL_MASKS
+
+DJANGO_EMPTY_LABEL = "---------"
+
+
+def _name_the_empty_choice(field: forms.Field) -> None:
+    """A blank choice reads 请选择, not Django's "---------" (forms that mean 全部 say so)."""
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DJANGO_EMPTY_LABEL:
+            field.empty_label = gettext("请选择")
+    elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+        choices = list(field.choices)
+        if choices and choices[0] == ("", DJANGO_EMPTY_LABEL):
+            field.choices = [("", gettext("请选择")), *choices[1:]]
 
 
 class PortalFormMixin:
@@ -25,6 +38,7 @@ class PortalFormMixin:
                 widget = field.widget = FastCheckboxSelectMultiple(
                     attrs=widget.attrs, choices=widget.choices
                 )
+            _name_the_empty_choice(field)
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):

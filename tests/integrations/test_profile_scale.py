@@ -77,3 +77,12 @@ def test_clause_asking_for_the_scale_is_prefilled(demo):
     organisation.scale = ""
     assert facts_from_profile(_Rule((SCALE_FACT,)), organisation) == {}
     assert facts_from_profile(_Rule(()), organisation) == {}  # the clause does not ask
+
+
+def test_a_blank_choice_reads_please_choose_not_dashes(demo, client):
+    client.force_login(demo["qindu_corp"])
+    page = client.get("/accounts/organisation/").content.decode()
+    scale = page[page.index('name="scale"') :]
+    scale = scale[: scale.index("</select>")]
+    assert '<option value="">请选择</option>' in scale.replace(" selected", "")
+    assert "---------" not in page
