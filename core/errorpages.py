@@ -12,8 +12,10 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,14 @@ RETRY_AFTER_SECONDS = 30
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 def _texts(status: int) -> tuple[str, str]:
@@ -135,6 +145,9 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if _is_api(request):
+        if not request.path.endswith("/") and _resolves(request.path + "/"):
+            message = _("接口地址须以“/”结尾：%(path)s") % {"path": request.path + "/"}
+            return JsonResponse({"code": "not_found", "message": message, "detail": {}}, status=404)
         return _api_error(404, "not_found")
     return _page(request, 404, standalone=False)
 
@@ -146,3 +159,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return _api_error(500, "server_error")
     return _page(request, 500, standalone=True)
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, except that an API address is never redirected to add its slash.
+
+    A 301 turns a client's POST into a GET of the same list: the client saw a 200 and the
+    body was lost. The API answers 404 in its format instead, naming the address to use.
+    """
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        return not _is_api(request) and super().should_redirect_with_slash(request)

@@ -94,3 +94,21 @@ def test_token_endpoint_and_bad_credentials(api_client, demo):
     token = ok.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get("/api/v1/me/").json()["username"] == "finance"
+
+
+def test_an_api_address_without_its_slash_is_a_404_naming_it_not_a_redirect(demo, open_round_db):
+    """A 301 turned the POST into a GET of the list: the client saw 200 and nothing was made."""
+    from applications.models import Application
+
+    before = Application.objects.count()
+    client = api_as(demo["qindu_corp"])
+    response = client.post("/api/v1/applications", {"clause": "M02-SPECIALISED-SME"}, format="json")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["code"] == "not_found" and "/api/v1/applications/" in body["message"]
+    assert Application.objects.count() == before
+
+
+def test_a_page_address_without_its_slash_still_redirects(client, db):
+    response = client.get("/measures")
+    assert response.status_code == 301 and response["Location"] == "/measures/"
