@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -74,8 +75,10 @@ class StatusOutput(serializers.Serializer):
 def organisation_statuses(request: Request, uscc: str) -> Response:
     try:
         code = validate_uscc(uscc)
-    except Exception as exc:
-        raise DomainError(_("统一社会信用代码格式不正确。"), code="invalid_uscc") from exc
+    except ValidationError as exc:  # its message names the problem (length, check character …)
+        raise DomainError(
+            exc.messages[0], code="invalid_uscc", detail={"uscc": exc.messages}
+        ) from exc
     rows = selectors.statuses_for_platform(uscc=code)
     if rows is None:
         raise NotFound(_("该统一社会信用代码的单位尚未在平台注册。"))

@@ -117,8 +117,15 @@ def test_statuses_by_uscc_hide_drafts(security_admin, case_factory, application_
     )
     body = _client(issued.key).get(f"/api/v1/integration/organisations/{QINDU}/applications/")
     assert [r["reference"] for r in body.json()] == [case.reference]
-    bad = _client(issued.key).get("/api/v1/integration/organisations/123/applications/")
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_uscc"
+    # Each bad code is refused with its own reason (hand-written from GB 32100-2015).
+    for code, reason in (
+        ("123", "应为18位"),
+        (QINDU[:-1] + "X", "校验"),
+        (QINDU.lower(), "大写"),
+    ):
+        bad = _client(issued.key).get(f"/api/v1/integration/organisations/{code}/applications/")
+        assert bad.status_code == 400 and bad.json()["code"] == "invalid_uscc"
+        assert reason in bad.json()["message"], bad.json()
 
 
 @pytest.mark.parametrize(
