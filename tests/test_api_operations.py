@@ -214,14 +214,12 @@ def test_letter_verification_is_public_and_private_free(letters):
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
-def test_letters_zip_starts_a_job_of_the_visible_letters_only(letters, demo):
+def test_letters_zip_starts_a_job_of_the_chosen_letters(letters, demo):
     from jobs.models import Job
 
     client = _as(demo, "county_qindu")  # sees 秦都区's letter, not 渭城区's
     response = client.post(
-        "/api/v1/letters/zip/",
-        {"letters": [letters["qindu_corp"].pk, letters["weicheng_corp"].pk]},
-        format="json",
+        "/api/v1/letters/zip/", {"letters": [letters["qindu_corp"].pk]}, format="json"
     )
     assert response.status_code == 202
     job = Job.objects.get(pk=response.json()["job"])
@@ -231,11 +229,18 @@ def test_letters_zip_starts_a_job_of_the_visible_letters_only(letters, demo):
     assert _as(demo, "approver").get(f"/api/v1/jobs/{job.pk}/").status_code == 404  # not theirs
 
 
-def test_letters_zip_of_nothing_visible_is_refused(letters, demo):
-    response = _as(demo, "county_qindu").post(
-        "/api/v1/letters/zip/", {"letters": [letters["weicheng_corp"].pk]}, format="json"
-    )
-    assert response.status_code == 400 and response.json()["code"] == "nothing_selected"
+def test_letters_zip_refuses_letters_out_of_scope_by_id(letters, demo):
+    """A ZIP silently short of a letter read as complete; the refusal starts no job."""
+    from jobs.models import Job
+
+    other = letters["weicheng_corp"].pk
+    for chosen in ([letters["qindu_corp"].pk, other], [other], [other, 10**9]):
+        response = _as(demo, "county_qindu").post(
+            "/api/v1/letters/zip/", {"letters": chosen}, format="json"
+        )
+        assert response.status_code == 400 and response.json()["code"] == "unknown_letters"
+        assert str(other) in response.json()["message"]
+    assert not Job.objects.filter(kind="letters_zip").exists()
 
 
 # --- audit trail, budgets ------------------------------------------------------------------
