@@ -17,6 +17,11 @@ class ServiceAccountAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode(errors="replace")
         if not header.startswith(self.keyword + " "):
+            if header:  # a portal token (or anything else): say which credential this needs
+                raise exceptions.AuthenticationFailed(
+                    _("对接接口须使用对接密钥：请求头 Authorization: %(keyword)s <密钥>。")
+                    % {"keyword": self.keyword}
+                )
             return None
         key = header[len(self.keyword) + 1 :].strip()
         prefix = key_prefix(key)

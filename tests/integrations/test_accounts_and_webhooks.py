@@ -86,6 +86,9 @@ def test_scopes_expiry_rotation_and_revocation(security_admin, open_round_db):
 
 
 def test_each_key_is_rate_limited(security_admin, open_round_db, settings):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES  # restored as it was, not from the override
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
@@ -93,8 +96,6 @@ def test_each_key_is_rate_limited(security_admin, open_round_db, settings):
             "integration": "3/minute",
         },
     }
-    from rest_framework.throttling import SimpleRateThrottle
-
     SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     try:
         issued = services.service_account_create(
@@ -103,9 +104,7 @@ def test_each_key_is_rate_limited(security_admin, open_round_db, settings):
         client = _client(issued.key)
         codes = [client.get("/api/v1/integration/policy/").status_code for _ in range(5)]
     finally:
-        from rest_framework.settings import api_settings
-
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        SimpleRateThrottle.THROTTLE_RATES = original
     assert codes == [200, 200, 200, 429, 429]
 
 
@@ -352,3 +351,12 @@ def test_a_second_live_key_of_the_same_name_is_refused(security_admin):
     services.service_account_revoke(actor=security_admin, account_id=account.pk, reason="停用")
     services.service_account_create(actor=security_admin, name="陕企通", scopes=["read_policy"])
     assert ServiceAccount.objects.count() == 2
+
+
+def test_a_portal_token_on_an_integration_operation_is_told_what_to_send(demo):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token abc")
+    response = client.get("/api/v1/integration/policy/")
+    assert response.status_code == 401
+    assert "Api-Key" in response.json()["message"]
+    assert APIClient().get("/api/v1/integration/policy/").status_code == 401
