@@ -134,6 +134,13 @@ def service_account_revoke(*, actor: User, account_id: int, reason: str) -> Serv
 
 def webhook_url_check(url: str) -> str:
     """https only, and never an address inside our network (SSRF); checked again on delivery."""
+    return webhook_url_addresses(url)[0]
+
+
+def webhook_url_addresses(url: str) -> tuple[str, list[str]]:
+    """The checked URL and the public addresses its host resolved to (none for the tests'
+    trusted host). Delivery connects to these very addresses: resolving the name a second
+    time to connect would let a rebinding DNS answer point it inside after the check."""
     url = (url or "").strip()
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -149,7 +156,7 @@ def webhook_url_check(url: str) -> str:
             _("回调地址无效。"), code="invalid_url", detail={"url": [_("回调地址无效。")]}
         )
     if trusted:
-        return url
+        return url, []
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
     except (socket.gaierror, UnicodeError) as exc:
@@ -160,7 +167,7 @@ def webhook_url_check(url: str) -> str:
         if not ip.is_global:
             message = _("回调地址不能指向内网、本机或保留地址（%(ip)s）。") % {"ip": ip}
             raise DomainError(message, code="private_url", detail={"url": [message]})
-    return url
+    return url, sorted(addresses)
 
 
 @transaction.atomic

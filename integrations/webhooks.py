@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -81,7 +83,32 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         raise WebhookRejected(f"HTTP {code}: redirect to {newurl[:100]} refused")
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    """HTTPS to an address checked beforehand; the certificate is still verified for the URL's
+    host name (SNI), so pinning the address weakens nothing."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req):
+        address = self.address
+
+        def connection(host, **kwargs):
+            conn = http.client.HTTPSConnection(host, **kwargs)
+            # http.client opens its socket through this attribute; only the address changes.
+            conn._create_connection = lambda where, *args: socket.create_connection(
+                (address, where[1]), *args
+            )
+            return conn
+
+        return self.do_open(connection, req, context=self._context)
+
+
+def _opener(addresses: list[str]) -> urllib.request.OpenerDirector:
+    if not addresses:  # the tests' trusted local receiver
+        return urllib.request.build_opener(_NoRedirect)
+    return urllib.request.build_opener(_NoRedirect, _PinnedHTTPSHandler(addresses[0]))
 
 
 def signed_request(subscription: WebhookSubscription, payload: dict[str, Any]):
@@ -109,7 +136,7 @@ def webhook_deliver(payload: dict[str, Any]) -> str:
     The outbox leases the row, so one delivery is in flight at a time and a delivered row is
     never sent again; the receiver deduplicates redeliveries by `Idempotency-Key`.
     """
-    from .services import webhook_url_check
+    from .services import webhook_url_addresses
 
     subscription = (
         WebhookSubscription.objects.filter(
@@ -120,9 +147,11 @@ def webhook_deliver(payload: dict[str, Any]) -> str:
     )
     if subscription is None:
         return "unsubscribed"  # unsubscribed or revoked since: nothing to send
-    webhook_url_check(subscription.url)  # again now: DNS may have changed since subscribing
+    # Again now (DNS may have changed since subscribing), and connect to what was checked.
+    _url, addresses = webhook_url_addresses(subscription.url)
+    opener = _opener(addresses)
     try:
-        with _opener.open(signed_request(subscription, payload), timeout=TIMEOUT_S) as response:
+        with opener.open(signed_request(subscription, payload), timeout=TIMEOUT_S) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         raise WebhookRejected(f"HTTP {exc.code}") from exc

@@ -360,3 +360,48 @@ def test_a_portal_token_on_an_integration_operation_is_told_what_to_send(demo):
     assert response.status_code == 401
     assert "Api-Key" in response.json()["message"]
     assert APIClient().get("/api/v1/integration/policy/").status_code == 401
+
+
+def test_delivery_connects_to_the_address_it_checked_not_a_second_lookup(
+    security_admin, monkeypatch
+):
+    """DNS rebinding: a name that answers a public address for the check and 127.0.0.1 for the
+    connection must not reach inside. Delivery resolves once and connects to that address."""
+    import socket as socket_module
+
+    from integrations import webhooks
+    from integrations.models import WebhookSubscription
+
+    account = ServiceAccount.objects.get(
+        pk=services.service_account_create(
+            actor=security_admin, name="平台", scopes=["read_statuses"]
+        ).account.pk
+    )
+    subscription = WebhookSubscription.objects.create(
+        account=account, url="https://hooks.example/h", secret="s" * 64
+    )
+    answers = iter(["93.184.216.34", "127.0.0.1"])  # the rebinding name's two answers
+    lookups = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        lookups.append(host)
+        return [(socket_module.AF_INET, socket_module.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    connected = []
+
+    def create_connection(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError("test: no network")
+
+    monkeypatch.setattr(services.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(webhooks.socket, "create_connection", create_connection)
+    payload = {
+        "subscription": subscription.pk,
+        "body": {"x": 1},
+        "idempotency_key": "k",
+        "event": "application.status_changed",
+    }
+    with pytest.raises(OSError):
+        webhooks.webhook_deliver(payload)
+    assert lookups == ["hooks.example"]
+    assert connected == [("93.184.216.34", 443)]
