@@ -202,6 +202,10 @@ def _check(
             code="comment_required",
             detail={"comment": [_("请填写理由。")]},
         )
+    if not transition.needs_amount and request.amount not in (None, ""):
+        # An amount given with 审核通过 was dropped without a word; the caller meant something.
+        message = _("“%(action)s”不核定金额，请不要填写金额。") % {"action": label}
+        raise DomainError(message, code="amount_not_expected", detail={"amount": [message]})
     return transition
 
 

@@ -13,10 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.lifecycle.engine import TransitionRequest, application_transition
-from applications.lifecycle.transitions import Action
+from applications.lifecycle.transitions import TRANSITIONS, Action
 from applications.models import Decision, DuplicateFlag, Status
 from core.errors import DomainError
 from tests.conftest import SPECIALISED_SME_FACTS
+
+AMOUNT_ACTIONS = {t.action for t in TRANSITIONS if t.needs_amount}
 
 # Who acts, as the demo users (None = a system job; "anonymous" = the public form).
 ACTORS = {
@@ -101,7 +103,8 @@ def test_every_status_action_actor(case_factory, demo):
                             request=TransitionRequest(
                                 action,
                                 comment="审核意见",
-                                amount="150000.00",
+                                # An amount only where the step sets one (else refused).
+                                amount="150000.00" if action in AMOUNT_ACTIONS else None,
                                 amount_basis="依据",
                                 details={"notice": notice.pk},
                             ),
@@ -256,3 +259,16 @@ def test_unspecified_amount_needs_written_basis(application_factory, demo):
         ),
     )
     assert moved.recommended_amount == Decimal("50000.00")
+
+
+def test_an_amount_given_with_an_action_that_sets_none_is_refused(case_factory, demo):
+    application = case_factory(Status.COUNTY_REVIEW)
+    with pytest.raises(DomainError) as info:
+        application_transition(
+            actor=demo["county_qindu"],
+            application_id=application.pk,
+            request=TransitionRequest(Action.PASS, amount="1.005"),
+        )
+    assert info.value.code == "amount_not_expected"
+    application.refresh_from_db()
+    assert application.status == Status.COUNTY_REVIEW
