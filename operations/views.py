@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from measures.calendar import calendar_warning
 from outbox.services import outbox_retry
 
@@ -37,6 +38,10 @@ def retry(request: HttpRequest, message_id: int) -> HttpResponse:
     _require_operator(request)
     if not selectors.outbox_messages_visible_to(user=request.user).filter(pk=message_id).exists():
         raise Http404
-    outbox_retry(actor=request.user, message_id=message_id)
-    messages.success(request, _("已重新排队投递。"))
+    try:
+        outbox_retry(actor=request.user, message_id=message_id)
+    except DomainError as exc:  # delivered meanwhile (a second click, the relay was faster)
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("已重新排队投递。"))
     return redirect("operations:index")

@@ -20,6 +20,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import Conflict
 
 from .models import OutboxMessage
 from .registry import HEALERS, discover, handler_for
@@ -204,14 +207,14 @@ def outbox_retry(*, actor, message_id: int) -> OutboxMessage:
 
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if message.state != OutboxMessage.State.DONE:
-            message.state = OutboxMessage.State.PENDING
-            message.attempts = 0
-            message.available_at = timezone.now()
-            message.leased_until = None
-            message.save(update_fields=["state", "attempts", "available_at", "leased_until"])
-            audit_record(
-                actor=actor, obj=message, action="outbox.retry", after={"kind": message.kind}
-            )
-            transaction.on_commit(lambda: outbox_publish(message_ids=[message.pk]))
+        if message.state == OutboxMessage.State.DONE:
+            # Answering "queued" for a row already delivered read as if it had been re-sent.
+            raise Conflict(_("该消息已投递成功，无需重试。"), code="already_done")
+        message.state = OutboxMessage.State.PENDING
+        message.attempts = 0
+        message.available_at = timezone.now()
+        message.leased_until = None
+        message.save(update_fields=["state", "attempts", "available_at", "leased_until"])
+        audit_record(actor=actor, obj=message, action="outbox.retry", after={"kind": message.kind})
+        transaction.on_commit(lambda: outbox_publish(message_ids=[message.pk]))
     return message

@@ -288,3 +288,26 @@ def test_letters_page_and_api_show_the_same_letters(letters, demo, client, usern
     api = _as(demo, username).get("/api/v1/letters/").json()
     in_api = {owner for owner, letter in letters.items() if letter.number in str(api)}
     assert on_page == in_api == expected
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+def test_retrying_a_delivered_message_is_a_409_and_changes_nothing(demo, client):
+    from outbox.models import OutboxMessage
+
+    message = OutboxMessage.objects.create(
+        kind="notification_email",
+        payload={},
+        dedup_key="t-done",
+        available_at=timezone.now(),
+        state=OutboxMessage.State.DONE,
+        attempts=1,
+    )
+    response = _as(demo, "policy_admin").post(f"/api/v1/operations/{message.pk}/retry/")
+    assert response.status_code == 409 and response.json()["code"] == "already_done"
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (OutboxMessage.State.DONE, 1)
+    client.force_login(demo["policy_admin"])
+    page = client.post(f"/operations/{message.pk}/retry/", follow=True).content.decode()
+    assert "已投递成功，无需重试" in page
