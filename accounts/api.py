@@ -19,6 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api import query_flag
 from core.apischema import paginate, paginated
 from core.crypto import PERSONAL_MASKS
 from core.errors import DomainError, NotAllowed
@@ -300,7 +301,7 @@ class NotificationOutput(serializers.Serializer):
 def notification_list(request: Request) -> Response:
     """Your messages, newest first."""
     rows = notifications_visible_to(user=request.user).order_by("-created_at", "-id")
-    if request.query_params.get("unread") in ("true", "1"):
+    if query_flag(request, "unread"):
         rows = rows.filter(read_at__isnull=True)
     return paginate(request, rows, NotificationOutput)
 

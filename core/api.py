@@ -87,3 +87,27 @@ def query_round_id(request) -> int | None:
     raise DomainError(
         _("round 须为批次编号（整数）。"), code="invalid", detail={"round": [raw[:20]]}
     )
+
+
+TRUE_WORDS, FALSE_WORDS = ("true", "1"), ("false", "0", "")
+
+
+def query_flag(request, name: str) -> bool:
+    """`?name=true|1|false|0`; anything else is refused (an ignored filter returned everything)."""
+    raw = request.query_params.get(name, "").strip().lower()
+    if raw in TRUE_WORDS or raw in FALSE_WORDS:
+        return raw in TRUE_WORDS
+    message = _("%(name)s 须为 true 或 false。") % {"name": name}
+    raise DomainError(message, code="invalid", detail={name: [message]})
+
+
+def query_choice(request, name: str, choices) -> str:
+    """`?name=<one of choices>` or absent (""); anything else is refused by name."""
+    raw = request.query_params.get(name, "").strip()
+    if not raw or raw in choices:
+        return raw
+    message = _("%(name)s 须为以下之一：%(choices)s。") % {
+        "name": name,
+        "choices": "、".join(choices),
+    }
+    raise DomainError(message, code="invalid", detail={name: [message]})

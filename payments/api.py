@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from accounts.models import Department, Place
 from applications.summaries import summaries_version
-from core.api import query_round_id
+from core.api import query_choice, query_round_id
 from core.apischema import paginate, paginated
 from core.db import replica_reads
 from core.errors import DomainError
@@ -265,8 +265,9 @@ def batch_detail(request: Request, reference: str) -> Response:
 @api_view(["GET"])
 def batch_lines(request: Request, reference: str) -> Response:
     batch = _batch(request, reference)
+    state = query_choice(request, "state", LineState.values)
     lines = selectors.batch_lines(
-        batch, state=request.query_params.get("state"), query=request.query_params.get("q", "")
+        batch, state=state or None, query=request.query_params.get("q", "")
     )
     paginator = PageNumberPagination()
     paginator.page_size = 500

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.throttles import ObjectionThrottle, VerifyThrottle
+from core.api import query_flag
 from core.apischema import paginate, paginated
 from core.errors import DomainError
 
@@ -82,7 +83,7 @@ def _published():
 def notice_list(request: Request) -> Response:
     """Public notices (公示), newest first."""
     rows = _published()
-    if request.query_params.get("open") in ("true", "1"):
+    if query_flag(request, "open"):
         rows = rows.filter(ends_on__gte=timezone.localdate())
     return paginate(request, rows, NoticeOutput)
 

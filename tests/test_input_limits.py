@@ -173,3 +173,20 @@ def test_huge_numbers_in_the_query_are_a_400(demo, api_client, role, url):
     response = api_client.get(url)
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "name"),
+    [
+        ("qindu_corp", "/api/v1/notifications/?unread=abc", "unread"),
+        (None, "/api/v1/notices/?open=maybe", "open"),
+    ],
+)
+def test_an_unknown_filter_value_is_a_400_not_everything(demo, api_client, role, url, name):
+    """An ignored filter answered 200 with the unfiltered list, which read as filtered."""
+    if role:
+        api_client.force_authenticate(demo[role])
+    response = api_client.get(url)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid" and name in response.json()["detail"]
+    assert api_client.get(url.split("=")[0] + "=true").status_code == 200

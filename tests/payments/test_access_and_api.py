@@ -169,3 +169,12 @@ def test_api_round_trip(payable, demo, django_capture_on_commit_callbacks):
     ).get().amount == Decimal("1000.00")
     bad_build = client.post("/api/v1/payments/batches/", {"round": 99999}, format="json")
     assert bad_build.status_code == 400 and bad_build.json()["code"] == "invalid"
+
+
+def test_lines_with_an_unknown_state_are_a_400(batches, demo):
+    locked, _draft = batches
+    client = api_as(demo["finance"])
+    bad = client.get(f"/api/v1/payments/batches/{locked.reference}/lines/?state=bogus")
+    assert bad.status_code == 400 and "state" in bad.json()["detail"]
+    good = client.get(f"/api/v1/payments/batches/{locked.reference}/lines/?state=pending")
+    assert good.status_code == 200
