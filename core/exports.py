@@ -10,16 +10,18 @@ rounding them to 6.22202E+18. openpyxl writes large exports in write-only mode.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from io import BytesIO
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from django.http import HttpResponse
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
@@ -278,3 +280,19 @@ def workbook_response(workbook: Workbook, filename: str) -> HttpResponse:
     response = HttpResponse(workbook_bytes(workbook), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+# Papers that leave the portal as records (the payment list and bank template for the
+# treasury and the bank, the audit log for an assessor) are always in Chinese, whatever
+# language the officer's pages are in.
+OFFICIAL_LANGUAGE = "zh-hans"
+T = TypeVar("T")
+
+
+def official(function: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(function)
+    def in_chinese(*args, **kwargs) -> T:
+        with translation.override(OFFICIAL_LANGUAGE):
+            return function(*args, **kwargs)
+
+    return in_chinese

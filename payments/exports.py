@@ -7,10 +7,9 @@ database in chunks and openpyxl writes in write-only mode, so 10,000 lines stay 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -19,14 +18,13 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from core.crypto import mask_account
-from core.exports import csv_rows, new_workbook, write_sheet
+from core.exports import OFFICIAL_LANGUAGE, csv_rows, new_workbook, official, write_sheet
 from core.money import amount_in_capitals, format_yuan
 from core.pdf import pdf_stylesheet
 
 from .models import LISTED_LINE_STATES, LineState, PaymentBatch, PaymentLine
 from .selectors import BatchTotals, Dashboard, batch_totals
 
-T = TypeVar("T")
 AMOUNT_FORMAT = "#,##0.00"
 LIST_HEADERS = (
     "序号",
@@ -69,18 +67,8 @@ _STATE_LABELS = dict(LineState.choices)
 
 
 # The payment list, the bank template and the batch summary go to the treasury and the bank
-# as official papers: always in Chinese, whatever language the officer's pages are in.
-# (The dashboards' and batch lists' workbooks are the officer's own and follow the page.)
-OFFICIAL_LANGUAGE = "zh-hans"
-
-
-def official(function: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(function)
-    def in_chinese(*args, **kwargs) -> T:
-        with translation.override(OFFICIAL_LANGUAGE):
-            return function(*args, **kwargs)
-
-    return in_chinese
+# as official papers (core.exports.official): always in Chinese, whatever language the
+# officer's pages are in. (The dashboards' and batch lists' workbooks follow the page.)
 
 
 def capitals(amount: Decimal) -> str:

@@ -172,3 +172,22 @@ def test_a_refused_audit_filter_lists_nothing_and_says_why(case_factory, demo, c
     assert case.reference not in page  # every event listed read as the filtered result
     export = client.get("/reviews/audit/", {**query, "export": "xlsx"})
     assert export["Content-Type"].startswith("text/html")  # the page with the error, no file
+
+
+def test_the_audit_export_is_one_language_with_named_types_and_json_values(
+    case_factory, demo, client
+):
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    case_factory(Status.COUNTY_REVIEW)
+    client.force_login(demo["auditor"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/reviews/audit/"})
+    export = client.get("/reviews/audit/", {"export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("时间", "操作人", "动作")
+    submitted = next(r for r in rows[1:] if r[2] == "提交申报")  # not "Submitted" beside 时间
+    assert submitted[3] == "申报"  # the model's name, not applications.application
+    assert json.loads(submitted[6])["status"] == "county_review"  # JSON, not a Python repr
