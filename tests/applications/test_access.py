@@ -240,3 +240,19 @@ def test_dashboard_follows_the_language_switch(client, demo, application_factory
     body = client.get("/applications/").content.decode()
     assert "My applications" in body
     assert "等待县区初审" not in body  # the "what you need to do" column is translated too
+
+
+def test_saving_a_draft_with_a_wrong_value_keeps_it_and_says_so(client, demo, application_factory):
+    """Saved as typed, but "草稿已保存" alone, with the field's warning gone, hid the error."""
+    application = application_factory(facts={})
+    client.force_login(demo["qindu_corp"])
+    response = client.post(
+        f"/applications/{application.reference}/edit/",
+        {"action": "save", "fact_level": "national", "fact_recognised_on": "2025-13-45"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "草稿已保存，但有填写内容有误" in body
+    assert 'id="id_fact_recognised_on-error"' in body  # shown at its field
+    application.refresh_from_db()
+    assert application.facts["recognised_on"] == "2025-13-45"  # nothing typed is lost
