@@ -241,7 +241,9 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
             return redirect("applications:detail", reference)
     elif not material_errors and action == "save" and facts.errors:
         # Saved as typed (nothing is lost), but "草稿已保存" alone hid the field's error.
-        messages.warning(request, _("草稿已保存，但有填写内容有误（已在对应栏目标出），提交前请修改。"))
+        messages.warning(
+            request, _("草稿已保存，但有填写内容有误（已在对应栏目标出），提交前请修改。")
+        )
     elif not material_errors and action == "save":
         messages.success(request, _("草稿已保存。"))
         return redirect("applications:edit", reference)
