@@ -244,3 +244,18 @@ def test_calculator_gives_every_clause_its_own_field_ids(client, demo, open_roun
     assert [i for i, n in ids.items() if n > 1] == []
     assert 'for="id_M02-SPECIALISED-SME_fact_level"' in page
     assert 'name="fact_level"' in page  # what is posted is unchanged
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        # Hand-written from the policy text's validity (2025-06-30 to 2025-12-31).
+        ("zh-hans", "有效期 2025年6月30日 至 2025年12月31日"),
+        ("en", "June 30, 2025"),
+    ],
+)
+def test_the_validity_dates_read_in_the_page_language(client, policy, language, expected):
+    body = client.get("/measures/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert expected in body
+    if language == "en":
+        assert "2025年" not in body.split("<main", 1)[1].split("</p>", 1)[0]
