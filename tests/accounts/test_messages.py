@@ -176,3 +176,13 @@ def test_marking_all_read_counts_in_english_grammar(client, demo):
         "/accounts/messages/read-all/", follow=True, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "Marked 1 message as read." in page
+
+
+def test_english_pages_put_an_english_colon_after_their_labels(client, demo):
+    import re
+
+    client.force_login(demo["qindu_corp"])
+    for url in ("/accounts/home/", "/accounts/organisation/"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "(USCC): " in page, url
+        assert not re.search(r"[A-Za-z)]：", page), url  # "USCC：" read as a typo
