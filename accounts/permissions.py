@@ -15,4 +15,6 @@ class AuditorReadOnly(BasePermission):
     message = _("审计员为只读账户，不能进行任何修改操作。")
 
     def has_permission(self, request, view) -> bool:
+        if request.method not in getattr(view, "allowed_methods", ()):
+            return True  # let the method be refused as such (405), not as the auditor's (403)
         return request.method in SAFE_METHODS or not user_scopes(request.user).has(Role.AUDITOR)

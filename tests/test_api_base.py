@@ -112,3 +112,13 @@ def test_an_api_address_without_its_slash_is_a_404_naming_it_not_a_redirect(demo
 def test_a_page_address_without_its_slash_still_redirects(client, db):
     response = client.get("/measures")
     assert response.status_code == 301 and response["Location"] == "/measures/"
+
+
+def test_a_method_an_operation_does_not_have_is_a_405_for_the_auditor_too(demo):
+    """It was the auditor's read-only refusal (403), which said nothing about the method."""
+    response = api_as(demo["auditor"]).post("/api/v1/audit/events/", {}, format="json")
+    assert response.status_code == 405
+    assert api_as(demo["auditor"]).get("/api/v1/audit/events/").status_code == 200
+    # The read-only rule still refuses what the operation does offer.
+    refused = api_as(demo["auditor"]).post("/api/v1/notifications/mark-read/", {}, format="json")
+    assert refused.status_code == 403

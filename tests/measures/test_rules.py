@@ -1335,3 +1335,11 @@ def test_refused_and_eligible_evaluations_carry_the_item_only_when_eligible() ->
             20 * W,
             ("工信厅1号",),
         )
+
+
+@pytest.mark.parametrize("typed", ["1.5e3", "1E7", "2e-1"])
+def test_numbers_in_exponent_notation_are_refused_not_read(typed) -> None:
+    """Decimal reads "1.5e3" as 1500; a person typing a sales figure never means that."""
+    with pytest.raises(FactsError) as caught:
+        clean_facts(CIVILIAN, CIVILIAN_OK | {"supporting_sales": typed})
+    assert "不是有效数字" in caught.value.errors["supporting_sales"]
