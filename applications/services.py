@@ -186,15 +186,25 @@ def facts_from_record(
     return facts
 
 
+def _tier_spec(rule: ClauseRule):
+    return rule.fact(rule.reward.tier_fact) if isinstance(rule.reward, TieredReward) else None
+
+
 def tier_value(rule: ClauseRule, text: str) -> str | None:
     """A tier given as its value or its Chinese label ("国家级" → "national"); None if unknown."""
     if not isinstance(rule.reward, TieredReward):
         return ""
-    spec = rule.fact(rule.reward.tier_fact)
+    spec = _tier_spec(rule)
     for choice in spec.choices if spec else ():
         if text.strip() in (choice.value, choice.label):
             return choice.value
     return None
+
+
+def tier_label(rule: ClauseRule, value: str) -> str:
+    """The stored tier as the clause names it ("national" → "国家级"); other text as it is."""
+    spec = _tier_spec(rule)
+    return spec.choice_label(value) if spec and value else value
 
 
 @transaction.atomic

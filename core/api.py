@@ -84,9 +84,8 @@ def query_round_id(request) -> int | None:
         return None
     if raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) > 0:  # "²" isdigit()
         return int(raw)
-    raise DomainError(
-        _("round 须为批次编号（整数）。"), code="invalid", detail={"round": [raw[:20]]}
-    )
+    message = _("round 须为批次编号（整数）。")
+    raise DomainError(message, code="invalid", detail={"round": [message]})
 
 
 TRUE_WORDS, FALSE_WORDS = ("true", "1"), ("false", "0", "")

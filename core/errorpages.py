@@ -115,8 +115,9 @@ class MethodNotAllowedPageMiddleware:
         return page
 
 
-def _api_error(status: int, code: str) -> JsonResponse:
-    return JsonResponse({"code": code, "message": _texts(status)[0], "detail": {}}, status=status)
+def _api_error(status: int, code: str, message: str | None = None) -> JsonResponse:
+    payload = {"code": code, "message": message or _texts(status)[0], "detail": {}}
+    return JsonResponse(payload, status=status)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
@@ -147,7 +148,7 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if _is_api(request):
         if not request.path.endswith("/") and _resolves(request.path + "/"):
             message = _("接口地址须以“/”结尾：%(path)s") % {"path": request.path + "/"}
-            return JsonResponse({"code": "not_found", "message": message, "detail": {}}, status=404)
+            return _api_error(404, "not_found", message)
         return _api_error(404, "not_found")
     return _page(request, 404, standalone=False)
 

@@ -161,21 +161,24 @@ def recognition_list(request: HttpRequest, list_id: int) -> HttpResponse:
     )
 
 
-def _level_label(clauses: dict, credential) -> str:
-    """The level as the clause names it ("国家级"), not its stored value ("national")."""
-    clause = clauses.get(credential.clause_code)
-    if clause is None or not credential.level:
-        return credential.level
-    rule = clause.current_version.rule
-    spec = rule.fact(getattr(rule.reward, "tier_fact", None) or "")
-    return spec.choice_label(credential.level) if spec else credential.level
+def _credential_rows(organisation, clauses: dict) -> list[tuple]:
+    """Each recognition with its clause and its level as the clause names it (国家级, not
+    national); a clause no longer offered shows the stored texts."""
+    from applications.models import Credential
+    from applications.services import tier_label
+
+    rows = []
+    for credential in Credential.objects.filter(organisation=organisation):
+        clause = clauses.get(credential.clause_code)
+        level = tier_label(clause.rule, credential.level) if clause else credential.level
+        rows.append((credential, clause, level))
+    return rows
 
 
 def profile(request: HttpRequest) -> HttpResponse:
     """一企一档 and 精准推送: the organisation's recognitions, and whether it wants pushes."""
     from accounts.selectors import organisations_of_member
     from applications import services as application_services
-    from applications.models import Credential
 
     from .forms import CredentialForm, PushPreferenceForm
     from .models import PushPreference
@@ -234,10 +237,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "integrations/profile.html",
         {
             "organisation": organisation,
-            "credentials": [
-                (credential, by_code.get(credential.clause_code), _level_label(by_code, credential))
-                for credential in Credential.objects.filter(organisation=organisation)
-            ],
+            "credentials": _credential_rows(organisation, by_code),
             "form": form,
             "push_form": push_form,
         },

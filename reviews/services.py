@@ -20,7 +20,7 @@ from audit.services import audit_record
 from core.errors import DomainError, NotAllowed
 
 from .notices import notice_start
-from .selectors import review_cases_visible_to
+from .selectors import letters_visible_to, review_cases_visible_to
 
 BULK_ACTIONS = (Action.PASS, Action.RECOMMEND, Action.APPROVE)
 
@@ -90,7 +90,8 @@ def flag_resolve(*, actor: User, flag_id: int, resolution: str) -> None:
 
 @transaction.atomic
 def letters_zip_start(*, actor: User, letter_ids: list[int]):
-    """A ZIP of the chosen letters, built by a background job (the caller scoped the ids)."""
+    """A ZIP of the chosen letters, built by a background job. Ids that are not letters the
+    actor may see are refused by id: a ZIP silently short of them read as complete."""
     from jobs.services import job_create
 
     from .letters.tasks import queue_letters_zip
@@ -102,6 +103,12 @@ def letters_zip_start(*, actor: User, letter_ids: list[int]):
             code="nothing_selected",
             detail={"letters": [_("请至少勾选一份通知书。")]},
         )
+    visible = set(letters_visible_to(user=actor).filter(pk__in=ids).values_list("pk", flat=True))
+    unknown = [i for i in ids if i not in visible]
+    if unknown:
+        shown = "、".join(str(i) for i in unknown[:20]) + ("等" if len(unknown) > 20 else "")
+        message = _("以下通知书不存在或无权查看：%(ids)s。") % {"ids": shown}
+        raise DomainError(message, code="unknown_letters", detail={"letters": [message]})
     job = job_create(
         kind="letters_zip", requested_by=actor, params={"letters": ids}, total=len(ids)
     )

@@ -394,7 +394,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     audit_filter = selectors.AuditFilter(request.GET or None, queryset=events)
     refused = audit_filter.is_bound and not audit_filter.is_valid()
     # Listing (or exporting) every event under a refused filter read as the filtered result.
-    rows = events.none() if refused else audit_filter.qs if audit_filter.is_bound else events
+    rows = events.none() if refused else audit_filter.qs
     if request.GET.get("export") == "xlsx" and not refused:
         audit_security_event(
             actor=request.user,
@@ -478,11 +478,12 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     _require_reviewer(request)
     letters = selectors.letters_visible_to(user=request.user).order_by("-year", "-sequence")
     if request.method == "POST":
-        ids = list(
-            letters.filter(
-                pk__in=[int(i) for i in request.POST.getlist("selected") if i.isdigit()]
-            ).values_list("pk", flat=True)
-        )
+        # "²".isdigit() is true and int("²") fails: only ASCII ids that fit the column.
+        ids = [
+            int(i)
+            for i in request.POST.getlist("selected")
+            if i.isascii() and i.isdigit() and len(i) <= 18
+        ]
         try:
             job = services.letters_zip_start(actor=request.user, letter_ids=ids)
         except DomainError as exc:

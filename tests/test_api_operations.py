@@ -243,6 +243,19 @@ def test_letters_zip_refuses_letters_out_of_scope_by_id(letters, demo):
     assert not Job.objects.filter(kind="letters_zip").exists()
 
 
+def test_the_letters_page_refuses_a_letter_out_of_scope_and_odd_ids(letters, demo, client):
+    from jobs.models import Job
+
+    client.force_login(demo["county_qindu"])  # sees 秦都区's letter, not 渭城区's
+    other = letters["weicheng_corp"].pk
+    for selected in ([letters["qindu_corp"].pk, other], ["²", "9" * 40]):
+        page = client.post("/reviews/letters/", {"selected": selected}, follow=True)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert ("无权查看" in body) if other in selected else ("请至少勾选一份通知书" in body)
+    assert not Job.objects.filter(kind="letters_zip").exists()
+
+
 # --- audit trail, budgets ------------------------------------------------------------------
 
 

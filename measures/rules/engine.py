@@ -83,7 +83,7 @@ def _parse_number(spec: FactSpec, value: object) -> Decimal:
         text = value.strip().replace(",", "").replace("，", "").replace(" ", "")
         if spec.kind == "percent" and text.endswith("%"):
             text = text[:-1]
-        if "e" in text.lower():  # Decimal reads "1.5e3" as 1500: nobody types a count so
+        if "e" in text.lower():  # Decimal reads "1.5e3" as 1500; nobody means that in a form
             raise _BadValue(f"{spec.label}不是有效数字：{value}（请直接填写数字）")
         try:
             number = Decimal(text)

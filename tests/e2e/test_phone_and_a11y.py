@@ -188,3 +188,24 @@ def test_desktop_menu_fits_in_english_with_large_text(page, seeded, role):
         page.goto("/accounts/home/")
         assert page.evaluate("document.documentElement.classList.contains('large-text')")
         assert_fits(page, "form[action$='/logout/'] button")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_with_long_fact_labels_fits_a_phone(phone_page, seeded, application_factory):
+    """Row headings such as 本次申报绿色设计产品种数 kept whole and a credit code that cannot
+    break made the receipt 444 px wide on a 390 px screen."""
+    application = application_factory(
+        clause_code="M14-GREEN-DESIGN-PRODUCT",
+        facts={
+            "level": "national",
+            "product_count": "1",
+            "product_names": "产品A",
+            "recognised_on": "2025-08-01",
+        },
+        submit=True,
+    )
+    page = phone_page
+    login(page, "qindu_corp")
+    page.goto(f"/applications/{application.reference}/receipt/")
+    page.wait_for_selector("text=本次申报绿色设计产品种数")
+    assert_fits(page, "[data-testid=receipt]")

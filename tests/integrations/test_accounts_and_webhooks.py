@@ -372,11 +372,9 @@ def test_delivery_connects_to_the_address_it_checked_not_a_second_lookup(
     from integrations import webhooks
     from integrations.models import WebhookSubscription
 
-    account = ServiceAccount.objects.get(
-        pk=services.service_account_create(
-            actor=security_admin, name="平台", scopes=["read_statuses"]
-        ).account.pk
-    )
+    account = services.service_account_create(
+        actor=security_admin, name="平台", scopes=["read_statuses"]
+    ).account
     subscription = WebhookSubscription.objects.create(
         account=account, url="https://hooks.example/h", secret="s" * 64
     )
