@@ -86,7 +86,8 @@ def test_a_large_file_runs_through_the_worker_with_progress_and_outcome(
     # The page: a <progress> element (no inline script), the outcome; JSON for the poller.
     page = client.get(status_page).content.decode()
     assert '<progress id="bank-import-progress"' in page and 'value="100"' in page
-    assert "已拨付 3 笔，拨付失败 1 笔" in page
+    assert "已导入 4 行：已拨付 3 笔，拨付失败 1 笔。" in page
+    assert f"导入银行结果：批次 {batch.reference}" in page and "%(" not in page
     assert "bank-import.js" in page and "<script>" not in page
     status = client.get(status_page + "status/").json()
     assert status["finished"] is True and status["state"] == "done"
