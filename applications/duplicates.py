@@ -103,24 +103,52 @@ def record_flags(application: Application, findings: list[Finding]) -> list[Dupl
     """Store the soft findings for the reviewer (idempotent per kind and other case).
 
     A finding about another application is flagged on both, so the earlier case is held too
-    and its reviewer sees the link before approving it.
+    and its reviewer sees the link before approving it. The rows are written in one global
+    order (case, kind, other case): two cases flagged about each other at the same moment
+    insert the same pair of rows, and in opposite orders they deadlocked on the unique index.
     """
-    flags = []
+    rows: dict[tuple[int, str, int], tuple[Application, str, Application | None, str]] = {}
     for finding in findings:
         if finding.hard:
             continue
-        flag, _created = DuplicateFlag.objects.get_or_create(
-            application=application,
-            kind=finding.kind,
-            other=finding.other,
-            defaults={"message": finding.message[:300]},
+        other = finding.other
+        rows[(application.pk, finding.kind, other.pk if other else 0)] = (
+            application,
+            finding.kind,
+            other,
+            finding.message,
         )
-        flags.append(flag)
-        if finding.other is not None:
-            DuplicateFlag.objects.get_or_create(
-                application=finding.other,
-                kind=finding.kind,
-                other=application,
-                defaults={"message": _soft_message(finding.kind, finding.other, application)[:300]},
+        if other is not None:
+            rows[(other.pk, finding.kind, application.pk)] = (
+                other,
+                finding.kind,
+                application,
+                _soft_message(finding.kind, other, application),
             )
+    flags = []
+    for key in sorted(rows):
+        flagged, kind, other, message = rows[key]
+        flag, _created = DuplicateFlag.objects.get_or_create(
+            application=flagged, kind=kind, other=other, defaults={"message": message[:300]}
+        )
+        if flagged is application:
+            flags.append(flag)
     return flags
+
+
+def flag_after_commit(application_id: int) -> None:
+    """Look for soft duplicates again once this submit has committed.
+
+    Two cases of one organisation submitted at the same moment cannot see each other inside
+    their transactions (each is still a draft to the other), so neither flagged the other.
+    Run after each commit, the later of the two always sees the earlier one, and flags both.
+    """
+
+    def run() -> None:
+        application = Application.objects.select_related("clause").filter(
+            pk=application_id, status__in=LIVE_STATUSES
+        )
+        for found in application:
+            record_flags(found, find_duplicates(found))
+
+    transaction.on_commit(run, robust=True)  # a failure here is logged; the submit stands

@@ -633,6 +633,7 @@ def application_submit(
             _("同一单位、同一条款、同一申报依据已有在办申报。"), code="duplicate"
         ) from exc
     duplicates.record_flags(application, findings)
+    duplicates.flag_after_commit(application.pk)
     return application
 
 
@@ -689,6 +690,7 @@ def application_resubmit(
         actor=actor, application_id=application.pk, request=TransitionRequest(Action.RESUBMIT)
     )
     duplicates.record_flags(application, duplicates.find_duplicates(application))
+    duplicates.flag_after_commit(application.pk)
     return application
 
 

@@ -22,6 +22,13 @@ logger = logging.getLogger(__name__)
 
 UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
+# PostgreSQL's answers when two transactions collide (deadlock_detected, serialization_failure,
+# lock_not_available): the database is fine and nothing was committed; the user retries.
+CONTENTION_CODES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_contention(exception: BaseException) -> bool:
+    return getattr(exception.__cause__, "pgcode", None) in CONTENTION_CODES
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -45,6 +52,10 @@ def _texts(status: int) -> tuple[str, str]:
             _(
                 "这个地址只接受页面上按钮提交的操作（例如从历史记录或书签打开时）。请返回上一页重新操作。"
             ),
+        ),
+        409: (
+            _("操作冲突，未生效"),
+            _("其他人正在同时处理相关记录，您的这次操作未生效，内容未丢失。请刷新页面后重试。"),
         ),
         500: (_("系统出现错误"), _("系统处理您的请求时出错，已记录该问题。请稍后再试。")),
         503: (
@@ -82,8 +93,15 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     return _page(request, 503, standalone=True)
 
 
+def contention_response(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(409, "concurrent_update", _texts(409)[1])
+    return _page(request, 409, standalone=True)
+
+
 class DatabaseUnavailableMiddleware:
-    """A lost database (OperationalError, InterfaceError) answers 503, never a 500."""
+    """A lost database (OperationalError, InterfaceError) answers 503, never a 500; a
+    collision with another transaction (a deadlock the database broke) answers 409."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -92,6 +110,9 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, OperationalError) and is_contention(exception):
+            logger.warning("Concurrent update on %s: %s", request.path, exception)
+            return contention_response(request)
         if isinstance(exception, UNAVAILABLE):
             logger.error("Database unavailable on %s: %s", request.path, exception)
             return unavailable_response(request)

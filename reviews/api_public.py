@@ -47,7 +47,7 @@ class NoticeOutput(serializers.Serializer):
 
     def get_is_open(self, notice: Notice) -> bool:
         today = timezone.localdate()
-        return notice.starts_on <= today <= notice.ends_on
+        return notice.accepts_objections(today)
 
 
 class NoticeEntryOutput(serializers.Serializer):
@@ -84,7 +84,7 @@ def notice_list(request: Request) -> Response:
     """Public notices (公示), newest first."""
     rows = _published()
     if query_flag(request, "open"):
-        rows = rows.filter(ends_on__gte=timezone.localdate())
+        rows = rows.open_on(timezone.localdate())
     return paginate(request, rows, NoticeOutput)
 
 

@@ -8,6 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application
 
 
+class NoticeQuerySet(models.QuerySet):
+    def open_on(self, day):
+        """The notices that accept objections on that day (see Notice.accepts_objections)."""
+        return self.filter(working_days__gt=0, starts_on__lte=day, ends_on__gte=day)
+
+
 class Notice(models.Model):
     """公示: a public list of approved-in-principle applications for N working days."""
 
@@ -21,6 +27,8 @@ class Notice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(_("结束处理时间"), null=True, blank=True)
 
+    objects = NoticeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("公示")
         verbose_name_plural = _("公示")
@@ -33,6 +41,11 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def accepts_objections(self, day) -> bool:
+        """From its first to its last day inclusive. A round set to no notice period (0
+        working days) publishes the list but ends it at once: it takes no objections."""
+        return self.working_days > 0 and self.starts_on <= day <= self.ends_on
 
 
 class NoticeEntry(models.Model):

@@ -168,8 +168,15 @@ def objection_lodge(
         raise DomainError(next(iter(errors.values()))[0], code="invalid_objection", detail=errors)
     entry = NoticeEntry.objects.select_related("notice").get(pk=entry_id)
     today = today or timezone.localdate()
-    if not entry.notice.starts_on <= today <= entry.notice.ends_on:
+    if not entry.notice.accepts_objections(today):
         raise DomainError(_("不在公示期内，无法提出异议。"), code="notice_closed")
+    # Locked before it is read: the notice's end (approval) may be committing this moment.
+    application = Application.objects.select_for_update().get(pk=entry.application_id)
+    if application.status not in (Status.PUBLIC_NOTICE, Status.OBJECTION):
+        raise DomainError(
+            _("该项目的公示已结束，不再受理异议；如有问题请向主管部门反映。"),
+            code="notice_closed",
+        )
     objection = Objection.objects.create(
         entry=entry,
         name=name.strip(),
@@ -183,7 +190,6 @@ def objection_lodge(
             payload={"objection_id": objection.pk},
             dedup_key=f"{RECEIPT_EMAIL_KIND}:{objection.pk}",
         )
-    application = Application.objects.get(pk=entry.application_id)
     if application.status == Status.PUBLIC_NOTICE:
         application_transition(
             actor=None,
@@ -251,6 +257,9 @@ def notices_finish_due(*, today: date | None = None) -> list[int]:
                 request=TransitionRequest(Action.FINISH_NOTICE),
                 system=True,
             )
+        except DomainError as exc:  # refused (e.g. already ended by an overlapping run)
+            logger.warning("notice end refused for application %s: %s", application_id, exc)
+            continue
         except Exception:  # one case that cannot be approved never stops the others
             logger.exception("notice end failed for application %s", application_id)
             continue

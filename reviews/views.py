@@ -335,8 +335,11 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def public_notices(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    active = Notice.objects.filter(starts_on__lte=today, ends_on__gte=today)
-    recent = Notice.objects.filter(ends_on__lt=today)[:20]
+    active = Notice.objects.open_on(today)
+    # Ended ones, and those of a round without a notice period (ended as they began).
+    recent = Notice.objects.filter(starts_on__lte=today).exclude(
+        working_days__gt=0, ends_on__gte=today
+    )[:20]
     return render(request, "reviews/public_notices.html", {"active": active, "recent": recent})
 
 
@@ -345,7 +348,7 @@ def public_notices(request: HttpRequest) -> HttpResponse:
 def public_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=notice_id)
     today = timezone.localdate()
-    is_open = notice.starts_on <= today <= notice.ends_on
+    is_open = notice.accepts_objections(today)
     form = ObjectionForm(request.POST or None)
     if request.method == "POST" and is_open and form.is_valid():
         entry = NoticeEntry.objects.filter(pk=form.cleaned_data["entry"], notice=notice).first()

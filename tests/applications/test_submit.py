@@ -15,6 +15,14 @@ from core.errors import DomainError, NotAllowed
 from tests.conftest import SPECIALISED_SME_FACTS
 
 
+# M02-QUALITY-BENCHMARK's facts on the certificate of SPECIALISED_SME_FACTS.
+SAME_CERTIFICATE_OTHER_CLAUSE = {
+    "level": "provincial",
+    "recognised_on": "2025-09-01",
+    "certificate_no": SPECIALISED_SME_FACTS["certificate_no"],
+}
+
+
 def _submit(application, user):
     return services.application_submit(
         actor=user, application_id=application.pk, pledge_accepted=True, pledge_name="张三"
@@ -153,12 +161,7 @@ def test_declared_other_funding_is_flagged_for_reviewer(application_factory, dem
 def test_same_basis_on_other_clause_is_a_possible_duplicate(application_factory, demo):
     first = _submit(application_factory(), demo["qindu_corp"])
     other = application_factory(
-        clause_code="M02-QUALITY-BENCHMARK",
-        facts={
-            "level": "provincial",
-            "recognised_on": "2025-09-01",
-            "certificate_no": SPECIALISED_SME_FACTS["certificate_no"],
-        },
+        clause_code="M02-QUALITY-BENCHMARK", facts=dict(SAME_CERTIFICATE_OTHER_CLAUSE)
     )
     other = _submit(other, demo["qindu_corp"])
     flag = DuplicateFlag.objects.get(application=other)
@@ -289,9 +292,9 @@ def test_notification_task_queued_on_commit_only(
     application = application_factory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _submit(application, demo["qindu_corp"])
-    # The notification's callback, and the dashboards' summaries version (moved on after
-    # the commit too): nothing is sent before the commit, one mail after it.
-    assert len(callbacks) == 2
+    # The notification's callback, the dashboards' summaries version and the second look for
+    # duplicates (all after the commit): nothing is sent before the commit, one mail after it.
+    assert len(callbacks) == 3
     assert mailoutbox == []
     for callback in callbacks:
         callback()
@@ -340,3 +343,70 @@ def test_the_refusal_summary_counts_in_english_grammar(problems, expected):
 
     with translation.override("en"):
         assert services.incomplete_message(problems).startswith(expected)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_cases_submitted_at_once_still_flag_each_other(application_factory, demo, monkeypatch):
+    """Each submit looked for the other while both were drafts, so neither was flagged."""
+    from applications import duplicates
+
+    first = application_factory()
+    other = application_factory(
+        clause_code="M02-QUALITY-BENCHMARK", facts=dict(SAME_CERTIFICATE_OTHER_CLAUSE)
+    )
+    barrier = threading.Barrier(2)
+    waited = threading.local()
+    find = duplicates.find_duplicates
+
+    def find_together(application):
+        # Both submits read the other before either commits: the race, made certain.
+        if not getattr(waited, "done", False):
+            waited.done = True
+            barrier.wait(timeout=30)
+        return find(application)
+
+    monkeypatch.setattr(duplicates, "find_duplicates", find_together)
+    errors = []
+
+    def worker(application):
+        try:
+            _submit(application, demo["qindu_corp"])
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(a,)) for a in (first, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    flags = set(DuplicateFlag.objects.values_list("application_id", "other_id", "kind"))
+    assert flags == {
+        (first.pk, other.pk, "same_basis_other_clause"),
+        (other.pk, first.pk, "same_basis_other_clause"),
+    }
+
+
+def test_flags_about_each_other_are_written_in_one_order(application_factory, demo, monkeypatch):
+    """Two cases flagged about each other at once wrote the pair in opposite orders and
+    deadlocked on the unique index; both now write the lower case's row first."""
+    from applications import duplicates
+
+    first = application_factory()
+    second = application_factory(facts={**SPECIALISED_SME_FACTS, "certificate_no": "另一证书"})
+    written = []
+    get_or_create = DuplicateFlag.objects.get_or_create
+
+    def recording(**kwargs):
+        written.append((kwargs["application"].pk, kwargs["other"].pk))
+        return get_or_create(**kwargs)
+
+    monkeypatch.setattr(DuplicateFlag.objects, "get_or_create", recording)
+    kind = "same_clause_same_round"
+    duplicates.record_flags(second, [duplicates.Finding(kind, False, "…", first)])
+    duplicates.record_flags(first, [duplicates.Finding(kind, False, "…", second)])
+    low, high = sorted((first.pk, second.pk))
+    assert written == [(low, high), (high, low), (low, high), (high, low)]
+    assert DuplicateFlag.objects.count() == 2

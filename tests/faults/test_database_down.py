@@ -88,3 +88,30 @@ def test_liveness_touches_no_service(db, database_down):
     database_down()
     response = Client(raise_request_exception=False).get("/api/v1/health/live/")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def _deadlock(*args, **kwargs):
+    """What PostgreSQL raises in the transaction it picks when two wait on each other."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$"
+        )
+
+
+def test_a_collision_with_another_transaction_is_a_409_to_retry_not_a_503(db, demo, monkeypatch):
+    # Two approvals of linked cases at the same moment deadlocked; the reviewer was told the
+    # database was down (503). The database is fine and nothing was committed: retry.
+    client = Client(raise_request_exception=False)
+    client.force_login(demo["qindu_corp"])
+    monkeypatch.setattr("measures.api.selectors.current_policy_or_404", _deadlock)
+    answer = client.get("/api/v1/measures/")
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "concurrent_update"
+    assert "请刷新页面后重试" in answer.json()["message"]
+    monkeypatch.setattr("django.views.generic.base.TemplateView.get", _deadlock)
+    page = client.get("/")
+    assert page.status_code == 409
+    body = page.content.decode()
+    assert "操作冲突，未生效" in body and "Retry-After" not in page.headers

@@ -247,3 +247,53 @@ def test_notice_start_needs_selection_and_approver(case_factory, demo):
     case = case_factory(Status.PENDING_NOTICE, approved=Decimal("1"))
     with pytest.raises(DomainError):
         notices.notice_start(actor=demo["dept_miit"], application_ids=[case.pk])
+
+
+def test_an_objection_after_the_case_left_its_notice_is_refused_not_ignored(
+    noticed, django_capture_on_commit_callbacks
+):
+    """The notice's end approved the case; an objection the same day got a receipt and did
+    nothing (the case stayed approved, its letter issued). It is refused, saying why."""
+    notice, (case, _other) = noticed
+    with django_capture_on_commit_callbacks(execute=True):
+        notices.notices_finish_due(today=date(2026, 10, 11))
+    case.refresh_from_db()
+    assert case.status == Status.APPROVED
+    with pytest.raises(DomainError) as info:
+        notices.objection_lodge(
+            entry_id=notice.entries.get(application=case).pk,
+            name="王举报",
+            contact="13900000000",
+            content="该企业认定时间早于政策期",
+            today=date(2026, 10, 10),  # still inside the notice's dates
+        )
+    assert info.value.code == "notice_closed"
+    assert "公示已结束" in info.value.message
+    assert not notice.entries.get(application=case).objections.exists()
+    case.refresh_from_db()
+    assert case.status == Status.APPROVED
+
+
+def test_a_round_without_notice_period_publishes_a_list_that_takes_no_objections(
+    case_factory, demo, client
+):
+    case = case_factory(Status.PENDING_NOTICE, approved=Decimal("150000.00"))
+    case.round.notice_working_days = 0
+    case.round.save(update_fields=["notice_working_days"])
+    notice = notices.notice_start(actor=demo["approver"], application_ids=[case.pk])
+    assert notice.working_days == 0 and notice.starts_on == notice.ends_on
+    assert not notice.accepts_objections(notice.starts_on)
+    with pytest.raises(DomainError) as info:
+        notices.objection_lodge(
+            entry_id=notice.entries.get().pk,
+            name="王举报",
+            contact="13900000000",
+            content="该企业认定时间早于政策期",
+            today=notice.starts_on,
+        )
+    assert info.value.code == "notice_closed"
+    page = client.get(f"/notices/{notice.pk}/").content.decode()
+    assert "公示期已结束" in page and "提出异议" not in page
+    assert client.get(f"/api/v1/notices/{notice.pk}/").json()["is_open"] is False
+    listing = client.get("/notices/").content.decode()
+    assert listing.index(notice.title) > listing.index("暂无正在公示的名单")
