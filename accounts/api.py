@@ -24,6 +24,7 @@ from core.apischema import paginate, paginated
 from core.crypto import PERSONAL_MASKS
 from core.errors import DomainError, NotAllowed
 
+from .forms import LOGIN_REFUSED
 from .lockout import lockout_response
 from .models import Organisation, Role
 from .selectors import (
@@ -143,7 +144,8 @@ def _login_refused(request: Request, username: str, message: str, code: str) -> 
 @authentication_classes([])
 @throttle_classes([TokenThrottle])
 def token(request: Request) -> Response:
-    """Exchange username, password and (staff) the current second-factor code for a token.
+    """Exchange username, password and the current second-factor code (staff, and any account
+    with an authenticator) for a token.
 
     The token expires (8 h staff, 30 days enterprise), is stored only as a digest and ends
     when the password changes or at POST /api/v1/token/revoke/.
@@ -157,22 +159,21 @@ def token(request: Request) -> Response:
     if getattr(request._request, "axes_locked_out", False):
         return lockout_response(request._request)
     if user is None:
-        raise DomainError(_("用户名或密码不正确。"), code="invalid_credentials")
-    if is_staff_account(user):
-        if not has_second_factor(user):
-            raise NotAllowed(
-                _("工作人员账户须先在网页登录并绑定动态验证码，才能获取API令牌。"),
-                code="otp_enrol_required",
-            )
-        if second_factor_match(user=user, token=data.get("otp", "")) is None:
-            _login_refused(
-                request._request,
-                user.get_username(),
-                _("工作人员账户须提供正确的动态验证码（otp）。"),
-                "otp_invalid",
-            )
-        if password_expired(user):
-            raise NotAllowed(_("密码已过期，请先在网页修改密码。"), code="password_expired")
+        raise DomainError(str(LOGIN_REFUSED), code="invalid_credentials")
+    if is_staff_account(user) and not has_second_factor(user):
+        raise NotAllowed(
+            _("工作人员账户须先在网页登录并绑定动态验证码，才能获取API令牌。"),
+            code="otp_enrol_required",
+        )
+    if (
+        has_second_factor(user)
+        and second_factor_match(user=user, token=data.get("otp", "")) is None
+    ):
+        _login_refused(
+            request._request, user.get_username(), str(LOGIN_REFUSED), "invalid_credentials"
+        )
+    if is_staff_account(user) and password_expired(user):
+        raise NotAllowed(_("密码已过期，请先在网页修改密码。"), code="password_expired")
     key, instance = token_issue(user=user)
     return Response({"token": key, "expiry": instance.expiry})
 

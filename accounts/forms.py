@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import MaskedPersonalDataMixin, PortalForm, PortalModelForm
 
 from .models import Department, Organisation, Place, Role
-from .twofactor import has_second_factor, is_staff_account, second_factor_match
+from .twofactor import has_second_factor, second_factor_match
 from .uscc import normalise_uscc, validate_uscc
 
 PHONE_VALIDATOR_MESSAGE = _("请输入有效的电话号码（7-20位数字，可含“-”）。")
@@ -113,14 +113,26 @@ class StaffUserForm(PortalForm):
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)
 
 
+# One answer for a wrong password and for a right password with a wrong or missing code: a
+# different one told a guesser that the password was right.
+LOGIN_REFUSED = _(
+    "用户名、密码或动态验证码不正确。已绑定身份验证器的账户（工作人员均须绑定）请同时填写动态验证码。"
+)
+
+
 class PortalLoginForm(AuthenticationForm):
-    """Username and password, and for staff the current code of their authenticator app."""
+    """Username and password, and the current code of the authenticator app for every account
+    that has one (staff must; an enterprise may enrol)."""
+
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": LOGIN_REFUSED}
 
     otp_token = forms.CharField(
         label=_("动态验证码"),
         required=False,
         max_length=16,
-        help_text=_("工作人员必填：身份验证器App中的6位数字，或一个备用码。"),
+        help_text=_(
+            "工作人员及已绑定身份验证器的账户必填：身份验证器App中的6位数字，或一个备用码。"
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -129,7 +141,7 @@ class PortalLoginForm(AuthenticationForm):
     def clean(self):
         cleaned = super().clean()
         user = self.get_user()
-        if user is None or not is_staff_account(user) or not has_second_factor(user):
+        if user is None or not has_second_factor(user):
             return cleaned
         token = cleaned.get("otp_token", "")
         device = second_factor_match(user=user, token=token)
@@ -140,10 +152,7 @@ class PortalLoginForm(AuthenticationForm):
                 credentials={"username": user.get_username()},
                 request=self.request,
             )
-            raise ValidationError(
-                _("请输入动态验证码。") if not token else _("动态验证码不正确或已使用。"),
-                code="otp_invalid",
-            )
+            raise self.get_invalid_login_error()
         self.otp_device = device
         return cleaned
 

@@ -1,6 +1,7 @@
 """Production settings are hardened, and docker-compose describes one consistent deployment."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,11 @@ def test_docker_compose_services_share_image_and_settings():
     assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
     assert env["CELERY_BROKER_URL"].startswith("redis://redis")
     assert env["S3_ENDPOINT_URL"] == "http://minio:9000" and env["S3_BUCKET"]
+    # Behind nginx: the client address from the header nginx appends, not nginx's own.
+    assert (env["TRUSTED_PROXY_HEADER"], env["TRUSTED_PROXY_COUNT"]) == (
+        "HTTP_X_FORWARDED_FOR",
+        "1",
+    )
     shared = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # web only
     for name in ("beat", "flower", *(f"worker-{q}" for q in QUEUES)):
         assert services[name]["environment"] == shared, name
@@ -194,6 +200,8 @@ def test_nginx_config_buffers_limits_and_hides_internal_paths():
         "location = /metrics",
     ):
         assert directive in conf, directive
+    # No client may name its own address: only a load balancer's own address may be trusted.
+    assert not re.search(r"^\s*set_real_ip_from\s+(10\.|172\.16|192\.168|0\.0\.0\.0)", conf, re.M)
     from django.conf import settings
 
     # An evidence file at its size limit passes the proxy.

@@ -142,3 +142,5 @@ def test_config_goes_through_pgbouncer_without_server_side_cursors(docs):
     assert config["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true"
     assert "@pgbouncer:" in secret["DATABASE_URL"]
     assert config["DJANGO_SETTINGS_MODULE"] == "xianyang_portal.settings.production"
+    # The pods see only the ingress controller: the client address comes from its header.
+    assert config["TRUSTED_PROXY_HEADER"] == "HTTP_X_FORWARDED_FOR"

@@ -166,10 +166,10 @@ def test_staff_login_without_second_factor_is_refused(demo, client, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp slows retries after a wrong code
     response = _login(client, "approver")
     assert response.status_code == 200
-    assert "请输入动态验证码" in response.content.decode()
+    assert "用户名、密码或动态验证码不正确" in response.content.decode()
     assert "_auth_user_id" not in client.session
     response = _login(client, "approver", otp="000000")
-    assert "动态验证码不正确" in response.content.decode()
+    assert "用户名、密码或动态验证码不正确" in response.content.decode()
     assert "_auth_user_id" not in client.session
     response = _login(client, "approver", otp=totp_code("approver"))
     assert response.status_code == 302
@@ -178,6 +178,56 @@ def test_staff_login_without_second_factor_is_refused(demo, client, settings):
 
 def test_enterprise_login_needs_no_second_factor(demo, client):
     assert _login(client, "qindu_corp").status_code == 302
+
+
+def _form_errors(response) -> list[str]:
+    return [str(e) for e in response.context["form"].non_field_errors()]
+
+
+def test_a_right_password_with_a_wrong_code_answers_as_a_wrong_password(
+    demo, client, api_client, settings
+):
+    """A different answer told a guesser the staff password was right, without the code."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    wrong_password = _form_errors(_login(client, "approver", password="wrong", otp="000000"))
+    wrong_code = _form_errors(_login(client, "approver", otp="000000"))
+    no_code = _form_errors(_login(client, "approver"))
+    assert wrong_password == wrong_code == no_code and len(wrong_password) == 1
+    from axes.utils import reset
+
+    reset(username="approver")  # three more failures follow; five lock the account
+    url = "/api/v1/token/"
+    answers = [
+        api_client.post(url, {"username": "approver", **body}, format="json")
+        for body in (
+            {"password": "wrong", "otp": "000000"},
+            {"password": DEMO_PASSWORD, "otp": "000000"},
+            {"password": DEMO_PASSWORD},
+        )
+    ]
+    assert {a.status_code for a in answers} == {400}
+    assert len({(a.json()["code"], a.json()["message"]) for a in answers}) == 1
+
+
+def test_an_enterprise_that_enrolled_a_second_factor_is_asked_for_it(demo, client, api_client):
+    """Enrolled at /accounts/two-factor/, the code was never asked: the password alone let in
+    (and could enrol a new device over the old one)."""
+    from accounts.twofactor import demo_device_ensure
+
+    demo_device_ensure(demo["qindu_corp"])
+    response = _login(client, "qindu_corp")
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    token = api_client.post(
+        "/api/v1/token/", {"username": "qindu_corp", "password": DEMO_PASSWORD}, format="json"
+    )
+    assert token.status_code == 400 and token.json()["code"] == "invalid_credentials"
+    assert _login(client, "qindu_corp", otp=totp_code("qindu_corp")).status_code == 302
+    token = api_client.post(
+        "/api/v1/token/",
+        {"username": "qindu_corp", "password": DEMO_PASSWORD, "otp": totp_code("qindu_corp")},
+        format="json",
+    )
+    assert token.status_code == 200
 
 
 def test_admin_login_goes_through_the_portal_login(demo, client):
@@ -376,7 +426,7 @@ def test_token_endpoint_requires_otp_for_staff(demo, api_client):
     body = {"username": "finance", "password": DEMO_PASSWORD}
     refused = api_client.post(url, body, format="json")
     assert refused.status_code == 400
-    assert refused.json()["code"] == "otp_invalid"
+    assert refused.json()["code"] == "invalid_credentials"
     ok = api_client.post(url, {**body, "otp": totp_code("finance")}, format="json")
     assert ok.status_code == 200
     expiry = timezone.datetime.fromisoformat(ok.json()["expiry"])
@@ -492,6 +542,17 @@ def test_lockout_per_account_from_a_second_address(demo, client):
     assert "再试" in body
     assert "分钟" in body
     assert "_auth_user_id" not in client.session
+
+
+def test_a_login_of_another_account_does_not_reset_the_count_against_a_victim(demo, client):
+    """With failures reset on success, the attacker's own login from the same address wiped
+    the failures against the victim: 4 guesses, a login, 4 more, never locked."""
+    for _ in range(4):
+        _login(client, "weicheng_corp", password="wrong", REMOTE_ADDR="10.5.0.1")
+    assert _login(client, "qindu_corp", REMOTE_ADDR="10.5.0.1").status_code == 302
+    client.logout()
+    _login(client, "weicheng_corp", password="wrong", REMOTE_ADDR="10.5.0.1")
+    assert _login(client, "weicheng_corp", REMOTE_ADDR="10.5.0.2").status_code == 429
 
 
 def test_lockout_per_address(demo, client):

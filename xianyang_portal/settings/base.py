@@ -201,7 +201,10 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
-AXES_RESET_ON_SUCCESS = True
+# Failures are not wiped by a success: with the per-address parameter, a success reset every
+# row of that address, so an attacker's own login from it reset the count against a victim.
+# They expire after the cool-off instead.
+AXES_RESET_ON_SUCCESS = False
 
 # Rate limits (django-ratelimit on pages, DRF throttles on the API), per client address.
 RATELIMIT_IP_META_KEY = "accounts.network.client_ip"
