@@ -14,7 +14,6 @@ from applications.models import Application, DuplicateFlag, Status
 from core.errors import DomainError, NotAllowed
 from tests.conftest import SPECIALISED_SME_FACTS
 
-
 # M02-QUALITY-BENCHMARK's facts on the certificate of SPECIALISED_SME_FACTS.
 SAME_CERTIFICATE_OTHER_CLAUSE = {
     "level": "provincial",
