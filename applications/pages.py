@@ -9,6 +9,9 @@ from django.core.cache import cache
 
 MAX_PREVIEW_PAGES = 20
 PREVIEW_WIDTH_PX = 1000
+# A page's image is at most this tall: a page 150 times longer than wide (MediaBox 333×50000)
+# rendered 1000×150,000 pixels, 1.3 GB and 8 s for one request.
+PREVIEW_MAX_HEIGHT_PX = 3000
 
 
 def pdf_page_count(evidence) -> int:
@@ -35,8 +38,12 @@ def pdf_page_png(evidence, page_number: int) -> bytes | None:
         if not 1 <= page_number <= min(len(document), MAX_PREVIEW_PAGES):
             return None
         page = document[page_number - 1]
-        scale = PREVIEW_WIDTH_PX / max(page.get_width(), 1)
-        image = page.render(scale=min(scale, 3)).to_pil()
+        scale = min(
+            PREVIEW_WIDTH_PX / max(page.get_width(), 1),
+            PREVIEW_MAX_HEIGHT_PX / max(page.get_height(), 1),
+            3,
+        )
+        image = page.render(scale=scale).to_pil()
         out = io.BytesIO()
         image.save(out, format="PNG", optimize=True)
         return out.getvalue()

@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import IO
+from typing import IO, Any
 
 import filetype
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PdfReadError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -44,8 +44,12 @@ OFD_MAX_RATIO = 100
 OFD_MAX_ENTRIES = 2000
 # A scan of an A4 page at 600 dpi is about 35 megapixels; more is a decompression bomb.
 IMAGE_MAX_PIXELS = 60_000_000
-PDF_MAX_OBJECTS = 200_000
-# Active PDF content: what each name means, for the message.
+# More objects than this are not searched to the end, so the file is refused (a document of
+# a few hundred scanned pages has tens of thousands); the search costs about 50 µs an object.
+PDF_MAX_OBJECTS = 100_000
+# Active PDF content: what each name means, for the message. The action types (the value of
+# an action's /S) reach outside the document: another file or share (an UNC path leaks the
+# reader's Windows credentials), or a form posted to a server.
 PDF_ACTIVE_KEYS = {
     "/JS": "JavaScript",
     "/JavaScript": "JavaScript",
@@ -55,7 +59,14 @@ PDF_ACTIVE_KEYS = {
     "/FileAttachment": "EmbeddedFile",
     "/RichMedia": "RichMedia",
     "/XFA": "XFA",
+    "/GoToR": "GoToR",
+    "/GoToE": "GoToE",
+    "/SubmitForm": "SubmitForm",
+    "/ImportData": "ImportData",
 }
+# Where a viewer runs an action by itself (on opening, on page and field events): a web link
+# there is opened without a click.
+PDF_AUTOMATIC_ACTIONS = ("/OpenAction", "/AA")
 OFD_ACTIVE_SUFFIXES = (".js", ".html", ".htm", ".xhtml", ".svg", ".swf", ".exe", ".dll")
 OFD_ACTIVE_CONTENT = re.compile(rb"<\s*script|javascript:|<\s*html|<\s*iframe", re.IGNORECASE)
 OPEN_TAG_AT_END = re.compile(rb"<\s*\Z")
@@ -209,6 +220,8 @@ def _check_pdf(handle: IO[bytes], size: int) -> None:
         found = _pdf_active_content(reader)
     except DomainError:
         raise
+    except LimitReachedError as exc:  # an array or stream beyond pypdf's own limits
+        raise _pdf_too_complex() from exc
     except (
         PdfReadError,
         ValueError,
@@ -232,6 +245,25 @@ def _check_pdf(handle: IO[bytes], size: int) -> None:
         raise _polyglot()
 
 
+def _pdf_too_complex() -> DomainError:
+    return _refuse(
+        _(
+            "PDF 文件结构过于复杂，无法完成安全检查，已拒收。"
+            "请用“打印为 PDF”或扫描方式重新生成后上传。"
+        ),
+        "pdf_too_complex",
+    )
+
+
+def _automatic_uri(value: Any) -> bool:
+    """Does an /OpenAction or /AA value open a web link by itself?"""
+    value = value.get_object() if isinstance(value, IndirectObject) else value
+    if not isinstance(value, DictionaryObject):
+        return False
+    actions = [value] if "/S" in value else [v.get_object() for v in value.values()]
+    return any(isinstance(a, DictionaryObject) and a.get("/S") == "/URI" for a in actions)
+
+
 def _is_zip(handle: IO[bytes]) -> bool:
     handle.seek(0)
     return zipfile.is_zipfile(handle)  # reads only the end-of-archive record
@@ -247,7 +279,9 @@ def _pdf_active_content(reader: PdfReader) -> set[str]:
     found: set[str] = set()
     seen: set[tuple[int, int]] = set()
     stack = [reader.trailer]
-    while stack and len(seen) < PDF_MAX_OBJECTS:
+    while stack:
+        if len(seen) >= PDF_MAX_OBJECTS:  # not searched to the end: never passed unsearched
+            raise _pdf_too_complex()
         item = stack.pop()
         if isinstance(item, IndirectObject):
             key = (item.idnum, item.generation)
@@ -263,6 +297,8 @@ def _pdf_active_content(reader: PdfReader) -> set[str]:
                     found.add(PDF_ACTIVE_KEYS[name])
                 if isinstance(value, NameObject) and value in PDF_ACTIVE_KEYS:
                     found.add(PDF_ACTIVE_KEYS[value])
+                if name in PDF_AUTOMATIC_ACTIONS and _automatic_uri(value):
+                    found.add("URI")
                 if name != "/Parent":
                     stack.append(value)
         elif isinstance(item, ArrayObject):

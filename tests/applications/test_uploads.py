@@ -1,5 +1,7 @@
 """Each upload rejection with a real crafted file; accepted types land in private storage."""
 
+import io
+
 import pytest
 
 from applications import services
@@ -139,3 +141,49 @@ def test_a_file_just_over_the_limit_reads_as_larger_than_it(draft, demo, setting
         _attach(draft, demo, "big.pdf", content)
     assert info.value.code == "too_large"
     assert info.value.message == "文件过大（1.1 MB），单个文件不能超过 1 MB。"
+
+
+def _long_page_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=333.4, height=50000)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_a_page_preview_passes_the_scan_gate_is_audited_and_not_kept(draft, demo, client):
+    """The page images skipped the download's virus-scan gate and its audit event, and
+    were cached for an hour (after logout, on a shared computer)."""
+    from audit.models import AuditEvent
+
+    evidence = _attach(draft, demo, "scan.pdf", files.pdf_bytes()).evidence
+    client.force_login(demo["qindu_corp"])
+    url = f"/applications/files/{evidence.pk}/page/1.png"
+    seen = AuditEvent.objects.filter(action="security.download", object_id=str(evidence.pk))
+    before = seen.count()
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert "no-store" in response["Cache-Control"]
+    assert seen.count() == before + 1
+    assert seen.latest("id").after["preview"] is True
+    from applications.templatetags.evidence import evidence_preview
+
+    assert list(evidence_preview(evidence)["pages"]) == [1]  # the reviewer's case page
+    EvidenceFile.objects.filter(pk=evidence.pk).update(scan_status=EvidenceFile.ScanStatus.INFECTED)
+    assert client.get(url).status_code == 409
+    assert client.get(f"/applications/files/{evidence.pk}/").status_code == 409
+    evidence.refresh_from_db()
+    assert list(evidence_preview(evidence)["pages"]) == []  # no broken images: a download link
+
+
+def test_a_very_long_page_is_previewed_at_a_bounded_size(draft, demo, client):
+    from PIL import Image
+
+    evidence = _attach(draft, demo, "long.pdf", _long_page_pdf()).evidence
+    client.force_login(demo["qindu_corp"])
+    response = client.get(f"/applications/files/{evidence.pk}/page/1.png")
+    assert response.status_code == 200
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.height <= 3000 and image.width >= 10
