@@ -25,7 +25,7 @@ from core.crypto import PERSONAL_MASKS
 from core.errors import DomainError, NotAllowed
 
 from .forms import LOGIN_REFUSED
-from .lockout import lockout_response
+from .lockout import lockout_response, wrong_current_password
 from .models import Organisation, Role
 from .selectors import (
     notifications_unread_count,
@@ -458,6 +458,12 @@ def password_change(request: Request) -> Response:
         },
     )
     if not form.is_valid():
+        if form.has_error("old_password", "password_incorrect"):
+            locked = wrong_current_password(request._request, request.user)
+            if locked is not None:
+                if isinstance(request.auth, AuthToken):
+                    request.auth.delete()  # the token ends with the session
+                return locked
         errors = {
             ("new_password" if field.startswith("new_password") else field): [
                 str(message) for message in messages

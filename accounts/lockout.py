@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from axes.helpers import get_cool_off
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -38,6 +40,20 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
         {"message": message, "retry_at": retry_at},
         status=429,
     )
+
+
+def wrong_current_password(request: HttpRequest, user) -> HttpResponse | None:
+    """A wrong current password at the password change counts as a failed login of the
+    account. Once that locks the account, this session ends too and the lockout answer is
+    given: whoever holds a stolen session could otherwise guess the password without limit,
+    then change it and keep the account."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username()}, request=request
+    )
+    if not getattr(request, "axes_locked_out", False):
+        return None
+    logout(request)
+    return lockout_response(request)
 
 
 def ratelimited(request: HttpRequest, exception=None) -> HttpResponse:

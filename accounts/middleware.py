@@ -16,6 +16,6 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return super().process_view(request, view_func, view_args, view_kwargs)
 
 
-from .sessions import StaffSessionMiddleware  # noqa: E402  (the settings name it here)
+from .sessions import SessionRulesMiddleware  # noqa: E402  (the settings name it here)
 
-__all__ = ["LoginRequiredMiddleware", "StaffSessionMiddleware"]
+__all__ = ["LoginRequiredMiddleware", "SessionRulesMiddleware"]

@@ -1,4 +1,5 @@
-"""Staff sessions: second factor, idle timeout, absolute end, one session, password age."""
+"""Session rules: an idle timeout and an absolute end for every signed-in user (shorter for
+staff); for staff also the second factor, one session at a time and the password's age."""
 
 from __future__ import annotations
 
@@ -33,9 +34,10 @@ def session_started(*, request: HttpRequest, user: User) -> None:
     now = time.time()
     session[LOGIN_AT] = now
     session[LAST_SEEN] = now
+    idle, _maximum = _limits(user)
+    session.set_expiry(idle)
     if not is_staff_account(user):
         return
-    session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
     if session.session_key is None:
         session.save()
     previous = user.last_session_key
@@ -78,44 +80,59 @@ def _exempt(path: str) -> bool:
     )
 
 
-class StaffSessionMiddleware:
-    """After django-otp's middleware: enforce the staff rules on every request."""
+def _limits(user: User) -> tuple[int, int]:
+    """(idle seconds, absolute seconds) of this user's sessions."""
+    if is_staff_account(user):
+        return settings.STAFF_SESSION_IDLE_SECONDS, settings.STAFF_SESSION_MAX_SECONDS
+    return settings.ENTERPRISE_SESSION_IDLE_SECONDS, settings.ENTERPRISE_SESSION_MAX_SECONDS
+
+
+class SessionRulesMiddleware:
+    """After django-otp's middleware: enforce the session rules on every request."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and is_staff_account(user):
-            refusal = self._check(request, user)
+        if user is not None and user.is_authenticated:
+            refusal = self._check_times(request, user)
+            if refusal is None and is_staff_account(user):
+                refusal = self._check(request, user)
             if refusal is not None:
                 return refusal
         return self.get_response(request)
 
-    def _check(self, request: HttpRequest, user: User) -> HttpResponse | None:
+    @staticmethod
+    def _check_times(request: HttpRequest, user: User) -> HttpResponse | None:
+        """Idle timeout and absolute end (等保: every user's session ends by itself)."""
+        idle, maximum = _limits(user)
         session: SessionBase = request.session
         now = time.time()
         login_at = session.get(LOGIN_AT, now)
         last_seen = session.get(LAST_SEEN, now)
-        if now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
+        if now - last_seen > idle:
             return _signed_out(
                 request,
                 _("您已超过%(minutes)d分钟未操作，已自动退出，请重新登录。")
-                % {"minutes": settings.STAFF_SESSION_IDLE_SECONDS // 60},
+                % {"minutes": idle // 60},
                 "session_idle",
             )
-        if now - login_at > settings.STAFF_SESSION_MAX_SECONDS:
+        if now - login_at > maximum:
             return _signed_out(
                 request,
-                _("登录已超过%(hours)d小时，请重新登录。")
-                % {"hours": settings.STAFF_SESSION_MAX_SECONDS // 3600},
+                _("登录已超过%(hours)d小时，请重新登录。") % {"hours": maximum // 3600},
                 "session_expired",
             )
         if now - last_seen >= LAST_SEEN_RESOLUTION or LAST_SEEN not in session:
             session[LAST_SEEN] = now
-            session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
+            session.set_expiry(idle)
         if LOGIN_AT not in session:
             session[LOGIN_AT] = now
+        return None
+
+    def _check(self, request: HttpRequest, user: User) -> HttpResponse | None:
+        """The staff rules: read-only auditor, second factor, password age."""
         if _exempt(request.path):
             return None
         if request.method not in SAFE_METHODS and user_scopes(user).has(Role.AUDITOR):

@@ -29,7 +29,7 @@ from .forms import (
     RegistrationForm,
     StaffUserForm,
 )
-from .lockout import rate
+from .lockout import rate, wrong_current_password
 from .models import Role
 from .selectors import (
     notifications_visible_to,
@@ -233,6 +233,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
         logout(request)
         messages.success(request, _("密码已修改，所有会话和API令牌已失效，请重新登录。"))
         return redirect("accounts:login")
+    if form.has_error("old_password", "password_incorrect"):
+        locked = wrong_current_password(request, request.user)
+        if locked is not None:
+            return locked
     return render(request, "accounts/password_change.html", {"form": form})
 
 

@@ -402,10 +402,25 @@ def application_save_draft(
     return application
 
 
-def _check_limits(application: Application, adding: int) -> None:
-    current = ApplicationMaterial.objects.filter(
-        application=application, is_current=True
-    ).aggregate(files=Count("pk"), total=Sum("evidence__size"))
+def _check_limits(application: Application, adding: int, material_code: str) -> None:
+    """The limits of the current files, and of every version kept: a replaced file stays
+    (the reviewers' history), so re-uploading one material used to grow without bound."""
+    materials = ApplicationMaterial.objects.filter(application=application)
+    versions = materials.filter(material_code=material_code).count()
+    if versions >= settings.EVIDENCE_MAX_VERSIONS:
+        message = _("同一项材料最多上传 %(n)d 个版本；如需再次更换，请联系审核人员。") % {
+            "n": settings.EVIDENCE_MAX_VERSIONS
+        }
+        raise DomainError(message, code="too_many_versions", detail={"file": [message]})
+    kept = materials.aggregate(total=Sum("evidence__size"))["total"] or 0
+    if kept + adding > settings.EVIDENCE_MAX_KEPT_BYTES:
+        message = _("本申报已保存的材料（含被替换的旧版本）合计不能超过 %(mb)d MB。") % {
+            "mb": settings.EVIDENCE_MAX_KEPT_BYTES // 1048576
+        }
+        raise DomainError(message, code="application_too_large", detail={"file": [message]})
+    current = materials.filter(is_current=True).aggregate(
+        files=Count("pk"), total=Sum("evidence__size")
+    )
     if current["files"] >= settings.EVIDENCE_MAX_FILES:
         message = _("每份申报最多上传 %(n)d 个文件。") % {"n": settings.EVIDENCE_MAX_FILES}
         raise DomainError(message, code="too_many_files", detail={"file": [message]})
@@ -448,7 +463,7 @@ def application_attach_upload(
     with files_follow_transaction() as track, transaction.atomic():
         application = _lock_own(actor, application_id)
         _require_editable(application)
-        _check_limits(application, checked.size)
+        _check_limits(application, checked.size, material_code)
         status = _scan_upload(upload)
         evidence = EvidenceFile(
             organisation=application.organisation,
@@ -536,7 +551,7 @@ def application_attach_existing(
             code="unknown_evidence",
             detail={"evidence": [_("找不到该材料文件。")]},
         )
-    _check_limits(application, evidence.size)
+    _check_limits(application, evidence.size, material_code)
     return _attach(application, material_code, evidence)
 
 

@@ -1,4 +1,5 @@
-"""Project-wide middleware: request ids for logs and tasks, and the storage-unavailable page."""
+"""Project-wide middleware: request ids for logs and tasks, the storage-unavailable page, and
+no caching of what a signed-in user was shown."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 
 from .errors import StorageUnavailable
 from .observability import request_id_var
@@ -50,4 +52,22 @@ class StorageUnavailableMiddleware:
             request, "errors/unavailable.html", {"message": exception.message}, status=503
         )
         response["Retry-After"] = "30"
+        return response
+
+
+class PrivateNoStoreMiddleware:
+    """A response to a signed-in user (session or API token) that sets no caching of its own
+    is `private, no-store`: bank details, applications and receipts stayed in the browser's
+    cache after logout, on a shared computer. Public pages keep their own rules."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            return response
+        user = getattr(request, "user", None)  # DRF sets the token's user here too
+        if (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, private=True, no_store=True)
         return response

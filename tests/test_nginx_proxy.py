@@ -179,6 +179,13 @@ def test_private_files_only_through_x_accel_redirect(proxy):
     assert body == EVIDENCE
     assert response.getheader("X-Content-Type-Options") == "nosniff"
     assert response.getheader("Cache-Control") == "private, no-store"
+    # Django's sandbox policy does not survive X-Accel-Redirect: nginx sets the same one.
+    from audit.downloads import SANDBOX_CSP
+
+    assert response.getheader("Content-Security-Policy") == SANDBOX_CSP
+    assert response.getheader("X-Frame-Options") == "DENY"
+    conf = (ROOT / "deploy" / "nginx" / "portal.conf").read_text()
+    assert conf.count(f'add_header Content-Security-Policy "{SANDBOX_CSP}" always;') == 2
 
 
 def test_client_address_request_id_and_scheme_reach_the_upstream(proxy):

@@ -365,6 +365,72 @@ def test_staff_session_ends_after_twelve_hours(demo, client, settings, session_e
     assert client.get("/reviews/")["Location"].startswith(LOGIN)
 
 
+def test_enterprise_sessions_time_out_too(demo, client, settings, session_engine):
+    """Enterprise sessions lived 14 days with no idle limit (等保: every session times out)."""
+    from accounts.sessions import LAST_SEEN, LOGIN_AT
+
+    assert settings.ENTERPRISE_SESSION_IDLE_SECONDS == 3600
+    client.force_login(demo["qindu_corp"])
+    assert client.get("/applications/").status_code == 200
+    assert client.session.get_expiry_age() <= 3600
+    session = client.session
+    session[LAST_SEEN] = time.time() - 3600 - 5
+    session.save()
+    response = client.get("/applications/")
+    assert response["Location"].startswith(LOGIN)
+    assert client.get("/applications/")["Location"].startswith(LOGIN)  # really signed out
+    client.force_login(demo["qindu_corp"])
+    session = client.session
+    session[LOGIN_AT] = time.time() - settings.ENTERPRISE_SESSION_MAX_SECONDS - 1
+    session.save()
+    assert client.get("/applications/")["Location"].startswith(LOGIN)
+
+
+def test_wrong_current_passwords_at_the_password_change_lock_the_account(
+    demo, client, api_client, session_engine
+):
+    """Twelve wrong "current password" tries on the page and eight on the API were all
+    answered, uncounted: a stolen session could guess the password, then change it."""
+    from accounts.tokens import token_issue
+
+    client.force_login(demo["qindu_corp"])
+    wrong = {"old_password": "guess", "new_password1": "Qindu-new-Pass-77"}
+    wrong["new_password2"] = wrong["new_password1"]
+    for _ in range(4):
+        assert client.post("/accounts/password/", wrong).status_code == 200
+    assert client.post("/accounts/password/", wrong).status_code == 429
+    assert "_auth_user_id" not in client.session  # the session ended
+    assert _login(client, "qindu_corp", REMOTE_ADDR="10.7.0.1").status_code == 429
+    key, _ = token_issue(user=demo["weicheng_corp"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    body = {"old_password": "guess", "new_password": "Weicheng-new-Pass-77"}
+    codes = [  # from another address: the page's failures locked 127.0.0.1 as well
+        api_client.post(
+            "/api/v1/password/", body, format="json", REMOTE_ADDR="10.8.0.1"
+        ).status_code
+        for _ in range(5)
+    ]
+    assert codes == [400, 400, 400, 400, 429]
+    assert api_client.get("/api/v1/me/", REMOTE_ADDR="10.8.0.2").status_code == 401  # token ended
+
+
+def test_what_a_signed_in_user_is_shown_is_not_cached(demo, client, api_client):
+    """Bank details, applications and receipts stayed in the browser's cache after logout."""
+    from accounts.tokens import token_issue
+
+    client.force_login(demo["qindu_corp"])
+    for url in ("/accounts/organisation/", "/applications/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    key, _ = token_issue(user=demo["qindu_corp"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert "no-store" in api_client.get("/api/v1/organisation/")["Cache-Control"]
+    client.logout()
+    public = client.get("/measures/")
+    assert "no-store" not in public.get("Cache-Control", "")
+
+
 def test_session_key_rotates_and_new_staff_login_ends_the_older(demo, client, session_engine):
     from django.test import Client
 

@@ -66,6 +66,24 @@ def test_count_and_total_limits(draft, demo, settings):
     assert info.value.code == "too_many_files"
 
 
+def test_replaced_versions_count_towards_their_own_limits(draft, demo, settings):
+    """Only current files were counted: one material re-uploaded again and again kept every
+    version (33 files on one draft, past the limit of 30, and past its 100 MB)."""
+    settings.EVIDENCE_MAX_VERSIONS = 3
+    for n in range(2):  # the draft holds version 1 already
+        _attach(draft, demo, f"v{n + 2}.pdf", files.pdf_bytes(pages=n + 2))
+    with pytest.raises(DomainError) as info:
+        _attach(draft, demo, "v4.pdf", files.pdf_bytes(pages=4))
+    assert info.value.code == "too_many_versions" and "3 个版本" in info.value.message
+    settings.EVIDENCE_MAX_VERSIONS = 10
+    kept = sum(m.evidence.size for m in ApplicationMaterial.objects.filter(application=draft))
+    settings.EVIDENCE_MAX_KEPT_BYTES = kept + 10
+    with pytest.raises(DomainError) as info:
+        _attach(draft, demo, "v4.pdf", files.pdf_bytes(pages=4))
+    assert info.value.code == "application_too_large" and "旧版本" in info.value.message
+    assert ApplicationMaterial.objects.filter(application=draft).count() == 3
+
+
 @pytest.mark.parametrize(
     ("name", "content", "content_type"),
     [

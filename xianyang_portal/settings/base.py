@@ -77,11 +77,13 @@ MIDDLEWARE = [
     "core.errorpages.CommonMiddleware",  # Django's, without the API's slash redirect
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Its response pass runs after every view and middleware below it has set its headers.
+    "core.middleware.PrivateNoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages (it explains why a session ended) and django-otp (it reads is_verified).
-    "accounts.middleware.StaffSessionMiddleware",
+    "accounts.middleware.SessionRulesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "core.middleware.StorageUnavailableMiddleware",
@@ -181,8 +183,13 @@ LOGOUT_REDIRECT_URL = "home"
 # Staff sessions (every role assignment, and the admin): idle timeout and absolute end.
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
 STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
+# Enterprise sessions too (等保: every user's session times out): longer, since an application
+# form takes a while (its autosave counts as activity).
+ENTERPRISE_SESSION_IDLE_SECONDS = env.int("ENTERPRISE_SESSION_IDLE_SECONDS", default=60 * 60)
+ENTERPRISE_SESSION_MAX_SECONDS = env.int("ENTERPRISE_SESSION_MAX_SECONDS", default=12 * 3600)
 STAFF_PASSWORD_MAX_AGE_DAYS = env.int("STAFF_PASSWORD_MAX_AGE_DAYS", default=90)
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+# The cookie never outlives the longest session (each login sets the idle expiry itself).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 OTP_TOTP_ISSUER = "咸阳惠企平台"
 # API tokens (django-rest-knox: stored as a SHA-512 digest, expiring, revocable).
 API_TOKEN_TTL_STAFF_HOURS = env.int("API_TOKEN_TTL_STAFF_HOURS", default=8)
@@ -384,6 +391,10 @@ EVIDENCE_MAX_APPLICATION_BYTES = env.int(
     "EVIDENCE_MAX_APPLICATION_BYTES", default=100 * 1024 * 1024
 )
 EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
+# Replaced files are kept (the reviewers' history): at most this many versions of a material,
+# and this much kept per application, old versions included.
+EVIDENCE_MAX_VERSIONS = env.int("EVIDENCE_MAX_VERSIONS", default=10)
+EVIDENCE_MAX_KEPT_BYTES = env.int("EVIDENCE_MAX_KEPT_BYTES", default=300 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Uploads above 256 KiB are spooled to a temporary file by Django's upload handler, checked
 # as a stream and moved into storage: a 20 MB evidence file never sits in a worker's memory.
