@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from measures.rules.items import item_keys, item_names
@@ -419,7 +419,7 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
                     reasons.append(missing)
                     blocking.append(missing)
                     return None, "none"
-                product = base * ratio
+                product = _at_most(base * ratio)
                 shown = _fmt(product)
                 reasons.append(
                     f"{head}{_fmt(base)} × {ratio_text} = {shown}，{word}{shown}{cap_note}"
@@ -440,7 +440,7 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
                 reasons.append(missing)
                 blocking.append(missing)
                 return None, "none"
-            product = base * ratio
+            product = _at_most(base * ratio)
             shown = _fmt(product)
             if product > cap:
                 reasons.append(f"{head}{_fmt(base)} × {ratio_text} = {shown}{over}")
@@ -525,6 +525,12 @@ def _with_cap(inner: _Calc, cap: CumulativeCap) -> _Calc:
         return amount, kind
 
     return calc_capped
+
+
+def _at_most(amount: Decimal) -> Decimal:
+    """A share of a base ("不超过…的20%", "按…一定比例，不超过…") in whole cents, rounded down:
+    rounded half up, 20% of 333,333.33 gave 66,666.67, more than the policy allows."""
+    return amount.quantize(CENT, rounding=ROUND_DOWN)
 
 
 def _compile_reward(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) -> _Calc:

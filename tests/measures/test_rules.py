@@ -346,9 +346,18 @@ ROWS: list[Row] = [
         "m03-new-material-rounding",
         "M03-NEW-MATERIAL-FIRST-BATCH",
         {"provincial_award": "123456.78"},
-        Decimal("24691.36"),
+        # 20% is 24,691.356: "不超过奖励额的20%" allows 24,691.35, not 24,691.36 (rounded half up).
+        Decimal("24691.35"),
         "ceiling",
-        "24691.36元",
+        "24691.35元",
+    ),
+    ok(
+        "m03-new-material-never-above-20pct",
+        "M03-NEW-MATERIAL-FIRST-BATCH",
+        {"provincial_award": "333333.33"},
+        Decimal("66666.66"),  # 20% is 66,666.666
+        "ceiling",
+        "66666.66元",
     ),
     ok("m03-generic-drug", "M03-GENERIC-DRUG", {}, 50 * W, "ceiling", "奖励上限50万元"),
     no(
@@ -627,6 +636,52 @@ ROWS: list[Row] = [
         "ceiling",
         "省级中小企业特色产业集群，奖励上限50万元",
         applicant="park",
+    ),
+    # 新认定 names the cluster or base, not the applicant: a second one is rewarded too,
+    # the same certificate is not.
+    ok(
+        "m12-second-cluster-same-level",
+        "M12-INDUSTRIAL-CLUSTER",
+        {**PROVINCIAL, "certificate_no": "陕工信发〔2025〕2号"},
+        50 * W,
+        "ceiling",
+        "省级中小企业特色产业集群，奖励上限50万元",
+        applicant="county",
+        prior=(
+            award("M12-INDUSTRIAL-CLUSTER", 500000, tier="provincial", basis="陕工信发〔2025〕1号"),
+        ),
+    ),
+    no(
+        "m12-same-cluster-certificate-again",
+        "M12-INDUSTRIAL-CLUSTER",
+        {**PROVINCIAL, "certificate_no": "陕工信发〔2025〕1号"},
+        "同一事项“陕工信发〔2025〕1号”已获本条款奖励50万元",
+        applicant="county",
+        prior=(
+            award("M12-INDUSTRIAL-CLUSTER", 500000, tier="provincial", basis="陕工信发〔2025〕1号"),
+        ),
+    ),
+    ok(
+        "m11-second-municipal-base",
+        "M11-MUNICIPAL-BASE",
+        {"certificate_no": "咸工信发〔2025〕9号"},
+        20 * W,
+        "fixed",
+        "市级“双创”基地，奖励20万元",
+        applicant="park",
+        prior=(award("M11-MUNICIPAL-BASE", 200000, basis="咸工信发〔2025〕8号"),),
+    ),
+    ok(
+        "m11-second-small-micro-base",
+        "M11-SMALL-MICRO-BASE",
+        {**PROVINCIAL, "certificate_no": "陕工信发〔2025〕5号"},
+        20 * W,
+        "ceiling",
+        "省级小微企业“双创”基地，奖励上限20万元",
+        applicant="park",
+        prior=(
+            award("M11-SMALL-MICRO-BASE", 200000, tier="provincial", basis="陕工信发〔2025〕4号"),
+        ),
     ),
     no(
         "m12-cluster-investment-promoter",
