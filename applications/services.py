@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -405,27 +405,27 @@ def application_save_draft(
 def _check_limits(application: Application, adding: int, material_code: str) -> None:
     """The limits of the current files, and of every version kept: a replaced file stays
     (the reviewers' history), so re-uploading one material used to grow without bound."""
-    materials = ApplicationMaterial.objects.filter(application=application)
-    versions = materials.filter(material_code=material_code).count()
-    if versions >= settings.EVIDENCE_MAX_VERSIONS:
+    current_only = Q(is_current=True)
+    counted = ApplicationMaterial.objects.filter(application=application).aggregate(
+        versions=Count("pk", filter=Q(material_code=material_code)),
+        kept=Sum("evidence__size"),
+        files=Count("pk", filter=current_only),
+        total=Sum("evidence__size", filter=current_only),
+    )  # one query for the four limits
+    if counted["versions"] >= settings.EVIDENCE_MAX_VERSIONS:
         message = _("同一项材料最多上传 %(n)d 个版本；如需再次更换，请联系审核人员。") % {
             "n": settings.EVIDENCE_MAX_VERSIONS
         }
         raise DomainError(message, code="too_many_versions", detail={"file": [message]})
-    kept = materials.aggregate(total=Sum("evidence__size"))["total"] or 0
-    if kept + adding > settings.EVIDENCE_MAX_KEPT_BYTES:
+    if (counted["kept"] or 0) + adding > settings.EVIDENCE_MAX_KEPT_BYTES:
         message = _("本申报已保存的材料（含被替换的旧版本）合计不能超过 %(mb)d MB。") % {
             "mb": settings.EVIDENCE_MAX_KEPT_BYTES // 1048576
         }
         raise DomainError(message, code="application_too_large", detail={"file": [message]})
-    current = materials.filter(is_current=True).aggregate(
-        files=Count("pk"), total=Sum("evidence__size")
-    )
-    if current["files"] >= settings.EVIDENCE_MAX_FILES:
+    if counted["files"] >= settings.EVIDENCE_MAX_FILES:
         message = _("每份申报最多上传 %(n)d 个文件。") % {"n": settings.EVIDENCE_MAX_FILES}
         raise DomainError(message, code="too_many_files", detail={"file": [message]})
-    total = current["total"] or 0
-    if total + adding > settings.EVIDENCE_MAX_APPLICATION_BYTES:
+    if (counted["total"] or 0) + adding > settings.EVIDENCE_MAX_APPLICATION_BYTES:
         message = _("本申报材料总大小不能超过 %(mb)d MB。") % {
             "mb": settings.EVIDENCE_MAX_APPLICATION_BYTES // 1048576
         }
