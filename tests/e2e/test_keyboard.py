@@ -5,7 +5,6 @@ Space and Enter only, and every control it lands on shows where the focus is."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from applications.models import Application, Status
@@ -73,17 +72,25 @@ def type_date(page, selector: str, year: str, month: str, day: str) -> None:
     raise AssertionError(f"could not type {year}-{month}-{day} into {selector}")
 
 
-def choose_file_with_keyboard(page, selector: str, path) -> None:
+def intercept_file_choosers(page) -> list:
+    """Collect the file choosers the page opens. Subscribe well before the key press:
+    Playwright enables the interception fire-and-forget, so a chooser opened at once by
+    the next command can escape it, and headless Chromium then refuses every later one."""
+    opened: list = []
+    page.on("filechooser", lambda chooser: opened.append(chooser))
+    return opened
+
+
+def choose_file_with_keyboard(page, selector: str, path, opened: list) -> None:
     """Space opens a focused file input's chooser (Enter too): one of them must, within 5 s."""
     for key in ("Space", "Enter"):
         assert page.evaluate("s => document.activeElement.matches(s)", selector)
-        try:
-            with page.expect_file_chooser(timeout=5000) as chooser:
-                page.keyboard.press(key)
-        except PlaywrightTimeout:
-            continue
-        chooser.value.set_files(str(path))
-        return
+        page.keyboard.press(key)
+        for _wait in range(50):
+            if opened:
+                opened[0].set_files(str(path))
+                return
+            page.wait_for_timeout(100)
     raise AssertionError(f"{selector} does not open its file chooser from the keyboard")
 
 
@@ -95,6 +102,7 @@ def test_enterprise_fills_saves_and_submits_with_the_keyboard_only(
     pdf = tmp_path / "认定文件.pdf"
     pdf.write_bytes(pdf_bytes())
     page.bring_to_front()  # the window has the focus, as a user's would
+    choosers = intercept_file_choosers(page)
     login(page, "qindu_corp")
     page.goto(f"/applications/{draft.reference}/edit/")
     page.locator("h1").wait_for()
@@ -112,7 +120,7 @@ def test_enterprise_fills_saves_and_submits_with_the_keyboard_only(
 
     # 2. The file input: reached with Tab, opened with Space like a button.
     tab_to(page, "#file_CERTIFICATE")
-    choose_file_with_keyboard(page, "#file_CERTIFICATE", pdf)
+    choose_file_with_keyboard(page, "#file_CERTIFICATE", pdf, choosers)
 
     # 3. Save the draft with Enter on its button.
     tab_to(page, "button[value=save]")
