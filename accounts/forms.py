@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -16,11 +18,18 @@ from .uscc import normalise_uscc, validate_uscc
 PHONE_VALIDATOR_MESSAGE = _("请输入有效的电话号码（7-20位数字，可含“-”）。")
 
 
+def ascii_digits(value: str) -> str:
+    """Full-width digits (a Chinese input method's １２３) as ASCII, spaces dropped (NFKC).
+    Digits of other scripts that str.isdigit() accepts ("٣") stay: isascii() refuses them."""
+    return "".join(unicodedata.normalize("NFKC", value).split())
+
+
 def clean_phone(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value).strip()
     digits = value.replace("-", "").replace(" ", "")
-    if not digits.isdigit() or not 7 <= len(digits) <= 20:
+    if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 20:
         raise ValidationError(PHONE_VALIDATOR_MESSAGE)
-    return value.strip()
+    return value
 
 
 class RegistrationForm(PortalForm):
@@ -88,8 +97,8 @@ class OrganisationProfileForm(MaskedPersonalDataMixin, PortalModelForm):
         return clean_phone(self.cleaned_data["contact_phone"])
 
     def clean_bank_account(self) -> str:
-        value = self.cleaned_data["bank_account"].replace(" ", "")
-        if value and (not value.isdigit() or not 8 <= len(value) <= 30):
+        value = ascii_digits(self.cleaned_data["bank_account"])
+        if value and (not (value.isascii() and value.isdigit()) or not 8 <= len(value) <= 30):
             raise ValidationError(_("银行账号应为8-30位数字。"))
         return value
 

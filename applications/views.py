@@ -15,6 +15,7 @@ from accounts.selectors import organisations_of_member, user_scopes
 from audit.downloads import private_file_response
 from audit.services import audit_security_event
 from core.errors import Conflict, DomainError
+from core.text import parse_id
 from core.views import flash_error
 from measures.forms import FACT_PREFIX, calculator_answers, facts_form
 from measures.models import Clause
@@ -166,7 +167,7 @@ def _apply_files(request, application) -> dict[str, list[str]]:
                     actor=request.user,
                     application_id=application.pk,
                     material_code=material.code,
-                    evidence_id=int(reuse) if reuse.isdigit() else 0,
+                    evidence_id=parse_id(reuse) or 0,
                 )
         except DomainError as exc:
             errors.setdefault(material.code, []).append(exc.message)

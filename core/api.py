@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
+from .text import parse_id
 
 
 def _first_message(detail: Any) -> str:
@@ -82,8 +83,8 @@ def query_round_id(request) -> int | None:
     raw = request.query_params.get("round", "")
     if not raw:
         return None
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) > 0:  # "²" isdigit()
-        return int(raw)
+    if (value := parse_id(raw)) is not None:
+        return value
     message = _("round 须为批次编号（整数）。")
     raise DomainError(message, code="invalid", detail={"round": [message]})
 

@@ -1,6 +1,7 @@
 """The one writer for spreadsheets and CSV files.
 
-Every text cell goes through `safe_text`: a value a spreadsheet would run as a formula
+Every text cell goes through `safe_text`: control characters a worksheet refuses are dropped,
+and a value a spreadsheet would run as a formula
 (it starts with = + - @, a tab or a carriage return) gets a leading apostrophe, so names
 typed by users (`=HYPERLINK(...)`) stay text (OWASP "CSV injection"). In CSV, a long digit
 string (an account number) gets a leading tab so Excel keeps all 19 digits as text instead of
@@ -40,9 +41,15 @@ LONG_DIGITS = re.compile(r"\d{12,}")
 
 
 def safe_text(value: Any) -> Any:
-    """A cell value a spreadsheet will not evaluate; non-text values pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """A cell value a spreadsheet will not evaluate nor refuse; non-text values pass unchanged.
+
+    Control characters a worksheet refuses (older data may hold them; forms and the API refuse
+    them now) are dropped: openpyxl raised on them, and the whole export was a 500."""
+    if isinstance(value, str):
+        if ILLEGAL_CHARACTERS_RE.search(value):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 

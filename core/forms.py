@@ -1,4 +1,5 @@
-"""Form base: Bootstrap classes and aria attributes on every widget, in one place."""
+"""Form base: Bootstrap classes and aria attributes on every widget, and the refusal of control
+characters in every text field (core.text), in one place."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from .crypto import PERSONAL_MASKS
+from .text import refuse_control_characters
 
 DJANGO_EMPTY_LABEL = "---------"
 
@@ -39,6 +41,8 @@ class PortalFormMixin:
                     attrs=widget.attrs, choices=widget.choices
                 )
             _name_the_empty_choice(field)
+            if isinstance(field, forms.CharField):
+                field.validators.append(refuse_control_characters)
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):

@@ -6,6 +6,8 @@
 - Numbers: an integer beyond 64 bits (no id, count or amount is that large) overflowed the
   database driver, and 1e400 became float infinity; both are refused while parsing, as are
   NaN and Infinity (not JSON).
+- Control characters: a string holding one (\u000b, \u001f; not tab or line breaks) is
+  refused, naming where it is (core.text).
 - Messages: the parser's own ("Expecting value: line 1 column 6 (char 5)") are English and
   name Python internals; the refusal says, in the portal's language, where the body is wrong.
 Every refusal is a 400 ParseError in the API error format.
@@ -21,6 +23,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+from .errors import DomainError
+from .text import CONTROL_CHARACTERS_MESSAGE, control_character_paths
 
 MAX_JSON_DEPTH = 32
 INT_LIMIT = 2**63 - 1  # PostgreSQL bigint
@@ -95,6 +100,13 @@ def parse_json_body(body: bytes, charset: str = "utf-8"):
         ) from exc
     if data is None:
         raise ParseError(_("请求数据为空（null）；请提交 JSON 对象。"), code="parse_error")
+    if paths := control_character_paths(data):
+        message = str(CONTROL_CHARACTERS_MESSAGE)
+        raise DomainError(
+            f"{paths[0]}: {message}",
+            code="control_characters",
+            detail={path: [message] for path in paths[:20]},
+        )
     return data
 
 

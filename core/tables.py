@@ -40,10 +40,16 @@ class TableSpec:
     max_rows: int
 
     def column_of(self, header: object) -> str | None:
+        match = self.match(header)
+        return match[0] if match else None
+
+    def match(self, header: object) -> tuple[str, int] | None:
+        """The column a header names, and its alias's rank (0 = the most specific name)."""
         key = "".join(_cell(header).lstrip("\ufeff").lower().split())
         for column, aliases in self.columns.items():
-            if key in {"".join(a.lower().split()) for a in aliases}:
-                return column
+            for rank, alias in enumerate(aliases):
+                if key == "".join(alias.lower().split()):
+                    return column, rank
         return None
 
 
@@ -185,10 +191,16 @@ def _rows_from_table(table: list[list[object]], spec: TableSpec) -> list[TableRo
         if first_non_empty is None and any(_cell(v) for v in values):
             first_non_empty = values
         found: dict[str, int] = {}
+        ranks: dict[str, int] = {}
         for position, header in enumerate(values):
-            column = spec.column_of(header)
-            if column and column not in found:
-                found[column] = position
+            match = spec.match(header)
+            if match is None:
+                continue
+            # Two headers naming one column (a payment list's 状态 beside the bank's 结果):
+            # the more specific name wins, then the left-most.
+            column, rank = match
+            if column not in found or rank < ranks[column]:
+                found[column], ranks[column] = position, rank
         if all(column in found for column in spec.required):
             header_index, columns = index, found
             break

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -340,6 +341,14 @@ def _finish_build(*, batch_id: int, filters: BuildFilters) -> str:
     }
     if skipped:
         message += _("另有 %(n)d 笔因单位未填写开户银行或银行账号未纳入。") % {"n": skipped}
+    # The chunks skip cases another transaction holds (a second build, a review action at
+    # that moment): say so, or finance reads the batch as covering its filter.
+    busy = payable_applications(filters).exclude(MISSING_BANK).count()
+    if busy:
+        message += _(
+            "另有 %(n)d 笔在生成时正被其他操作占用（如同时生成的另一批次），未纳入；"
+            "请稍后再生成一个批次纳入它们。"
+        ) % {"n": busy}
     batch.state = BatchState.DRAFT
     batch.build_message = message[:300]
     batch.save(update_fields=["state", "build_message"])
@@ -347,7 +356,12 @@ def _finish_build(*, batch_id: int, filters: BuildFilters) -> str:
         actor=batch.created_by,
         obj=batch,
         action="payment_batch.built",
-        after={"lines": batch.line_count, "total": batch.total_amount, "skipped": skipped},
+        after={
+            "lines": batch.line_count,
+            "total": batch.total_amount,
+            "skipped": skipped,
+            "busy": busy,
+        },
     )
     return batch.build_message
 
@@ -484,17 +498,24 @@ def payment_batch_lock(*, actor: User, batch_id: int) -> PaymentBatch:
         pending.annotate(
             line_account=lookup_key("bank_account"),
             payee_account=lookup_key("application__organisation__bank_account"),
+            # The line's 户名, as the build takes it (the payee name, else the legal name):
+            # a bank bounces a transfer whose name does not match the account.
+            payee_now=Coalesce(
+                NullIf("application__organisation__payee_name", Value("")),
+                "application__organisation__legal_name",
+            ),
         )
         .filter(
             ~Q(line_account=F("payee_account"))
             | ~Q(bank_name=F("application__organisation__bank_name"))
+            | ~Q(payee_name=F("payee_now"))
         )
         .values_list("reference", flat=True)
     )
     if stale:
         raise DomainError(
             _(
-                "有 %(n)d 笔明细的收款账户在生成批次后又被修改（%(refs)s）。请移出这些明细，"
+                "有 %(n)d 笔明细的收款户名或账户在生成批次后又被修改（%(refs)s）。请移出这些明细，"
                 "在新批次中重新纳入并核实。"
             )
             % {"n": len(stale), "refs": "、".join(stale[:5])},

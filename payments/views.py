@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.exports import workbook_response
 from core.forms import form_markup
 from core.money import amount_in_capitals, format_yuan
+from core.text import parse_id
 from core.views import apply_error_to_form, flash_error
 from jobs.models import Job
 from measures.selectors import catalogue_version
@@ -50,7 +51,7 @@ def _batch(request: HttpRequest, reference: str) -> PaymentBatch:
 
 
 def _selected(request: HttpRequest) -> list[int]:
-    return [int(value) for value in request.POST.getlist("lines") if value.isdigit()]
+    return [i for i in map(parse_id, request.POST.getlist("lines")) if i is not None]
 
 
 def batch_list(request: HttpRequest) -> HttpResponse:

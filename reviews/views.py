@@ -34,6 +34,7 @@ from audit.services import audit_security_event
 from core.db import replica_reads
 from core.errors import DomainError, NotAllowed
 from core.forms import form_markup
+from core.text import parse_id
 from core.views import apply_error_to_form, flash_error
 from measures.rules.describe import fact_rows
 from measures.selectors import catalogue_version
@@ -481,12 +482,7 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     _require_reviewer(request)
     letters = selectors.letters_visible_to(user=request.user).order_by("-year", "-sequence")
     if request.method == "POST":
-        # "²".isdigit() is true and int("²") fails: only ASCII ids that fit the column.
-        ids = [
-            int(i)
-            for i in request.POST.getlist("selected")
-            if i.isascii() and i.isdigit() and len(i) <= 18
-        ]
+        ids = [i for i in map(parse_id, request.POST.getlist("selected")) if i is not None]
         try:
             job = services.letters_zip_start(actor=request.user, letter_ids=ids)
         except DomainError as exc:

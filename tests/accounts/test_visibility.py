@@ -138,3 +138,26 @@ def test_security_admin_creates_county_reviewer_needs_place(demo, client):
     )
     assert response.status_code == 200
     assert "必须指定县市区或园区" in response.content.decode()
+
+
+def test_full_width_digits_are_kept_as_ascii_digits(demo):
+    """A Chinese input method types １２３: the account the bank file must match is ASCII;
+    digits of other scripts are still refused."""
+    from accounts.forms import OrganisationProfileForm
+
+    org = Organisation.objects.get(legal_name="咸阳秦都精密制造有限公司")
+    data = {
+        "industry": org.industry,
+        "contact_name": org.contact_name,
+        "contact_phone": "１３８－１２３４－５６７８",
+        "contact_email": org.contact_email,
+        "payee_name": org.payee_name,
+        "bank_name": org.bank_name,
+        "bank_account": "６２１６ ６１２３ ４５６７ ８９０１",
+    }
+    form = OrganisationProfileForm(data, instance=org)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["bank_account"] == "6216612345678901"
+    assert form.cleaned_data["contact_phone"] == "138-1234-5678"
+    form = OrganisationProfileForm({**data, "bank_account": "٦٢١٦٦١٢٣٤٥٦٧٨٩٠١"}, instance=org)
+    assert not form.is_valid() and "bank_account" in form.errors

@@ -233,6 +233,9 @@ def test_remove_form_errors_on_the_page(payable, build, demo, client):
     )
     response = client.post(url, {"remove-reason": "暂缓"})
     assert response.status_code == 400 and "请至少选择一笔明细" in response.content.decode()
+    # "²" and "１" pass str.isdigit(), and int("²") raised (a 500): not ids.
+    response = client.post(url, {"lines": ["²", "１"], "remove-reason": "暂缓"})
+    assert response.status_code == 400 and "请至少选择一笔明细" in response.content.decode()
     response = client.post(url, {"lines": [line.pk], "remove-reason": "暂缓"})
     assert response.status_code == 302
     line.refresh_from_db()

@@ -1,5 +1,6 @@
 """Recording results: by hand, in bulk, and from the bank's result file (nothing half-applied)."""
 
+import csv
 import io
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from applications.models import Status
 from audit.models import AuditEvent
 from core.errors import DomainError
 from payments.bankfile import MAX_BYTES, MAX_ROWS
+from payments.exports import payment_list_csv
 from payments.models import LineState, PaymentLine
 from payments.services import payment_batch_lock, payment_results_import
 from tests.helpers import api_as
@@ -292,3 +294,21 @@ def test_an_empty_result_is_named_as_missing(locked, demo):
         _import(demo, batch, csv_bytes([row]))
     problems = {p["row"]: p["message"] for p in info.value.detail["rows"]}
     assert problems == {2: "未填写结果，应为“成功”或“失败”"}
+
+
+def test_the_payment_list_itself_comes_back_with_results_added(locked, demo):
+    """A bank fills 结果 and 原因 into our own CSV payment list: its 状态 column (待拨付) is
+    the line's state, not the result; the more specific 结果 header wins."""
+    batch, _lines = locked(3)
+    exported = "".join(payment_list_csv(batch, full_accounts=True)).lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(exported)))
+    header_at = next(i for i, row in enumerate(table) if "明细编号" in row)
+    assert "状态" in table[header_at]
+    filled = [*table[:header_at], [*table[header_at], "结果", "原因"]]
+    for row in table[header_at + 1 :]:
+        filled.append([*row, "成功", ""] if row and row[0].isdigit() else row)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(filled)
+    outcome = _import(demo, batch, buffer.getvalue().encode("utf-8-sig"))
+    assert (outcome.rows, outcome.paid, outcome.failed) == (3, 3, 0)
+    assert set(batch.lines.values_list("state", flat=True)) == {LineState.PAID}

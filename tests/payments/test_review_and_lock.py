@@ -152,6 +152,28 @@ def test_bank_details_changed_after_the_build_block_the_lock(payable, build, dem
     assert info.value.code == "bank_changed_since_build"
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"payee_name": "另一家公司"},  # the 户名 the bank matches against the account
+        {"payee_name": "", "legal_name": "更名后的有限公司"},  # no payee name: the legal name
+    ],
+)
+def test_a_payee_name_changed_after_the_build_blocks_the_lock(payable, build, demo, change):
+    application = payable()
+    batch = build()
+    line = batch.lines.get()
+    organisation = Organisation.objects.get(pk=application.organisation_id)
+    assert line.payee_name == (organisation.payee_name or organisation.legal_name)
+    Organisation.objects.filter(pk=organisation.pk).update(
+        **change, bank_account_updated_at=timezone.now()
+    )
+    with pytest.raises(DomainError) as info:
+        payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
+    assert info.value.code == "bank_changed_since_build"
+    assert line.reference in info.value.message
+
+
 def test_constraint_refuses_a_second_live_line(payable, build, demo):
     application = payable()
     batch = build()
