@@ -10,18 +10,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import MaskedPersonalDataMixin, PortalForm, PortalModelForm
+from core.text import compact_nfkc
 
 from .models import Department, Organisation, Place, Role
 from .twofactor import has_second_factor, second_factor_match
 from .uscc import normalise_uscc, validate_uscc
 
 PHONE_VALIDATOR_MESSAGE = _("请输入有效的电话号码（7-20位数字，可含“-”）。")
-
-
-def ascii_digits(value: str) -> str:
-    """Full-width digits (a Chinese input method's １２３) as ASCII, spaces dropped (NFKC).
-    Digits of other scripts that str.isdigit() accepts ("٣") stay: isascii() refuses them."""
-    return "".join(unicodedata.normalize("NFKC", value).split())
 
 
 def clean_phone(value: str) -> str:
@@ -97,7 +92,8 @@ class OrganisationProfileForm(MaskedPersonalDataMixin, PortalModelForm):
         return clean_phone(self.cleaned_data["contact_phone"])
 
     def clean_bank_account(self) -> str:
-        value = ascii_digits(self.cleaned_data["bank_account"])
+        # Full-width digits become ASCII; other scripts' digits ("٣") fail isascii().
+        value = compact_nfkc(self.cleaned_data["bank_account"])
         if value and (not (value.isascii() and value.isdigit()) or not 8 <= len(value) <= 30):
             raise ValidationError(_("银行账号应为8-30位数字。"))
         return value

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc as stdnum_uscc
+
+from core.text import compact_nfkc
 
 # The code alphabet: digits and capitals without I, O, S, V, Z.
 ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
@@ -22,7 +22,7 @@ def normalise_uscc(value: str) -> str:
     """The code as a person typed it into a form, written as the standard writes it:
     full-width characters (a Chinese input method) as ASCII, spaces dropped, letters capital.
     Imports and the API take the code as given and get validate_uscc's specific refusals."""
-    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+    return compact_nfkc(value).upper()
 
 
 def validate_uscc(value: str) -> str:

@@ -12,7 +12,6 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,7 +19,7 @@ from accounts.selectors import organisations_of_member, user_scopes
 from accounts.throttles import CalculatorThrottle
 from audit.downloads import private_file_response
 from core.errors import Conflict, DomainError
-from core.parsers import LimitedJSONParser
+from core.parsers import CheckedFormParser, CheckedMultiPartParser, LimitedJSONParser
 from core.serializers import FastReadMixin
 from measures.models import Clause
 from measures.selectors import clauses_of, current_policy, current_policy_or_404
@@ -206,7 +205,7 @@ def application_detail(request: Request, reference: str) -> Response:
 
 @extend_schema(request=EvidenceSerializer, responses=MaterialSerializer)
 @api_view(["POST"])
-@parser_classes([MultiPartParser, FormParser, LimitedJSONParser])
+@parser_classes([CheckedMultiPartParser, CheckedFormParser, LimitedJSONParser])
 def application_evidence(request: Request, reference: str) -> Response:
     application = _own(request, reference)
     payload = EvidenceSerializer(data=request.data)

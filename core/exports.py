@@ -30,6 +30,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from .text import CONTROL_CHARACTERS
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="8B1A1A")
@@ -46,8 +48,8 @@ def safe_text(value: Any) -> Any:
     Control characters a worksheet refuses (older data may hold them; forms and the API refuse
     them now) are dropped: openpyxl raised on them, and the whole export was a 500."""
     if isinstance(value, str):
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if CONTROL_CHARACTERS.search(value):
+            value = CONTROL_CHARACTERS.sub("", value)
         if value.startswith(FORMULA_PREFIXES):
             return "'" + value
     return value

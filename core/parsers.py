@@ -7,7 +7,8 @@
   database driver, and 1e400 became float infinity; both are refused while parsing, as are
   NaN and Infinity (not JSON).
 - Control characters: a string holding one (\u000b, \u001f; not tab or line breaks) is
-  refused, naming where it is (core.text).
+  refused, naming where it is (core.text); in form and multipart bodies too (their fields,
+  not the uploaded files).
 - Messages: the parser's own ("Expecting value: line 1 column 6 (char 5)") are English and
   name Python internals; the refusal says, in the portal's language, where the body is wrong.
 Every refusal is a 400 ParseError in the API error format.
@@ -22,7 +23,7 @@ import re
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from .errors import DomainError
 from .text import CONTROL_CHARACTERS_MESSAGE, control_character_paths
@@ -100,6 +101,12 @@ def parse_json_body(body: bytes, charset: str = "utf-8"):
         ) from exc
     if data is None:
         raise ParseError(_("请求数据为空（null）；请提交 JSON 对象。"), code="parse_error")
+    refuse_control_characters_in(data)
+    return data
+
+
+def refuse_control_characters_in(data) -> None:
+    """A 400 naming the fields (up to 20) whose text holds a control character."""
     if paths := control_character_paths(data):
         message = str(CONTROL_CHARACTERS_MESSAGE)
         raise DomainError(
@@ -107,7 +114,10 @@ def parse_json_body(body: bytes, charset: str = "utf-8"):
             code="control_characters",
             detail={path: [message] for path in paths[:20]},
         )
-    return data
+
+
+def _form_fields(query_dict) -> dict:
+    return {key: values[0] if len(values) == 1 else values for key, values in query_dict.lists()}
 
 
 class LimitedJSONParser(JSONParser):
@@ -115,3 +125,17 @@ class LimitedJSONParser(JSONParser):
         body = stream.read() if stream is not None else b""
         charset = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         return parse_json_body(body, charset)
+
+
+class CheckedFormParser(FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        refuse_control_characters_in(_form_fields(data))
+        return data
+
+
+class CheckedMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        refuse_control_characters_in(_form_fields(parsed.data))
+        return parsed

@@ -1,4 +1,4 @@
-"""Text from users: control characters, and ids posted as text.
+"""Text from users: control characters, full-width input, and ids posted as text.
 
 A C0 control character (other than tab, line feed and carriage return) or DEL has no place in a
 name, an account or a comment: it is invisible on the page, and a worksheet refuses it (one
@@ -9,6 +9,7 @@ it with one message; the export writer drops any that older data still holds.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -47,3 +48,9 @@ def parse_id(raw: str) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18 and (value := int(raw)) > 0:
         return value
     return None
+
+
+def compact_nfkc(value: str) -> str:
+    """As a person typed it with a Chinese input method, written plainly: full-width letters
+    and digits (ＡＢ１２３) as ASCII (NFKC), every space dropped."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split())

@@ -15,7 +15,6 @@ from rest_framework.decorators import (
     permission_classes,
     throttle_classes,
 )
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +24,7 @@ from accounts.selectors import user_scopes
 from accounts.uscc import validate_uscc
 from core.apischema import paginate, paginated
 from core.errors import DomainError, NotAllowed, NotFound
+from core.parsers import CheckedMultiPartParser
 from measures.api import MeasureSerializer
 from measures.selectors import current_policy, measures_of
 
@@ -142,7 +142,7 @@ def _import(request: Request, *, actor, via) -> Response:
     request={"multipart/form-data": ListInput}, responses=ListOutput, tags=["integration"]
 )
 @api_view(["POST"])
-@parser_classes([MultiPartParser])
+@parser_classes([CheckedMultiPartParser])
 @integration(Scope.PUSH_RECOGNITIONS)
 def push_recognition_list(request: Request) -> Response:
     account = request.auth
@@ -155,7 +155,7 @@ def push_recognition_list(request: Request) -> Response:
     methods=["POST"], request={"multipart/form-data": ListInput}, responses={201: ListOutput}
 )
 @api_view(["GET", "POST"])
-@parser_classes([MultiPartParser])
+@parser_classes([CheckedMultiPartParser])
 def recognition_list_import(request: Request) -> Response:
     """GET: the imported 免申即享 lists. POST: the policy administrator's import (the same
     service as the page)."""

@@ -15,7 +15,6 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,7 +25,7 @@ from core.apischema import paginate, paginated
 from core.db import replica_reads
 from core.errors import DomainError
 from core.money import amount_in_capitals
-from core.parsers import LimitedJSONParser
+from core.parsers import CheckedFormParser, CheckedMultiPartParser, LimitedJSONParser
 from jobs.models import Job
 from measures.models import Measure, Round
 
@@ -333,7 +332,7 @@ def lines_mark(request: Request, reference: str) -> Response:
     responses={200: ImportResultSerializer, 202: ImportQueuedSerializer},
 )
 @api_view(["POST"])
-@parser_classes([MultiPartParser, FormParser, LimitedJSONParser])
+@parser_classes([CheckedMultiPartParser, CheckedFormParser, LimitedJSONParser])
 def results_import(request: Request, reference: str) -> Response:
     """Import the bank's result file; 400 with every bad row in detail.rows, nothing applied."""
     batch = _batch(request, reference)

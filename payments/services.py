@@ -334,16 +334,19 @@ def _finish_build(*, batch_id: int, filters: BuildFilters) -> str:
     if batch.state != BatchState.BUILDING:
         return batch.build_message
     _refresh_totals(batch)
-    skipped = payable_applications(filters).filter(MISSING_BANK).count()
+    # What the build left: no bank details, or held by another transaction when its chunk ran
+    # (SKIP LOCKED: a second build, a review action at that moment); finance must hear of
+    # both, or it reads the batch as covering its filter.
+    left = payable_applications(filters).aggregate(
+        skipped=Count("pk", filter=MISSING_BANK), busy=Count("pk", filter=~MISSING_BANK)
+    )
+    skipped, busy = left["skipped"], left["busy"]
     message = _("已生成 %(n)d 笔拨付明细，合计 %(total)s。") % {
         "n": batch.line_count,
         "total": format_yuan(batch.total_amount),
     }
     if skipped:
         message += _("另有 %(n)d 笔因单位未填写开户银行或银行账号未纳入。") % {"n": skipped}
-    # The chunks skip cases another transaction holds (a second build, a review action at
-    # that moment): say so, or finance reads the batch as covering its filter.
-    busy = payable_applications(filters).exclude(MISSING_BANK).count()
     if busy:
         message += _(
             "另有 %(n)d 笔在生成时正被其他操作占用（如同时生成的另一批次），未纳入；"

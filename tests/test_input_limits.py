@@ -96,11 +96,18 @@ def test_page_body_over_5_mb_keeps_the_html_answer(demo, client):
 
 def test_every_json_parser_of_the_api_checks_the_limits():
     """A view that lists its own parsers must list ours: two used DRF's plain JSONParser, and
-    a deep body there was a RecursionError (a 500)."""
+    a deep body there was a RecursionError (a 500); form and multipart bodies must refuse
+    control characters as JSON does."""
     from django.urls import get_resolver
-    from rest_framework.parsers import JSONParser
+    from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
-    from core.parsers import LimitedJSONParser
+    from core.parsers import CheckedFormParser, CheckedMultiPartParser, LimitedJSONParser
+
+    ours = {
+        JSONParser: LimitedJSONParser,
+        FormParser: CheckedFormParser,
+        MultiPartParser: CheckedMultiPartParser,
+    }
 
     def views(patterns):
         for pattern in patterns:
@@ -113,10 +120,11 @@ def test_every_json_parser_of_the_api_checks_the_limits():
     for view in views(get_resolver().url_patterns):
         parsers = getattr(getattr(view, "cls", None), "parser_classes", None) or []
         for parser in parsers:
-            if issubclass(parser, JSONParser):
-                checked += 1
-                assert issubclass(parser, LimitedJSONParser), (view, parser)
-    assert checked >= 2
+            for plain, checking in ours.items():
+                if issubclass(parser, plain):
+                    checked += 1
+                    assert issubclass(parser, checking), (view, parser)
+    assert checked >= 6
 
 
 def test_deep_json_on_the_evidence_upload_is_a_400(demo, api_client, application_factory):

@@ -47,6 +47,26 @@ def test_the_profile_page_refuses_a_control_character_beside_its_field(demo, org
     assert "\x1f" not in org.bank_name and org.bank_account != "6216612345678901"
 
 
+@pytest.mark.parametrize("encoding", ["form", "multipart"])
+def test_form_and_multipart_api_bodies_refuse_them_too(demo, encoding):
+    """The parser refuses the field whatever the operation: mark-read has no text field."""
+    client = api_as(demo["qindu_corp"])
+    data = {"ids": "1", "note": "备\x0c注"}
+    if encoding == "form":
+        from urllib.parse import urlencode
+
+        response = client.post(
+            "/api/v1/notifications/mark-read/",
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+        )
+    else:
+        response = client.post("/api/v1/notifications/mark-read/", data, format="multipart")
+    assert response.status_code == 400, response.content
+    payload = response.json()
+    assert payload["code"] == "control_characters" and list(payload["detail"]) == ["note"]
+
+
 def test_tabs_and_line_breaks_are_ordinary_text():
     assert parse_json_body('{"comment": "第一行\\r\\n第二行\\t完"}'.encode()) == {
         "comment": "第一行\r\n第二行\t完"

@@ -352,11 +352,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    # JSON nesting depth is limited before parsing (core.parsers).
+    # JSON nesting depth is limited before parsing; every body refuses control characters
+    # (core.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.parsers.CheckedFormParser",
+        "core.parsers.CheckedMultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env("RATE_LIMIT_TOKEN", default="10/minute"),
