@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import exceptions
+from rest_framework.authentication import get_authorization_header
 
 from .models import User
 from .twofactor import is_staff_account
@@ -33,6 +34,16 @@ class PortalTokenAuthentication(TokenAuthentication):
     """Knox tokens, refused once the password changed after they were issued."""
 
     def authenticate(self, request):
+        header = get_authorization_header(request)
+        if header.startswith(b"Api-Key "):
+            # An integration key on a user endpoint: say so, not "no credentials provided".
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "对接密钥（Api-Key）只能调用 /api/v1/integration/ 下的对接接口；"
+                    "本接口须使用用户令牌（Authorization: %(prefix)s <令牌>）。"
+                )
+                % {"prefix": self.authenticate_header(request)}
+            )
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed as exc:

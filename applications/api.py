@@ -56,6 +56,8 @@ class ApplicationSerializer(FastReadMixin, serializers.ModelSerializer):
             "facts", "evaluation", "computed_amount", "amount_kind", "recommended_amount",
             "approved_amount", "other_funding_declared", "other_funding_detail",
             "correction_requests", "submitted_at", "rule_version", "materials",
+            # 免申即享: the list it came from, and the materials and facts that list proves.
+            "exempt_source", "exempt_materials", "exempt_facts",
         ]  # fmt: skip
 
 

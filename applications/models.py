@@ -88,6 +88,9 @@ class Application(models.Model):
     # satisfied by that list, so the enterprise only confirms the pledge and its account.
     exempt_source = models.CharField(_("免申即享名单"), max_length=300, blank=True)
     exempt_materials = models.JSONField(_("由名单证明的材料"), default=list, blank=True)
+    # The facts the list gave (tier, date, document number): kept as listed, since the list is
+    # what proves them; a draft save that changes one is refused.
+    exempt_facts = models.JSONField(_("由名单证明的事实"), default=dict, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False

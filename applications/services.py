@@ -106,7 +106,7 @@ def application_start(
         raise DomainError(
             _("本条款的申报主体为：%(types)s；%(org)s 不属于该类型。")
             % {
-                "types": "、".join(_applicant_label(t) for t in rule.applicant_types),
+                "types": "、".join(applicant_label(t) for t in rule.applicant_types),
                 "org": organisation.legal_name,
             },
             code="wrong_applicant_type",
@@ -353,6 +353,7 @@ def applications_start_from_list(
                 "facts": raw_facts,
                 "exempt_source": source[:300],
                 "exempt_materials": proven,
+                "exempt_facts": _draft_facts(draft.facts),
                 **(evaluated[key] or {}),
             }
         )
@@ -363,7 +364,7 @@ def applications_start_from_list(
     ]
 
 
-def _applicant_label(kind: str) -> str:
+def applicant_label(kind: str) -> str:
     return str(Organisation.Kind(kind).label) if kind in Organisation.Kind.values else kind
 
 
@@ -375,6 +376,24 @@ def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
     """Run the engine on the facts (current rule version, the organisation's ledger)."""
     application.facts = raw_facts
     application_evaluate(application, version=application.clause.current_version)
+
+
+def _refuse_changed_list_facts(application: Application, facts: dict[str, str]) -> None:
+    """免申: the list proves its facts, and the waived evidence rests on them; a draft that
+    changed one would reach the reviewer as "proven by the list" with facts it never held."""
+    labels = {spec.name: spec.label for spec in application.rule_version.rule.facts}
+    changed = {
+        name: _("“%(label)s”来自认定名单，不能修改；如名单有误，请联系政策管理员。")
+        % {"label": labels.get(name, name)}
+        for name, listed in application.exempt_facts.items()
+        if name in facts and facts[name] != listed
+    }
+    if changed:
+        raise DomainError(
+            next(iter(changed.values())),
+            code="list_proven_fact",
+            detail={f"fact:{name}": [message] for name, message in changed.items()},
+        )
 
 
 @transaction.atomic
@@ -389,7 +408,9 @@ def application_save_draft(
     """Lenient save: whatever was typed is kept; the amount is computed once the facts allow."""
     application = _lock_own(actor, application_id)
     _require_editable(application)
-    application.facts = _draft_facts(raw_facts)
+    facts = _draft_facts(raw_facts)
+    _refuse_changed_list_facts(application, facts)
+    application.facts = {**facts, **application.exempt_facts}
     application.other_funding_declared = other_funding_declared
     application.other_funding_detail = other_funding_detail.strip()
     fields = ["facts", "other_funding_declared", "other_funding_detail", "updated_at"]
@@ -569,6 +590,13 @@ def _submission_problems(application: Application) -> dict[str, list[str]]:
             problems.setdefault(f"material:{material.code}", []).append(
                 _("请上传：%(label)s") % {"label": material.label}
             )
+    organisation = application.organisation
+    if application.exempt_source and not (organisation.bank_name and organisation.bank_account):
+        # 免申: confirming the account is what the enterprise is asked to do (the list proves
+        # the rest); without one the award could not be paid.
+        problems.setdefault("account", []).append(
+            _("请先在单位信息中填写收款账户（开户银行和银行账号），确认后再提交免申申报。")
+        )
     if application.other_funding_declared and not application.other_funding_detail:
         problems.setdefault("other_funding_detail", []).append(
             _("请说明已获得的其他市级财政资金。")

@@ -180,7 +180,7 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("applications:detail", reference)
     rule = application.rule_version.rule
     if request.method != "POST":
-        facts = facts_form(rule, initial=application.facts)
+        facts = facts_form(rule, initial=application.facts, locked=application.exempt_facts)
         declaration = DeclarationForm(
             initial={
                 "other_funding_declared": application.other_funding_declared,
@@ -194,7 +194,9 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
             _edit_context(request, application, facts, declaration, pledge, {}),
         )
 
-    facts = facts_form(rule, request.POST)
+    facts = facts_form(
+        rule, request.POST, initial=application.facts, locked=application.exempt_facts
+    )
     facts.lenient = request.POST.get("action") != "submit"
     declaration = DeclarationForm(request.POST)
     pledge = PledgeForm(request.POST)
@@ -217,6 +219,14 @@ def edit(request: HttpRequest, reference: str) -> HttpResponse:
         # A second click (or another tab) arrived after the submit that won: show the result.
         messages.info(request, _("申报已提交，当前不能修改。"))
         return redirect("applications:detail", reference)
+    except DomainError as exc:  # e.g. a posted change to a fact a 免申 list proves
+        _place_problems(exc, facts, declaration, pledge, {})
+        messages.error(request, exc.message)
+        return render(
+            request,
+            "applications/edit.html",
+            _edit_context(request, application, facts, declaration, pledge, {}),
+        )
     application.refresh_from_db()
     action = request.POST.get("action", "save")
     if action == "submit" and not material_errors:

@@ -38,6 +38,9 @@ class TableSpec:
     labels: dict[str, str]  # column → the header name shown in messages
     max_bytes: int
     max_rows: int
+    # Whether an xlsx formula cell reads as its formula ("=…"), for the importer to refuse,
+    # instead of the value Excel cached (absent when another program wrote the file).
+    formulas_as_text: bool = False
 
     def column_of(self, header: object) -> str | None:
         match = self.match(header)
@@ -79,7 +82,7 @@ def read_table(*, name: str, data: bytes, spec: TableSpec) -> list[TableRow]:
             code="unsupported_format",
         )
     if data.startswith(b"PK\x03\x04"):
-        table = _xlsx_rows(data, spec.max_rows)
+        table = _xlsx_rows(data, spec.max_rows, data_only=not spec.formulas_as_text)
     elif name.lower().endswith((".xlsx", ".xlsm")):
         raise DomainError(_("该文件不是有效的 xlsx 文件。"), code="unreadable_file")
     else:
@@ -91,8 +94,8 @@ def refuse_unreadable_size(data: bytes, spec: TableSpec) -> None:
     """The checks that need no parsing (before a large file is handed to a worker)."""
     if len(data) > spec.max_bytes:
         raise DomainError(
-            _("文件过大（%(size).1f MB），上限为 %(limit)d MB。请拆分后导入。")
-            % {"size": len(data) / 1024 / 1024, "limit": spec.max_bytes // 1024 // 1024},
+            _("文件超过 %(limit)d MB 的上限，请拆分后导入。")
+            % {"limit": spec.max_bytes // 1024 // 1024},
             code="file_too_large",
         )
     if not data.strip():
@@ -129,14 +132,14 @@ def _csv_rows(data: bytes) -> list[list[object]]:
         ) from exc
 
 
-def _xlsx_rows(data: bytes, max_rows: int) -> list[list[object]]:
+def _xlsx_rows(data: bytes, max_rows: int, *, data_only: bool) -> list[list[object]]:
     from openpyxl import load_workbook
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
                 raise DomainError(_("文件解压后过大，请拆分后导入。"), code="file_too_large")
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except DomainError:
         raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged or non-Excel zip

@@ -25,13 +25,14 @@ from applications.links import reference_link
 from applications.models import Application
 from applications.services import (
     ListDraft,
+    applicant_label,
     applications_start_from_list,
     facts_from_record,
     tier_value,
 )
 from audit.services import audit_record
 from core.bulk import copy_insert, gc_deferred
-from core.errors import Conflict, DomainError, NotAllowed
+from core.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.tables import TableSpec, read_table
 from measures.models import Clause
 from measures.rules.types import TieredReward, format_amount_wan
@@ -137,13 +138,43 @@ def webhook_url_check(url: str) -> str:
     return webhook_url_addresses(url)[0]
 
 
+# NAT64 prefixes: the well-known one carries an IPv4 address in its last 32 bits; the
+# local-use one (RFC 8215) translates to whatever the operator's network holds.
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _is_public_unicast(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a delivery may connect to the address. `is_global` alone lets through
+    multicast and IPv6 forms that wrap an IPv4 address (NAT64, 6to4, mapped), which a
+    gateway turns back into that address, private or not."""
+    if ip.is_multicast or not ip.is_global:
+        return False
+    if ip.version == 6:
+        if ip in _NAT64_LOCAL_USE:
+            return False
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if ip in _NAT64_WELL_KNOWN:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _is_public_unicast(embedded)
+    return True
+
+
 def webhook_url_addresses(url: str) -> tuple[str, list[str]]:
     """The checked URL and the public addresses its host resolved to (none for the tests'
     trusted host). Delivery connects to these very addresses: resolving the name a second
     time to connect would let a rebinding DNS answer point it inside after the check."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    invalid = DomainError(
+        _("回调地址无效。"), code="invalid_url", detail={"url": [_("回调地址无效。")]}
+    )
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port  # a port out of range or not a number raises here
+    except ValueError as exc:
+        raise invalid from exc
     trusted = host in settings.WEBHOOK_TRUSTED_TEST_HOSTS  # tests' local receiver only
     if parts.scheme != "https" and not trusted:
         raise DomainError(
@@ -152,19 +183,17 @@ def webhook_url_addresses(url: str) -> tuple[str, list[str]]:
             detail={"url": [_("回调地址须使用 https。")]},
         )
     if not host:
-        raise DomainError(
-            _("回调地址无效。"), code="invalid_url", detail={"url": [_("回调地址无效。")]}
-        )
+        raise invalid
     if trusted:
         return url, []
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port or 443)}
     except (socket.gaierror, UnicodeError) as exc:
         message = _("无法解析回调地址的主机名：%(host)s。") % {"host": host}
         raise DomainError(message, code="unresolvable_url", detail={"url": [message]}) from exc
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
+        if not _is_public_unicast(ip):
             message = _("回调地址不能指向内网、本机或保留地址（%(ip)s）。") % {"ip": ip}
             raise DomainError(message, code="private_url", detail={"url": [message]})
     return url, sorted(addresses)
@@ -185,6 +214,10 @@ def webhook_subscribe(*, account: ServiceAccount, url: str) -> WebhookSubscripti
 
 @transaction.atomic
 def webhook_unsubscribe(*, account: ServiceAccount, subscription_id: int) -> None:
+    """Idempotent for the account's own subscriptions; another id is not found (a typo would
+    otherwise look like success)."""
+    if not WebhookSubscription.objects.filter(pk=subscription_id, account=account).exists():
+        raise NotFound(_("找不到该回调订阅。"), code="not_found")
     updated = WebhookSubscription.objects.filter(
         pk=subscription_id, account=account, active=True
     ).update(active=False)
@@ -226,6 +259,7 @@ LIST_SPEC = TableSpec(
     },
     max_bytes=10 * 1024 * 1024,
     max_rows=20_000,
+    formulas_as_text=True,  # a list is text: a formula cell is refused, never evaluated
 )
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -257,6 +291,9 @@ def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]
     errors: dict[str, list[str]] = {}
     first_row_of: dict[str, int] = {}
     parsed: list[_Row] = []
+    today = timezone.localdate()
+    # Only a clause rewarding a dated recognition asks its date to fall within the policy.
+    valid_from, valid_to = clause.policy.validity if rule.event_date_fact else (None, None)
     for row in rows:
         cells = row.cells
         problems = [
@@ -294,6 +331,19 @@ def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]
                 problems.append(
                     _("认定日期“%(value)s”无法识别，请写作 2025-08-01。") % {"value": cells["date"]}
                 )
+        if recognised_on and recognised_on > today:
+            problems.append(
+                _("认定日期 %(date)s 晚于今天，请核对。") % {"date": recognised_on.isoformat()}
+            )
+        elif recognised_on and valid_from and not valid_from <= recognised_on <= valid_to:
+            problems.append(
+                _("认定日期 %(date)s 不在政策有效期内（%(start)s至%(end)s），不能按本条款奖励。")
+                % {
+                    "date": recognised_on.isoformat(),
+                    "start": valid_from.isoformat(),
+                    "end": valid_to.isoformat(),
+                }
+            )
         if problems:
             errors[str(row.row)] = problems
             continue
@@ -310,6 +360,27 @@ def _check_rows(rows, clause: Clause) -> tuple[list[_Row], dict[str, list[str]]]
             )
         )
     return parsed, errors
+
+
+def _wrong_applicant_types(rows: list[_Row], clause: Clause) -> list[tuple[int, str]]:
+    """Rows naming a registered organisation of a kind the clause does not reward (a park on
+    an enterprise clause): one query for the few that are, not a lookup per row."""
+    allowed = clause.current_version.rule.applicant_types
+    wrong = dict(
+        Organisation.objects.filter(uscc__any=[r.uscc for r in rows])
+        .exclude(kind__in=allowed)
+        .values_list("uscc", "kind")
+    )
+    labels = "、".join(applicant_label(kind) for kind in allowed)
+    return [
+        (
+            r.row,
+            _("该单位登记为“%(kind)s”，本条款的申报主体为：%(allowed)s。")
+            % {"kind": applicant_label(wrong[r.uscc]), "allowed": labels},
+        )
+        for r in rows
+        if r.uscc in wrong
+    ]
 
 
 @dataclass(frozen=True)
@@ -348,6 +419,9 @@ def recognition_list_import(
             _("请填写名单名称。"), code="title_required", detail={"title": [_("请填写名单名称。")]}
         )
     rows, errors = _check_rows(read_table(name=file_name, data=data, spec=LIST_SPEC), clause)
+    for row, problem in _wrong_applicant_types(rows, clause):
+        errors.setdefault(str(row), []).append(problem)
+    errors = dict(sorted(errors.items(), key=lambda item: int(item[0])))
     if errors:
         first_row, first = next(iter(errors.items()))
         raise DomainError(

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,7 +41,11 @@ def service_accounts(request: HttpRequest) -> HttpResponse:
             apply_error_to_form(form, exc)
         else:
             form = ServiceAccountForm()
-    return render(
+    return _service_accounts_page(request, form, issued)
+
+
+def _service_accounts_page(request: HttpRequest, form, issued) -> HttpResponse:
+    response = render(
         request,
         "integrations/service_accounts.html",
         {
@@ -51,6 +56,10 @@ def service_accounts(request: HttpRequest) -> HttpResponse:
             "can_edit": user_scopes(request.user).has(Role.SECURITY_ADMIN),
         },
     )
+    if issued is not None:
+        # The key is shown this once: neither the browser's cache nor its Back button keeps it.
+        add_never_cache_headers(response)
+    return response
 
 
 @require_POST
@@ -64,16 +73,7 @@ def service_account_rotate(request: HttpRequest, account_id: int) -> HttpRespons
     except DomainError as exc:
         flash_error(request, exc)
         return redirect("integrations:service_accounts")
-    return render(
-        request,
-        "integrations/service_accounts.html",
-        {
-            "form": ServiceAccountForm(),
-            "issued": issued,
-            "accounts": selectors.service_accounts_visible_to(user=request.user),
-            "revoke_form": RevokeForm(),
-        },
-    )
+    return _service_accounts_page(request, ServiceAccountForm(), issued)
 
 
 @require_POST

@@ -19,6 +19,7 @@ import urllib.request
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.lifecycle.effects import observe_moves
 from applications.lifecycle.statuses import status_label
@@ -76,11 +77,24 @@ def webhooks_enqueue(contexts) -> None:
 class WebhookRejected(Exception):
     """The receiver answered, but not with 2xx (kept as the row's last error; retried)."""
 
+    def __init__(self, detail: str, message: str) -> None:
+        super().__init__(detail)
+        self.message = message  # the reason in words, shown before the detail
+
+
+def _refused(status: int) -> WebhookRejected:
+    return WebhookRejected(
+        f"HTTP {status}", _("接收方返回 HTTP %(status)d，未确认收到") % {"status": status}
+    )
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # A redirect could lead past the address check (to an internal host): treat it as a failure.
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise WebhookRejected(f"HTTP {code}: redirect to {newurl[:100]} refused")
+        raise WebhookRejected(
+            f"HTTP {code}: redirect to {newurl[:100]} refused",
+            _("接收方要求重定向（HTTP %(status)d），为防止转向内网已拒绝") % {"status": code},
+        )
 
 
 class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
@@ -154,7 +168,7 @@ def webhook_deliver(payload: dict[str, Any]) -> str:
         with opener.open(signed_request(subscription, payload), timeout=TIMEOUT_S) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
-        raise WebhookRejected(f"HTTP {exc.code}") from exc
+        raise _refused(exc.code) from exc
     if not 200 <= status < 300:
-        raise WebhookRejected(f"HTTP {status}")
+        raise _refused(status)
     return "delivered"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -76,12 +77,24 @@ def facts_form_class(rule: ClauseRule) -> type[FactsForm]:
 
 
 def facts_form(
-    rule: ClauseRule, data=None, initial: dict[str, Any] | None = None, *, auto_id: str = "id_%s"
+    rule: ClauseRule,
+    data=None,
+    initial: dict[str, Any] | None = None,
+    *,
+    auto_id: str = "id_%s",
+    locked: Iterable[str] = (),
 ) -> FactsForm:
     """`auto_id`: a page showing several clauses' forms gives each its own ids (the field names
-    stay fact_<name>, so what is posted does not change)."""
+    stay fact_<name>, so what is posted does not change). `locked`: facts shown but not
+    editable (a 免申 list's), which keep their initial value whatever is posted."""
     initial = {FACT_PREFIX + k: v for k, v in (initial or {}).items()}
-    return facts_form_class(rule)(data, rule=rule, initial=initial, auto_id=auto_id)
+    form = facts_form_class(rule)(data, rule=rule, initial=initial, auto_id=auto_id)
+    for name in locked:
+        field = form.fields.get(FACT_PREFIX + name)
+        if field is not None:
+            field.disabled = True
+            field.help_text = _("来自认定名单，不能修改。")
+    return form
 
 
 class ProcurementForm(PortalForm):

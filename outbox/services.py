@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import logging
+import ssl
+import urllib.error
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -135,7 +137,7 @@ def outbox_run(*, message_id: int) -> str:
         backoff = timedelta(seconds=min(30 * 2 ** (message.attempts - 1), 3600))
         OutboxMessage.objects.filter(pk=message_id).update(
             state=OutboxMessage.State.FAILED if failed else OutboxMessage.State.PENDING,
-            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            last_error=failure_text(exc)[:2000],
             leased_until=None,
             available_at=timezone.now() + backoff,
         )
@@ -148,6 +150,27 @@ def outbox_run(*, message_id: int) -> str:
         state=OutboxMessage.State.DONE, delivered_at=timezone.now(), leased_until=None
     )
     return "done"
+
+
+def failure_text(exc: BaseException) -> str:
+    """A row's last error as operators and service accounts read it: the reason in words
+    first, then the exception for whoever debugs it. An exception may carry its own `message`
+    (a DomainError, a webhook receiver's refusal)."""
+    cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    own = getattr(exc, "message", None)
+    if isinstance(own, str) and own:
+        reason = own
+    elif isinstance(cause, TimeoutError):
+        reason = _("连接超时，对方未在规定时间内响应")
+    elif isinstance(cause, ssl.SSLError):
+        reason = _("TLS 连接失败（证书无效或与主机名不符）")
+    elif isinstance(cause, ConnectionRefusedError):
+        reason = _("对方拒绝连接")
+    elif isinstance(cause, OSError):
+        reason = _("网络连接失败")
+    else:
+        reason = _("处理失败")
+    return f"{reason}（{exc.__class__.__name__}: {exc}）"
 
 
 def _tell_failure(handler, message: OutboxMessage, *, final: bool) -> None:

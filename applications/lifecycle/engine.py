@@ -177,7 +177,9 @@ def _check(
         raise NotAllowed(_("您无权处理该申报。"), code="not_allowed")
     transition = transition_for(application.status, request.action)
     if transition is None:
-        raise DomainError(
+        # 409, like a stale revision: the case's current state refuses the action (most often
+        # someone else moved it first), and a client reloads rather than fixing its request.
+        raise Conflict(
             _("当前状态“%(status)s”下不能执行“%(action)s”。")
             % {"status": application.get_status_display(), "action": label},
             code="invalid_transition",

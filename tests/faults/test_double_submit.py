@@ -15,16 +15,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROUNDS = 8
 
 
-def _post_together(user, url: str, data: dict, n: int = 2):
+def _post_together(user, url: str, data: dict, n: int = 2, **options):
+    """`n` clicks at once from one browser: one login shared by every client (staff hold one
+    session at a time, so a second login would end the first)."""
+    session = Client()
+    session.force_login(user)
     barrier = threading.Barrier(n)
     responses: list = [None] * n
 
     def click(index: int) -> None:
         client = Client(raise_request_exception=False)
-        client.force_login(user)
+        client.cookies = session.cookies
         barrier.wait()
         try:
-            responses[index] = client.post(url, data)
+            responses[index] = client.post(url, data, **options)
         finally:
             connection.close()
 
@@ -70,3 +74,22 @@ def test_double_clicked_save_never_500(application_factory, demo):
     for _ in range(ROUNDS):
         responses = _post_together(user, f"/applications/{draft.reference}/edit/", data)
         assert [r.status_code for r in responses] == [302, 302]
+
+
+def test_concurrent_api_pass_without_revision_loser_gets_409(case_factory, demo):
+    """Two clients pass one case at once without sending its revision: one moves it, the
+    other is told the case moved on (409 in the error format), never a 500 or a 403."""
+    for _ in range(3):
+        case = case_factory(Status.COUNTY_REVIEW)
+        responses = _post_together(
+            demo["county_qindu"],
+            f"/api/v1/reviews/cases/{case.reference}/actions/",
+            {"action": "pass", "comment": "同意"},
+            content_type="application/json",
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 409], [r.content.decode() for r in responses]
+        loser = next(r for r in responses if r.status_code == 409).json()
+        assert set(loser) >= {"code", "message", "detail"} and "当前状态" in loser["message"]
+        case.refresh_from_db()
+        assert case.status == Status.DEPARTMENT_REVIEW

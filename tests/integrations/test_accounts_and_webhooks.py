@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
+import urllib.error
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -138,6 +140,16 @@ def test_statuses_by_uscc_hide_drafts(security_admin, case_factory, application_
         ("https://169.254.169.254/latest", "private_url"),
         ("https://no-such-host.invalid/hook", "unresolvable_url"),
         ("not a url", "insecure_url"),
+        # A port that is out of range or not a number, and a broken IPv6 literal.
+        ("https://1.1.1.1:99999/", "invalid_url"),
+        ("https://1.1.1.1:abc/", "invalid_url"),
+        ("https://[::1/", "invalid_url"),
+        # IPv6 forms that a gateway turns back into a private IPv4 address, and multicast.
+        ("https://[64:ff9b::a00:1]/hook", "private_url"),  # NAT64 of 10.0.0.1
+        ("https://[64:ff9b:1::1]/hook", "private_url"),  # local-use NAT64
+        ("https://[2002:c0a8:1::1]/hook", "private_url"),  # 6to4 of 192.168.0.1
+        ("https://[::ffff:127.0.0.1]/hook", "private_url"),
+        ("https://224.0.0.1/hook", "private_url"),
     ],
 )
 def test_webhook_urls_must_be_https_and_public(security_admin, url, code):
@@ -148,6 +160,13 @@ def test_webhook_urls_must_be_https_and_public(security_admin, url, code):
         "/api/v1/integration/webhooks/", {"url": url}, format="json"
     )
     assert response.status_code == 400 and response.json()["code"] == code
+    assert response.json()["detail"]["url"], response.json()
+
+
+def test_webhook_urls_to_public_addresses_in_ipv6_forms_are_kept():
+    # NAT64 of 1.1.1.1 and a plain global IPv6 address: public, so a subscription may use them.
+    for url in ("https://[64:ff9b::101:101]/hook", "https://[2606:4700:4700::1111]/hook"):
+        assert services.webhook_url_addresses(url)[0] == url
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -277,6 +296,24 @@ def test_delivery_log_is_per_account_and_shows_the_failure(
     failed, delivered = sorted((first, second), key=lambda e: e["state"] != "pending")
     assert (failed["state"], delivered["state"]) == ("pending", "delivered")
     assert "HTTP 503" in failed["last_error"] and failed["next_attempt_at"]
+    # The reason in words comes first: a service account reads it, not a traceback.
+    assert failed["last_error"].startswith("接收方返回 HTTP 503"), failed["last_error"]
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")), "对方拒绝连接"),
+        (TimeoutError("timed out"), "连接超时"),
+        (urllib.error.URLError(ssl.SSLCertVerificationError("bad cert")), "TLS 连接失败"),
+        (ValueError("boom"), "处理失败"),
+    ],
+)
+def test_delivery_errors_are_recorded_with_a_reason_in_words(exc, reason):
+    from outbox.services import failure_text
+
+    text = failure_text(exc)
+    assert text.startswith(reason) and type(exc).__name__ in text
 
 
 def test_address_is_checked_again_at_delivery_and_rollback_sends_nothing(
@@ -308,10 +345,27 @@ def test_unsubscribed_receiver_gets_nothing(
             actor=demo["county_qindu"], application_id=case.pk, request=TransitionRequest("pass")
         )
     assert client.delete(f"/api/v1/integration/webhooks/{subscription_id}/").status_code == 204
+    # Again is still done (idempotent); an id that is not this account's is not found.
+    assert client.delete(f"/api/v1/integration/webhooks/{subscription_id}/").status_code == 204
+    missing = client.delete(f"/api/v1/integration/webhooks/{subscription_id + 1000}/")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     outbox_deliver_pending()
     message = OutboxMessage.objects.get(kind="webhook")
     assert (message.state, message.attempts) == ("done", 1)
     assert _Receiver.received == []
+
+
+def test_rotating_shows_the_new_key_once_with_the_page_controls(security_admin, client):
+    issued = services.service_account_create(
+        actor=security_admin, name="咸企通", scopes=["read_policy"]
+    )
+    client.force_login(security_admin)
+    response = client.post(f"/integrations/accounts/{issued.account.pk}/rotate/")
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="issued-key"' in page
+    # The page after a rotation keeps its controls (it lost them: no can_edit in its context).
+    assert "/rotate/" in page and 'data-testid="account-form"' in page
+    assert "no-store" in response["Cache-Control"]  # the shown-once key is never cached
 
 
 def test_keys_page_names_the_scopes_and_asks_before_rotating(security_admin, client):
@@ -403,3 +457,13 @@ def test_delivery_connects_to_the_address_it_checked_not_a_second_lookup(
         webhooks.webhook_deliver(payload)
     assert lookups == ["hooks.example"]
     assert connected == [("93.184.216.34", 443)]
+
+
+def test_an_integration_key_on_a_user_operation_is_told_what_to_send(security_admin):
+    issued = services.service_account_create(
+        actor=security_admin, name="x", scopes=["read_statuses"]
+    )
+    response = _client(issued.key).get("/api/v1/applications/")
+    assert response.status_code == 401
+    message = response.json()["message"]
+    assert "/api/v1/integration/" in message and "Token" in message, message

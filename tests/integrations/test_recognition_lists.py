@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -19,11 +20,21 @@ from tests.helpers import api_as
 QINDU = "91610400MA6T0XY00U"  # demo: 咸阳秦都精密制造有限公司 (qindu_corp)
 WEICHENG = "91610400MA6T0XY01Y"  # demo: 咸阳渭城新材料科技有限公司
 UNREGISTERED = "91610400MA6T0XY035"  # a valid code nobody registered
+HITECH_PARK = "11610400MB2950001F"  # demo: 咸阳高新区管委会, a park
 HEADER = "统一社会信用代码,企业名称,认定类别,级别,认定日期,文号\n"
 
 
 def _csv(*rows: str) -> bytes:
     return (HEADER + "\n".join(rows) + "\n").encode("utf-8-sig")
+
+
+def _xlsx(*rows: list) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def _import(demo, data: bytes, *, name="名单.csv", clause="M02-SPECIALISED-SME"):
@@ -82,6 +93,56 @@ def test_enterprise_only_confirms_pledge_and_submits(listed, demo):
     assert submitted.status == Status.COUNTY_REVIEW  # no certificate upload was needed
 
 
+def test_facts_the_list_proves_cannot_be_changed_in_the_draft(listed, demo, client):
+    """The list proves the level, date and number, and the waived certificate rests on them:
+    a draft keeps them as listed, by the API and by the page, with a reason when refused."""
+    qindu = Application.objects.get(organisation__uscc=QINDU)
+    listed_facts = dict(qindu.facts)
+    api = api_as(demo["qindu_corp"])
+    url = f"/api/v1/applications/{qindu.reference}/"
+    assert api.get(url).json()["exempt_facts"] == listed_facts  # a client knows what is fixed
+    changed = api.patch(url, {"facts": {**listed_facts, "level": "national"}}, format="json")
+    assert changed.status_code == 400 and changed.json()["code"] == "list_proven_fact"
+    assert "认定名单" in changed.json()["message"] and "fact:level" in changed.json()["detail"]
+    # Saving without them (or with them unchanged) keeps them as listed.
+    assert api.patch(url, {"facts": {}}, format="json").status_code == 200
+    qindu.refresh_from_db()
+    assert qindu.facts == listed_facts
+
+    client.force_login(demo["qindu_corp"])
+    page = client.get(f"/applications/{qindu.reference}/edit/").content.decode()
+    assert re.search(r'<input[^>]*name="fact_level"[^>]*disabled', page) or re.search(
+        r'<select[^>]*name="fact_level"[^>]*disabled', page
+    )
+    tampered = client.post(
+        f"/applications/{qindu.reference}/edit/",
+        {"fact_recognised_on": "2025-12-30", "action": "save"},
+    )
+    assert tampered.status_code == 200 and "来自认定名单，不能修改" in tampered.content.decode()
+    qindu.refresh_from_db()
+    assert qindu.facts == listed_facts
+
+
+def test_exempt_submit_needs_the_payee_account_it_asks_to_confirm(listed, demo, client):
+    qindu = Application.objects.get(organisation__uscc=QINDU)
+    organisation = qindu.organisation
+    organisation.bank_account = ""
+    organisation.save(update_fields=["bank_account"])
+    with pytest.raises(DomainError) as info:
+        application_services.application_submit(
+            actor=demo["qindu_corp"],
+            application_id=qindu.pk,
+            pledge_accepted=True,
+            pledge_name="张三",
+        )
+    assert "收款账户" in info.value.message and "account" in info.value.detail
+    client.force_login(demo["qindu_corp"])
+    page = client.get(f"/applications/{qindu.reference}/edit/").content.decode()
+    assert "尚未填写收款账户" in page
+    qindu.refresh_from_db()
+    assert qindu.status == Status.DRAFT
+
+
 def test_reviewer_sees_the_exempt_mark_and_the_list(listed, demo, client):
     application = Application.objects.get(organisation__uscc=QINDU)
     application_services.application_submit(
@@ -114,6 +175,11 @@ def test_reimport_does_not_create_a_second_application(listed, demo):
         (f"{QINDU},某公司,专精特新,市级,2025-08-01,", "级别“市级”"),
         (f"{QINDU},某公司,专精特新,省级,2025-13-40,", "认定日期"),
         (f'{QINDU},=HYPERLINK("http://x"),专精特新,省级,2025-08-01,', "公式"),
+        # The policy (咸工信发〔2025〕70号) runs from 2025-06-30 to 2025-12-31.
+        (f"{QINDU},某公司,专精特新,省级,2025-03-01,", "不在政策有效期内"),
+        (f"{QINDU},某公司,专精特新,省级,2099-01-01,", "晚于今天"),
+        # Measure 2 rewards 专精特新 中小企业: a park on the list is refused, not invited.
+        (f"{HITECH_PARK},咸阳高新区管委会,专精特新,省级,2025-08-01,", "申报主体"),
     ],
 )
 def test_a_bad_row_refuses_the_whole_list(demo, open_round_db, row, expected):
@@ -164,16 +230,36 @@ def test_unknown_clause_refused(demo, open_round_db):
 def test_gbk_csv_and_xlsx_are_read(demo, open_round_db):
     gbk = (HEADER + f"{QINDU},咸阳秦都精密制造有限公司,专精特新,省级,2025-08-01,\n").encode("gbk")
     assert _import(demo, gbk).created == 1
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["2025年名单"])  # a title row above the header is allowed
-    sheet.append(HEADER.strip().split(","))
-    sheet.append(
-        [WEICHENG, "咸阳渭城新材料科技有限公司", "小巨人", "国家级", "2025-09-03", "文号1"]
+    data = _xlsx(
+        ["2025年名单"],  # a title row above the header is allowed
+        HEADER.strip().split(","),
+        [WEICHENG, "咸阳渭城新材料科技有限公司", "小巨人", "国家级", "2025-09-03", "文号1"],
     )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    assert _import(demo, buffer.getvalue(), name="名单.xlsx").created == 1
+    assert _import(demo, data, name="名单.xlsx").created == 1
+
+
+def test_xlsx_formula_cells_are_refused_with_their_row(demo, open_round_db):
+    """A formula cell in an xlsx list is refused like one typed into a CSV; read as its
+    cached value it would pass unseen (or read empty when no program computed it)."""
+    data = _xlsx(
+        HEADER.strip().split(","),
+        [QINDU, "咸阳秦都精密制造有限公司", "专精特新", "省级", "2025-08-01", "文号1"],
+        [WEICHENG, '=HYPERLINK("http://x","渭城")', "专精特新", "省级", "2025-08-01", ""],
+    )
+    with pytest.raises(DomainError) as info:
+        _import(demo, data, name="名单.xlsx")
+    assert info.value.code == "invalid_rows"
+    assert list(info.value.detail["rows"]) == ["3"]
+    assert "公式" in info.value.detail["rows"]["3"][0]
+    assert not RecognitionList.objects.exists() and not Application.objects.exists()
+
+
+def test_a_list_over_the_size_limit_names_the_limit_not_a_size(demo, open_round_db):
+    # An upload is read only up to just past the limit, so a size would be wrong.
+    with pytest.raises(DomainError) as info:
+        _import(demo, b"a" * (10 * 1024 * 1024 + 1))
+    assert info.value.code == "file_too_large"
+    assert info.value.message == "文件超过 10 MB 的上限，请拆分后导入。"
 
 
 def test_only_the_policy_administrator_imports(demo, open_round_db):

@@ -172,7 +172,8 @@ def test_refusals_render_as_messages_in_pages_not_500(client, case_factory, demo
         follow=True,
     )
     # The case page again (a refusal, not a 500), with the reason at the top.
-    assert response.status_code == 400
+    # 409: the case's state, not the request, is what refuses it.
+    assert response.status_code == 409
     body = response.content.decode()
     assert "不能执行" in body and 'data-testid="actions"' in body
 
