@@ -313,8 +313,13 @@ def _missing(label: str) -> _Calc:
     return calc
 
 
-def _reviewer_sets(reason: str, base: FactSpec | None, ceiling: Decimal | None) -> _Calc:
-    """An amount the reviewer sets (within `ceiling`, if any), showing the basis fact if typed."""
+def _reviewer_sets(
+    reason: str, base: FactSpec | None, ceiling: Decimal | None, *, share: bool = False
+) -> _Calc:
+    """An amount the reviewer sets (within `ceiling`, if any), showing the basis fact if typed.
+
+    `share`: the amount is a share of the base ("按…的一定比例"), so never more than the base.
+    """
     base_name = base.name if base is not None else None
     base_label = base.label if base is not None else ""
     show = _value_formatter(base.kind) if base is not None else str
@@ -327,6 +332,11 @@ def _reviewer_sets(reason: str, base: FactSpec | None, ceiling: Decimal | None) 
             value = facts.get(base_name)
             if value is not None:
                 reasons.append(f"核定参考：{base_label}{show(value)}")
+                if share and (ceiling is None or value < ceiling):
+                    reasons.append(
+                        f"按{base_label}的一定比例核定，金额不超过{base_label}{_fmt(value)}"
+                    )
+                    return value, "unspecified"
         return ceiling, "unspecified"
 
     return calc_reviewer_sets
@@ -398,6 +408,7 @@ def _compile_base(rule: RewardRule, facts: Mapping[str, FactSpec], prefix: str) 
             f"金额由审核部门核定（{limit}），并书面说明依据",
             facts[rule.base_fact],
             rule.cap,
+            share=True,
         )
 
     if isinstance(rule, ProportionalReward | MatchingReward):

@@ -424,13 +424,13 @@ ROWS: list[Row] = [
         "unspecified",
         "给予一定的奖励",
     ),
-    # "一定比例" with no ratio set and no cap in the text: an amount the reviewer sets, no
-    # ceiling at all (the default 5% binds nothing).
+    # "一定比例" with no ratio set and no cap in the text: an amount the reviewer sets, within
+    # the investment it is a share of (the default 5% binds nothing).
     ok(
         "m05-digital-project",
         "M05-DIGITAL-PROJECT",
         {"investment": "100000000000"},
-        None,
+        Decimal("100000000000"),
         "unspecified",
         "具体比例尚未由政策管理员设定；金额由审核部门核定（本条款未规定封顶金额）",
     ),
@@ -699,6 +699,22 @@ ROWS: list[Row] = [
         "给予一定奖补支持",
         applicant="park",
     ),
+    # "支持开发区…公共服务平台": outside a 开发区 it is not this clause; "…等" keeps the list open.
+    no(
+        "m13-platform-outside-zone",
+        "M13-PUBLIC-SERVICE-PLATFORM",
+        {"in_development_zone": "否"},
+        "须为开发区公共服务平台建设项目",
+        applicant="park",
+    ),
+    ok(
+        "m13-platform-other-kind",
+        "M13-PUBLIC-SERVICE-PLATFORM",
+        {"platform_type": "other"},
+        None,
+        "unspecified",
+        "满足条件：须为开发区公共服务平台建设项目",
+    ),
     # ---- measure 14: green manufacturing
     ok("m14-emergency-a", "M14-EMERGENCY-PERFORMANCE-A", {}, None, "unspecified", "给予一定奖励"),
     ok(
@@ -717,6 +733,13 @@ ROWS: list[Row] = [
         "ceiling",
         "首次获得省级绿色制造名单，奖励上限20万元",
         applicant="park",
+    ),
+    # "首次获得": a listing the portal never saw (before it existed) is declared, and blocks.
+    no(
+        "m14-green-not-first",
+        "M14-GREEN-MANUFACTURING",
+        {"level": "national", "first_listing": "否"},
+        "须为首次获得该级别绿色制造名单认定",
     ),
     no(
         "m14-green-national-not-first",
@@ -789,6 +812,23 @@ ROWS: list[Row] = [
         "unspecified",
         "具体比例尚未由政策管理员设定；金额由审核部门核定（不超过80万元）",
     ),
+    # A share of the investment is never more than the investment: 5万 invested, at most 5万.
+    ok(
+        "m15-ratio-not-set-small-base",
+        "M15-CLEAN-PRODUCTION",
+        {"investment": "50000"},
+        5 * W,
+        "unspecified",
+        "按项目投资额的一定比例核定，金额不超过项目投资额5万元",
+    ),
+    ok(
+        "m15-other-field",
+        "M15-CLEAN-PRODUCTION",
+        {"field": "other", "investment": "10000000"},
+        80 * W,
+        "unspecified",
+        "具体比例尚未由政策管理员设定",
+    ),
     ok(
         "m15-ratio-not-set-large",
         "M15-CLEAN-PRODUCTION",
@@ -829,6 +869,14 @@ ROWS: list[Row] = [
         80 * W,
         "unspecified",
         "按流动资金贷款额的一定比例奖励，具体比例尚未由政策管理员设定；金额由审核部门核定（不超过80万元）",
+    ),
+    ok(
+        "m17-loan-interest-small-loan",
+        "M17-LOAN-INTEREST",
+        {"loan_amount": "10000"},
+        1 * W,
+        "unspecified",
+        "按流动资金贷款额的一定比例核定，金额不超过流动资金贷款额1万元",
     ),
     no(
         "m17-loan-not-new-capacity",
@@ -884,6 +932,13 @@ ROWS: list[Row] = [
         20 * W,
         "fixed",
         "信息传输、软件和信息技术服务业企业（每户），奖励20万元",
+    ),
+    # "…信息传输、软件和信息技术服务业企业": another industry is not rewarded by this clause.
+    no(
+        "m18-scale-software-other-industry",
+        "M18-SCALE-SOFTWARE-IT",
+        {"it_services": "否"},
+        "须为信息传输、软件和信息技术服务业企业",
     ),
     no(
         "m18-scale-software-after-industrial",
