@@ -120,8 +120,11 @@ class StaffUserForm(PortalForm):
 
 # One answer for a wrong password and for a right password with a wrong or missing code: a
 # different one told a guesser that the password was right.
+# A code typed again at once after a wrong one is refused by django-otp's growing throttle with
+# the same answer (saying "throttled" only to those who knew the password would be an oracle),
+# so every refusal says a retry must wait.
 LOGIN_REFUSED = _(
-    "用户名、密码或动态验证码不正确。已绑定身份验证器的账户（工作人员均须绑定）请同时填写动态验证码。"
+    "用户名、密码或动态验证码不正确。已绑定身份验证器的账户（工作人员均须绑定）请同时填写动态验证码；验证码输错后，每次重试须多等几秒。"
 )
 
 

@@ -20,7 +20,7 @@ from accounts.throttles import CalculatorThrottle
 from audit.downloads import private_file_response
 from core.errors import Conflict, DomainError
 from core.parsers import CheckedFormParser, CheckedMultiPartParser, LimitedJSONParser
-from core.serializers import FastReadMixin
+from core.serializers import FastReadMixin, ObjectField
 from measures.models import Clause
 from measures.selectors import clauses_of, current_policy, current_policy_or_404
 from measures.services import clause_evaluate
@@ -64,11 +64,11 @@ class ApplicationSerializer(FastReadMixin, serializers.ModelSerializer):
 class CreateSerializer(serializers.Serializer):
     clause = serializers.CharField(max_length=60)
     organisation = serializers.IntegerField(required=False)
-    facts = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+    facts = ObjectField(child=serializers.JSONField(), required=False, default=dict)
 
 
 class DraftSerializer(serializers.Serializer):
-    facts = serializers.DictField(child=serializers.JSONField())
+    facts = ObjectField(child=serializers.JSONField())
     other_funding_declared = serializers.BooleanField(required=False, default=False)
     other_funding_detail = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, default=""
@@ -78,6 +78,13 @@ class DraftSerializer(serializers.Serializer):
 class SubmitSerializer(serializers.Serializer):
     pledge_accepted = serializers.BooleanField()
     pledge_name = serializers.CharField(max_length=60, allow_blank=True)
+
+
+class ResubmitSerializer(serializers.Serializer):
+    """The pledge again, only when the reviewer's 补正 asked for the 承诺书 (else ignored)."""
+
+    pledge_accepted = serializers.BooleanField(required=False, default=False)
+    pledge_name = serializers.CharField(max_length=60, allow_blank=True, required=False, default="")
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -158,7 +165,17 @@ def application_list(request: Request) -> Response:
     payload.is_valid(raise_exception=True)
     organisations = organisations_of_member(user=request.user)
     chosen = payload.validated_data.get("organisation")
-    organisation = (chosen and organisations.filter(pk=chosen).first()) or organisations.first()
+    if chosen is not None:
+        # Another's organisation id is refused, not replaced by one's own (the draft would be
+        # started for an organisation the caller did not name).
+        organisation = organisations.filter(pk=chosen).first()
+        if organisation is None:
+            message = _("您不是该申报单位的成员。")
+            raise DomainError(
+                message, code="unknown_organisation", detail={"organisation": [message]}
+            )
+    else:
+        organisation = organisations.first()
     if organisation is None:
         raise DomainError(_("您尚未关联任何申报单位。"), code="no_organisation")
     clause = (
@@ -242,11 +259,15 @@ def application_submit(request: Request, reference: str) -> Response:
     return _read(reference)
 
 
-@extend_schema(request=None, responses=ApplicationSerializer)
+@extend_schema(request=ResubmitSerializer, responses=ApplicationSerializer)
 @api_view(["POST"])
 def application_resubmit(request: Request, reference: str) -> Response:
     application = _own(request, reference)
-    services.application_resubmit(actor=request.user, application_id=application.pk)
+    payload = ResubmitSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.application_resubmit(
+        actor=request.user, application_id=application.pk, **payload.validated_data
+    )
     return _read(reference)
 
 
@@ -306,7 +327,7 @@ APPLICANT_TYPES = ["enterprise", "park", "county", "investment_promoter"]
 
 class CalculatorRequest(serializers.Serializer):
     clause = serializers.CharField(max_length=60)
-    facts = serializers.DictField(child=serializers.JSONField(), allow_empty=True)
+    facts = ObjectField(child=serializers.JSONField(), allow_empty=True)
     organisation = serializers.IntegerField(required=False)
     applicant_type = serializers.ChoiceField(choices=APPLICANT_TYPES, required=False)
 

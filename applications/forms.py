@@ -21,7 +21,7 @@ class DeclarationForm(PortalForm):
 class PledgeForm(PortalForm):
     pledge_accepted = forms.BooleanField(
         label=_(
-            "本单位承诺：所填信息及上传材料真实有效；同一项目未通过其他渠道获得市级财政专项资金支持；如有不实，愿退回奖励资金并承担相应责任。"
+            "本单位承诺：所填信息及上传材料真实有效，同一项目通过其他渠道获得市级财政专项资金支持的情况已如实申报；如有不实，愿退回奖励资金并承担相应责任。"
         ),
         required=False,
     )

@@ -24,6 +24,7 @@ from core.errors import Conflict, DomainError, NotAllowed
 from core.files import files_follow_transaction
 from core.storage import storage_errors, storage_unavailable
 from measures.models import Clause
+from measures.rules import same_fact_value
 from measures.rules.types import ClauseRule, TieredReward
 from measures.selectors import open_round_for_clause
 from outbox.services import outbox_enqueue
@@ -147,12 +148,18 @@ def application_start(
     return application
 
 
-# 一企一档: a clause fact with one of these names is filled from the organisation's profile.
-PROFILE_FACTS = {"enterprise_scale": "scale", "industry": "industry"}
+# 一企一档: a clause fact with one of these names is filled from the organisation's profile
+# (measure 2's technology centre asks "申报单位为工业企业" as a fact of its provincial tier).
+PROFILE_FACTS = {
+    "enterprise_scale": "scale",
+    "industry": "industry",
+    "industrial_enterprise": "is_industrial",
+}
 
 
 def facts_from_profile(rule: ClauseRule, organisation: Organisation) -> dict[str, str]:
-    """The facts the organisation's profile gives a clause (its scale, its industry).
+    """The facts the organisation's profile gives a clause (its scale, its industry, whether
+    it is an industrial enterprise).
 
     A choice fact takes the profile's value only if it is one of the clause's choices (by
     value or label); the enterprise can still change it in the draft.
@@ -160,7 +167,9 @@ def facts_from_profile(rule: ClauseRule, organisation: Organisation) -> dict[str
     facts: dict[str, str] = {}
     for fact_name, attribute in PROFILE_FACTS.items():
         spec = rule.fact(fact_name)
-        value = str(getattr(organisation, attribute, "") or "")
+        stored = getattr(organisation, attribute, "")
+        # A yes from the profile is a yes; a no is left for the enterprise to answer.
+        value = ("是" if stored else "") if isinstance(stored, bool) else str(stored or "")
         if spec is None or not value:
             continue
         if spec.choices:
@@ -221,6 +230,13 @@ def credential_add(
     if organisation.pk not in user_scopes(actor).organisation_ids:
         raise NotAllowed(_("您不是该单位的成员。"))
     rule = clause.current_version.rule
+    if organisation.kind not in rule.applicant_types:
+        # A county-level clause is no enterprise's recognition (the page offers only its kind's).
+        message = _("该条款的申报主体为%(allowed)s，不是%(kind)s的资质。") % {
+            "allowed": "、".join(applicant_label(t) for t in rule.applicant_types),
+            "kind": applicant_label(organisation.kind),
+        }
+        raise DomainError(message, code="wrong_applicant_type", detail={"clause": [message]})
     value = tier_value(rule, level)
     if value is None:
         message = _("请选择级别：%(choices)s。") % {
@@ -381,12 +397,17 @@ def _evaluate(application: Application, raw_facts: dict[str, Any]) -> None:
 def _refuse_changed_list_facts(application: Application, facts: dict[str, str]) -> None:
     """免申: the list proves its facts, and the waived evidence rests on them; a draft that
     changed one would reach the reviewer as "proven by the list" with facts it never held."""
-    labels = {spec.name: spec.label for spec in application.rule_version.rule.facts}
+    specs = {spec.name: spec for spec in application.rule_version.rule.facts}
     changed = {
         name: _("“%(label)s”来自认定名单，不能修改；如名单有误，请联系政策管理员。")
-        % {"label": labels.get(name, name)}
+        % {"label": specs[name].label if name in specs else name}
         for name, listed in application.exempt_facts.items()
-        if name in facts and facts[name] != listed
+        if name in facts
+        and not (
+            same_fact_value(specs[name], facts[name], listed)
+            if name in specs
+            else facts[name] == listed
+        )
     }
     if changed:
         raise DomainError(

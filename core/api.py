@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,6 +27,17 @@ def _first_message(detail: Any) -> str:
     if isinstance(detail, list | tuple):
         return _first_message(detail[0]) if detail else ""
     return str(detail)
+
+
+# A write sent with a session cookie but without the page's CSRF token (the API with a
+# token needs none).
+CSRF_REFUSED = _lazy(
+    "请求缺少有效的安全令牌（CSRF），未执行。请刷新页面后重试；接口调用请使用 Token 认证。"
+)
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def too_large_payload() -> dict[str, Any]:
@@ -54,6 +66,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF"):
+        # DRF's session authentication words it in English ("CSRF Failed: …").
+        exc = exceptions.PermissionDenied(CSRF_REFUSED, code="csrf_failed")
+    elif isinstance(exc, exceptions.ParseError) and not _is_chinese(str(exc.detail)):
+        # DRF's own parsers' texts are English and technical ("Invalid boundary in multipart");
+        # ours (core.parsers) say in Chinese what is wrong, and are kept.
+        exc = exceptions.ParseError(
+            _("请求内容无法解析，请检查格式（JSON 或带 boundary 的 multipart/form-data）。"),
+            code="parse_error",
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -159,6 +159,25 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     return django_bad_request(request, exception)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent without its page's token (an expired page, cookies
+    blocked) gets the portal's page that says what to do, not Django's English one."""
+    if _is_api(request):
+        from .api import CSRF_REFUSED
+
+        return _api_error(403, "csrf_failed", str(CSRF_REFUSED))
+    context = {
+        "status": 403,
+        "title": _("页面已过期，提交未生效"),
+        "advice": _(
+            "为保护您的账户，每次提交都须带有页面的安全令牌。请返回上一页，刷新后重新提交；"
+            "如仍不行，请允许浏览器为本站保存 Cookie。"
+        ),
+        "retry": False,
+    }
+    return render(request, "errors/error.html", context, status=403)
+
+
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     if _is_api(request):
         return _api_error(403, "forbidden")

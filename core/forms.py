@@ -80,6 +80,7 @@ class MaskedPersonalDataMixin:
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         instance = getattr(self, "instance", None)
+        self._masked_sent: dict[str, tuple[str, str]] = {}  # data key → (masked, stored)
         for name in self.masked_fields:
             stored = getattr(instance, name, "") if instance is not None else ""
             if not stored:
@@ -88,8 +89,24 @@ class MaskedPersonalDataMixin:
             self.initial[name] = masked
             key = self.add_prefix(name)
             if self.is_bound and self.data.get(key) == masked:
-                self.data = self.data.copy()
-                self.data[key] = stored
+                self._masked_sent[key] = (masked, stored)
+
+    def full_clean(self) -> None:
+        """Clean with the stored values for the masked ones sent back, then put the masks back:
+        a form shown again with another field's error must not print the full number."""
+        if not self._masked_sent:
+            return super().full_clean()
+        data = self.data.copy()
+        for key, (_masked, stored) in self._masked_sent.items():
+            data[key] = stored
+        self.data = data
+        try:
+            super().full_clean()
+        finally:
+            shown = self.data.copy()
+            for key, (masked, _stored) in self._masked_sent.items():
+                shown[key] = masked
+            self.data = shown
 
 
 # Rendered form markup by form_markup's key (what, choices' version, language, values).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -10,6 +11,9 @@ from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # DecimalField(max_digits=14, decimal_places=2)
+# Typed amounts: digits with an optional decimal part (thousands separators removed first).
+# Decimal() alone also took "1_000" and "1e3", which no one types as a sum of money.
+_TYPED_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 class MoneyError(ValueError):
@@ -20,8 +24,14 @@ def parse_money(value: object) -> Decimal:
     """Parse user input into yuan; refuse floats' noise, >2 decimals, negatives and absurd sizes."""
     if isinstance(value, float):
         value = repr(value)
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        text = str(value).strip().replace(",", "").replace("，", "")
+        if not _TYPED_AMOUNT.fullmatch(text):
+            raise MoneyError(_("金额必须是数字。"))
     try:
-        amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
+        amount = Decimal(text)
     except (InvalidOperation, ValueError) as exc:
         raise MoneyError(_("金额必须是数字。")) from exc
     if not amount.is_finite():

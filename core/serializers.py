@@ -14,8 +14,10 @@ import copy
 import functools
 import types
 
+from rest_framework import serializers
 from rest_framework.fields import Field, SkipField, is_simple_callable
 from rest_framework.relations import PKOnlyObject
+from rest_framework.utils import html
 
 _CALLABLE_TYPES = (
     types.FunctionType,
@@ -86,3 +88,13 @@ class FastReadMixin:
             check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[field.field_name] = None if check is None else field.to_representation(attribute)
         return ret
+
+
+class ObjectField(serializers.DictField):
+    """A JSON object. In a form or multipart body DRF reads only `name.key` fields, so a plain
+    `facts=abc` became {} and a PATCH wiped a draft's facts: such a value is refused instead."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)

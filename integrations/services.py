@@ -169,12 +169,18 @@ def webhook_url_addresses(url: str) -> tuple[str, list[str]]:
     invalid = DomainError(
         _("回调地址无效。"), code="invalid_url", detail={"url": [_("回调地址无效。")]}
     )
+    # Whitespace or a control character inside could never be sent (http.client refuses it
+    # at every delivery attempt), and a fragment or credentials in the URL mean nothing here.
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise invalid
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port  # a port out of range or not a number raises here
     except ValueError as exc:
         raise invalid from exc
+    if parts.username or parts.password or parts.fragment:
+        raise invalid
     trusted = host in settings.WEBHOOK_TRUSTED_TEST_HOSTS  # tests' local receiver only
     if parts.scheme != "https" and not trusted:
         raise DomainError(
@@ -203,8 +209,15 @@ def webhook_url_addresses(url: str) -> tuple[str, list[str]]:
 def webhook_subscribe(*, account: ServiceAccount, url: str) -> WebhookSubscription:
     if Scope.READ_STATUSES not in account.scopes:
         raise NotAllowed(_("该对接账号无“读取申报状态”权限，不能订阅状态变更。"), code="scope")
+    checked = webhook_url_check(url)
+    ServiceAccount.objects.select_for_update().filter(pk=account.pk).first()  # one at a time
+    # One subscription per address: two would send each change twice under different
+    # Idempotency-Keys, which the receiver cannot recognise as the same delivery.
+    if WebhookSubscription.objects.filter(account=account, url=checked, active=True).exists():
+        message = _("该回调地址已订阅，无需重复订阅。")
+        raise Conflict(message, code="duplicate_subscription", detail={"url": [message]})
     subscription = WebhookSubscription.objects.create(
-        account=account, url=webhook_url_check(url), secret=secrets.token_hex(32)
+        account=account, url=checked, secret=secrets.token_hex(32)
     )
     audit_record(
         actor=None, obj=account, action="service_account.webhook_subscribe", after={"url": url}

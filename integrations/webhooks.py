@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,12 +35,22 @@ KIND = "webhook"
 TIMEOUT_S = 5
 
 
+def _live_subscriptions():
+    """Active subscriptions of accounts whose key is neither revoked nor expired: an expired
+    key's platform is no longer authorised to receive organisations' statuses."""
+    return WebhookSubscription.objects.filter(
+        Q(account__expires_at__isnull=True) | Q(account__expires_at__gt=timezone.now()),
+        active=True,
+        account__revoked_at__isnull=True,
+    )
+
+
 @observe_moves
 def webhooks_enqueue(contexts) -> None:
     """In the deciding transaction: one outbox row per subscriber and move (idempotent key)."""
     subscriptions = [
         s
-        for s in WebhookSubscription.objects.filter(active=True, account__revoked_at__isnull=True)
+        for s in _live_subscriptions()
         .select_related("account")
         .only("pk", "account_id", "account__scopes")
         if Scope.READ_STATUSES in s.account.scopes
@@ -153,14 +164,10 @@ def webhook_deliver(payload: dict[str, Any]) -> str:
     from .services import webhook_url_addresses
 
     subscription = (
-        WebhookSubscription.objects.filter(
-            pk=payload["subscription"], active=True, account__revoked_at__isnull=True
-        )
-        .only("url", "secret")
-        .first()
+        _live_subscriptions().filter(pk=payload["subscription"]).only("url", "secret").first()
     )
     if subscription is None:
-        return "unsubscribed"  # unsubscribed or revoked since: nothing to send
+        return "unsubscribed"  # unsubscribed, revoked or expired since: nothing to send
     # Again now (DNS may have changed since subscribing), and connect to what was checked.
     _url, addresses = webhook_url_addresses(subscription.url)
     opener = _opener(addresses)

@@ -758,13 +758,16 @@ def _check_rows(
             issues.append(_("未填写结果，应为“成功”或“失败”"))
         elif result not in PAID_WORDS and result not in FAILED_WORDS:
             issues.append(_("结果“%(value)s”无法识别，应为“成功”或“失败”") % {"value": row.result})
+        elif result in FAILED_WORDS and not row.reason.strip():
+            # The enterprise acts on this reason (a wrong account, a name that does not match):
+            # "失败" alone tells it nothing, and the template says the reason is required.
+            issues.append(_("结果为“失败”时须填写原因（如账号有误、户名不符）"))
         if issues:
             problems.append(RowProblem(row.row, row.reference, "；".join(issues)))
         elif result in PAID_WORDS:
             paid.append(line)
         else:
-            reason = row.reason.strip() or _("银行结果：%(value)s") % {"value": row.result}
-            failed.append((line, reason[:500]))
+            failed.append((line, row.reason.strip()[:500]))
     return problems, paid, failed
 
 

@@ -31,7 +31,7 @@ from applications.models import Application, ApplicationMaterial, Status
 from audit.downloads import private_file_response
 from core.apischema import paginate, paginated
 from core.errors import DomainError
-from core.serializers import FastReadMixin
+from core.serializers import FastReadMixin, ObjectField
 from measures.models import Clause, ClauseVersion, Round
 from measures.selectors import catalogue_cached
 
@@ -75,6 +75,8 @@ class CaseSerializer(FastReadMixin, serializers.ModelSerializer):
             "recommended_amount", "approved_amount", "other_funding_declared",
             "other_funding_detail", "correction_requests", "submitted_at", "rule_version",
             "materials", "open_flags", "allowed_actions",
+            # 免申即享: the list the case came from, and what that list proves.
+            "exempt_source", "exempt_materials", "exempt_facts",
         ]  # fmt: skip
 
     @extend_schema_field(CaseMaterialOutput(many=True))
@@ -170,8 +172,17 @@ class ActionSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=2000, default=""
     )
     revision = serializers.IntegerField(required=False)
-    corrections = serializers.DictField(
-        child=serializers.CharField(max_length=500, allow_blank=True), required=False, default=dict
+    corrections = ObjectField(
+        child=serializers.CharField(max_length=500, allow_blank=True),
+        required=False,
+        default=dict,
+        help_text="退回补正: material code → what to correct (codes of the clause's materials)",
+    )
+    correction_due_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="退回补正: the deadline (default: the round's correction period from today)",
     )
 
 
@@ -334,11 +345,17 @@ def queue(request: Request) -> Response:
     queue_filter, counts = selectors.review_queue(user=request.user, params=request.query_params)
     if not queue_filter.is_valid():
         raise DomainError(_("筛选条件有误。"), code="invalid", detail=queue_filter.errors)
+    # A page past the last is the last page (as on the queue page: the count above a
+    # threshold is an estimate, so "past the last" is not exact); a page that is no number is 400.
+    number = request.query_params.get("page")
+    if number is not None and not (number.isascii() and number.isdigit() and int(number) >= 1):
+        message = _("页码应为正整数。")
+        raise DomainError(message, code="invalid_page", detail={"page": [message]})
     page = selectors.queue_page(
         user=request.user,
         queue=queue_filter,
         status_counts=counts,
-        number=request.query_params.get("page"),
+        number=number,
         per_page=API_PAGE_SIZE,
         rows=QUEUE_API_ROWS,
     )
@@ -395,6 +412,7 @@ def act(request: Request, reference: str) -> Response:
             amount_basis=data["amount_basis"],
             expected_revision=data.get("revision"),
             corrections=data["corrections"],
+            correction_due_on=data["correction_due_on"],
         ),
     )
     refreshed = selectors.review_cases_visible_to(user=request.user).get(pk=application.pk)
@@ -567,11 +585,25 @@ def notice_start(request: Request) -> Response:
     payload = NoticeStartInput(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
-    ids = list(
-        selectors.review_cases_visible_to(user=request.user)
-        .filter(status=Status.PENDING_NOTICE, reference__in=data["references"])
-        .values_list("pk", flat=True)
-    )
+    # Every reference named must be a visible case awaiting its notice: a notice of some of
+    # them, silent about the rest, was published before (half the request applied).
+    found = {
+        reference: (status, pk)
+        for reference, status, pk in selectors.review_cases_visible_to(user=request.user)
+        .filter(reference__in=data["references"])
+        .values_list("reference", "status", "pk")
+    }
+    for wrong, message in (
+        ([r for r in data["references"] if r not in found], _("找不到以下申报编号：%(refs)s。")),
+        (
+            [r for r, (status, _pk) in found.items() if status != Status.PENDING_NOTICE],
+            _("以下申报不在“待公示”状态，不能公示：%(refs)s。"),
+        ),
+    ):
+        if wrong:
+            message %= {"refs": "、".join(dict.fromkeys(wrong))}
+            raise DomainError(message, code="not_pending_notice", detail={"references": [message]})
+    ids = [pk for _status, pk in found.values()]
     notice = start(
         actor=request.user,
         application_ids=ids,

@@ -127,6 +127,25 @@ class FlaggedSelect(FastNullBooleanSelect):
         self.choices = [("unknown", _("全部")), ("true", _("有")), ("false", _("无"))]
 
 
+class QueueFilterForm(PortalForm):
+    """What the filter widgets would silently read as "no filter" is refused instead: an
+    unknown 有重复疑点 value ("maybe"), a negative amount, a range the wrong way round."""
+
+    FLAGGED_VALUES = frozenset({"", "unknown", "true", "false", "True", "False", "1", "0"})
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("flagged", "") not in self.FLAGGED_VALUES:
+            self.add_error("flagged", _("“有重复疑点”应为 true 或 false。"))
+        low, high = cleaned.get("amount_min"), cleaned.get("amount_max")
+        for name, value in (("amount_min", low), ("amount_max", high)):
+            if value is not None and value < 0:
+                self.add_error(name, _("金额不能为负数。"))
+        if low is not None and high is not None and low > high:
+            self.add_error("amount_max", _("“金额不高于”不能小于“金额不低于”。"))
+        return cleaned
+
+
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", label=_("单位名称或信用代码"), widget=FastTextInput
@@ -199,7 +218,7 @@ class QueueFilter(django_filters.FilterSet):
     class Meta:
         model = Application
         fields = ["q", "round", "measure", "clause", "county", "status"]
-        form = PortalForm
+        form = QueueFilterForm
 
     # The summaries version review_queue read for this request's counts (queue_count reuses
     # it: one read a request); READ when none was read yet.

@@ -14,7 +14,7 @@ from applications.lifecycle.engine import (
     application_transition,
     applications_transition_bulk,
 )
-from applications.lifecycle.transitions import STAGE_ROLE, Action
+from applications.lifecycle.transitions import STAGE_ROLE, Action, actions_from
 from applications.models import DuplicateFlag
 from audit.services import audit_record
 from core.errors import DomainError, NotAllowed
@@ -65,9 +65,11 @@ def flag_resolve(*, actor: User, flag_id: int, resolution: str) -> None:
         .select_related("application", "application__organisation", "application__clause")
         .get(pk=flag_id)
     )
-    kinds = actor_kinds(actor, flag.application)
-    if not kinds & set(STAGE_ROLE.values()):
-        raise NotAllowed(_("您无权处理该疑点。"))
+    # Whoever may act on the case at its current stage, as the page offers it: a reviewer
+    # who merely sees the case (an earlier or later level) does not settle its flags.
+    kinds = actor_kinds(actor, flag.application) & set(STAGE_ROLE.values())
+    if not any(t.actors & kinds for t in actions_from(flag.application.status)):
+        raise NotAllowed(_("只有当前办理环节的审核人员可以核实该疑点。"), code="not_your_stage")
     if not resolution.strip():
         raise DomainError(
             _("请填写核实意见。"),

@@ -272,6 +272,7 @@ def resolve_flag(request: HttpRequest, reference: str, flag_id: int) -> HttpResp
             flag_id=application.duplicate_flags.get(pk=flag_id).pk,
             resolution=request.POST.get("resolution", ""),
         )
+        messages.success(request, _("疑点已核实，处理意见已记录。"))
     except DomainError as exc:
         flash_error(request, exc)
     except application.duplicate_flags.model.DoesNotExist:
@@ -336,12 +337,16 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def public_notices(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    active = Notice.objects.open_on(today)
+    # Open ones, and those published on a rest day that open on the next working day: the
+    # list is public from publication (it was invisible until Monday).
+    active = Notice.objects.filter(working_days__gt=0, ends_on__gte=today)
     # Ended ones, and those of a round without a notice period (ended as they began).
     recent = Notice.objects.filter(starts_on__lte=today).exclude(
         working_days__gt=0, ends_on__gte=today
     )[:20]
-    return render(request, "reviews/public_notices.html", {"active": active, "recent": recent})
+    return render(
+        request, "reviews/public_notices.html", {"active": active, "recent": recent, "today": today}
+    )
 
 
 @login_not_required

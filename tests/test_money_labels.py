@@ -118,3 +118,30 @@ def test_amount_refusals_are_translated():
             with translation.override(language), pytest.raises(MoneyError) as info:
                 parse_money(raw)
             assert expected in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1,000.50", "1000.50"),
+        (" 5 ", "5.00"),
+        (".5", "0.50"),
+        ("１２０", "120.00"),  # full-width digits, as a Chinese IME types them
+        (1000, "1000.00"),
+        ("1_000", None),  # Decimal() took these; nobody types a sum of money so
+        ("1e3", None),
+        ("0x10", None),
+        ("NaN", None),
+        ("", None),
+    ],
+)
+def test_typed_amounts_are_plain_digits(raw, expected):
+    from decimal import Decimal
+
+    from core.money import MoneyError, parse_money
+
+    if expected is None:
+        with pytest.raises(MoneyError):
+            parse_money(raw)
+    else:
+        assert parse_money(raw) == Decimal(expected)

@@ -244,10 +244,16 @@ def _recheck_eligibility(ctx: EffectContext) -> None:
 
 @guard(Effect.RECORD_CORRECTIONS)
 def _record_corrections(ctx: EffectContext) -> None:
+    requested = {k: v for k, v in ctx.request.corrections.items() if v.strip()}
+    # A request for a material the clause does not have could never be met: the applicant's
+    # upload for it is refused, so the case would come back unchanged.
+    known = {m.code for m in ctx.application.rule_version.rule.materials}
+    unknown = sorted(set(requested) - known)
+    if unknown:
+        message = _("补正要求中的材料代码不属于本条款：%(codes)s。") % {"codes": "、".join(unknown)}
+        raise DomainError(message, code="unknown_material", detail={"corrections": [message]})
     ctx.application.returned_from = ctx.source
-    ctx.application.correction_requests = {
-        k: v for k, v in ctx.request.corrections.items() if v.strip()
-    }
+    ctx.application.correction_requests = requested
     ctx.update_fields |= {"returned_from", "correction_requests"}
 
 

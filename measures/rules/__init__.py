@@ -14,7 +14,13 @@ from measures.rules.catalogue import (
     load_catalogue_file,
     parse_catalogue,
 )
-from measures.rules.engine import clean_facts, compile_rule, evaluate, evaluator_for
+from measures.rules.engine import (
+    clean_facts,
+    compile_rule,
+    evaluate,
+    evaluator_for,
+    same_fact_value,
+)
 from measures.rules.procurement import ProcurementAdvice, procurement_reservation
 from measures.rules.types import (
     APPLICANT_TYPE_LABELS,
@@ -53,4 +59,5 @@ __all__ = [
     "load_catalogue_file",
     "parse_catalogue",
     "procurement_reservation",
+    "same_fact_value",
 ]

@@ -223,6 +223,18 @@ def clean_facts(rule: ClauseRule, raw: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def same_fact_value(spec: FactSpec, one: Any, other: Any) -> bool:
+    """Do two typed values mean the same fact ("2025-9-1" and "2025-09-01", "是" and "true")?
+    A value that does not clean is the same only as the identical text."""
+    if str(one).strip() == str(other).strip():
+        return True
+    try:
+        cleaner = _CLEANERS[spec.kind]
+        return cleaner(spec, one) == cleaner(spec, other)
+    except _BadValue:
+        return False
+
+
 # --------------------------------------------------------------------------------------------
 # Compiling rules
 
@@ -976,4 +988,5 @@ __all__ = [
     "compile_rule",
     "evaluate",
     "evaluator_for",
+    "same_fact_value",
 ]

@@ -5,8 +5,16 @@
   "use strict";
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");
-    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
-      event.preventDefault();
+    if (target) {
+      // An incomplete form is reported first: confirming an irreversible step and then being
+      // told a required reason is missing asks the user twice.
+      var form = target.form;
+      if (form && !form.noValidate && !target.formNoValidate && !form.checkValidity()) {
+        form.reportValidity();
+        event.preventDefault();
+      } else if (!window.confirm(target.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
     }
     if (event.target.closest("[data-print]")) {
       window.print();
@@ -46,13 +54,18 @@
     });
     if (!heads.length) { return; }
     table.classList.add("table-cards");
-    table.querySelectorAll("tbody tr").forEach(function (row) {
+    // Footer rows (totals) are labelled too; a cell spanning the whole row (an empty-state
+    // message, "暂无…") gets no label: it is not the first column's value.
+    table.querySelectorAll("tbody tr, tfoot tr").forEach(function (row) {
       var col = 0;
+      var footer = row.parentNode.tagName === "TFOOT"; // its first cell is "合计" itself
       Array.prototype.forEach.call(row.children, function (cell) {
-        if (!cell.hasAttribute("data-label") && heads[col]) {
+        var span = cell.colSpan || 1;
+        if (!cell.hasAttribute("data-label") && heads[col] && span < heads.length &&
+            !(footer && col === 0)) {
           cell.setAttribute("data-label", heads[col]);
         }
-        col += cell.colSpan || 1;
+        col += span;
       });
     });
   });

@@ -124,6 +124,43 @@ def test_bad_bank_account_is_refused_next_to_the_field(demo, client):
     assert "请输入有效的电话号码" in body
 
 
+def test_masked_values_stay_masked_when_the_form_comes_back_with_an_error(demo, client):
+    from core.crypto import mask_phone
+
+    client.force_login(demo["qindu_corp"])
+    org = Organisation.objects.get(legal_name="咸阳秦都精密制造有限公司")
+    masked_phone = mask_phone(org.contact_phone)
+    assert masked_phone != org.contact_phone
+    response = client.post(
+        "/accounts/organisation/",
+        {
+            "contact_name": org.contact_name,
+            "contact_phone": masked_phone,  # sent back unchanged, as the page showed it
+            "payee_name": org.payee_name,
+            "bank_name": org.bank_name,
+            "bank_account": "12ab",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "银行账号应为8-30位数字" in body
+    assert masked_phone in body and org.contact_phone not in body
+    # The same mask sent with a good account keeps the stored number.
+    response = client.post(
+        "/accounts/organisation/",
+        {
+            "contact_name": org.contact_name,
+            "contact_phone": masked_phone,
+            "payee_name": org.payee_name,
+            "bank_name": org.bank_name,
+            "bank_account": "6216612345678901",
+        },
+    )
+    assert response.status_code == 302
+    stored = org.contact_phone
+    org.refresh_from_db()
+    assert org.contact_phone == stored
+
+
 def test_security_admin_creates_county_reviewer_needs_place(demo, client):
     client.force_login(demo["security_admin"])
     response = client.post(

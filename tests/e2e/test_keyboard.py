@@ -147,3 +147,39 @@ def test_enterprise_fills_saves_and_submits_with_the_keyboard_only(
     submitted = Application.objects.get(pk=draft.pk)
     assert submitted.status == Status.COUNTY_REVIEW
     assert submitted.pledge_name == "张三"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_focus_shows_on_the_dark_red_navigation_bar(page, demo):
+    """Bootstrap's 25 % blue ring was invisible on #8b1a1a: the bar's links get a white one."""
+    page.goto("/")
+    link = page.locator(".portal-navbar a.nav-link").first
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if link.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the first navigation link never got the focus")
+    style = link.evaluate(
+        "el => { const s = getComputedStyle(el);"
+        " return {color: s.outlineColor, width: parseFloat(s.outlineWidth), kind: s.outlineStyle}; }"
+    )
+    assert style == {"color": "rgb(255, 255, 255)", "width": 3, "kind": "solid"}, style
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_irreversible_step_asks_only_once_the_form_is_complete(page, demo):
+    """吊销 with no reason: the browser points at the reason; no "cannot be undone" question."""
+    from integrations.services import service_account_create
+
+    service_account_create(actor=demo["security_admin"], name="陕企通", scopes=["read_policy"])
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    login(page, "security_admin")
+    page.goto("/integrations/accounts/")
+    page.click("button:has-text('吊销')")
+    assert dialogs == []
+    assert page.locator("input[name=reason]:invalid").count() == 1
+    page.fill("input[name=reason]", "平台停用")
+    page.click("button:has-text('吊销')")
+    assert dialogs and "不能恢复" in dialogs[0]  # dismissed: nothing revoked

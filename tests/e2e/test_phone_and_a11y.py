@@ -4,6 +4,8 @@ guide (var/guide-img, or docs/guide/img with GUIDE_SCREENSHOTS=update)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.e2e.phone import PHONE, assert_fits, axe_violations, shoot
@@ -142,6 +144,30 @@ def test_dashboard_text_stays_readable_on_a_phone(phone_page, seeded):
     assert smallest >= 12, smallest
     chart = page.locator("svg.portal-chart").first
     assert chart.bounding_box()["width"] <= 390
+
+
+@pytest.mark.django_db(transaction=True)
+def test_totals_and_status_chips_are_readable_and_tappable_on_a_phone(phone_page, seeded):
+    page = phone_page
+    login(page, "finance")
+    page.goto("/payments/dashboard/")
+    # A totals row is one card of labelled figures side by side (it read "合计43¥600,000.00").
+    total = page.locator("main table tfoot tr").first
+    assert total.evaluate("r => getComputedStyle(r).display") == "flex"
+    cells = total.locator("th, td")
+    labels = [cells.nth(i).get_attribute("data-label") for i in range(cells.count())]
+    assert labels[0] is None and all(labels[1:]) and len(labels) >= 3, labels
+    boxes = [cells.nth(i).bounding_box() for i in range(cells.count())]
+    for left, right in itertools.pairwise(boxes):
+        same_line = abs(left["y"] - right["y"]) < 4
+        assert not same_line or left["x"] + left["width"] <= right["x"] + 0.5, boxes
+    page.goto("/payments/")
+    chips = page.locator("main a.badge")
+    assert chips.count() >= 2
+    assert all(chips.nth(i).bounding_box()["height"] >= 44 for i in range(chips.count()))
+    # An empty-state row spanning the table is a message, not the first column's value.
+    empty = page.locator("main table tbody td[colspan]")  # the seed builds no batch
+    assert "暂无拨付批次" in empty.inner_text() and empty.get_attribute("data-label") is None
 
 
 @pytest.mark.django_db(transaction=True)

@@ -139,7 +139,8 @@ def test_statuses_by_uscc_hide_drafts(security_admin, case_factory, application_
         ("https://[::1]/hook", "private_url"),
         ("https://169.254.169.254/latest", "private_url"),
         ("https://no-such-host.invalid/hook", "unresolvable_url"),
-        ("not a url", "insecure_url"),
+        ("not a url", "invalid_url"),
+        ("ftp://8.8.8.8/hook", "insecure_url"),
         # A port that is out of range or not a number, and a broken IPv6 literal.
         ("https://1.1.1.1:99999/", "invalid_url"),
         ("https://1.1.1.1:abc/", "invalid_url"),
@@ -150,6 +151,12 @@ def test_statuses_by_uscc_hide_drafts(security_admin, case_factory, application_
         ("https://[2002:c0a8:1::1]/hook", "private_url"),  # 6to4 of 192.168.0.1
         ("https://[::ffff:127.0.0.1]/hook", "private_url"),
         ("https://224.0.0.1/hook", "private_url"),
+        # Never deliverable: a space or a control character (http.client refuses them at every
+        # attempt), credentials or a fragment in the address.
+        ("https://8.8.8.8/a b", "invalid_url"),
+        ("https://8.8.8.8/a\tb", "invalid_url"),
+        ("https://user:pw@8.8.8.8/hook", "invalid_url"),
+        ("https://8.8.8.8/hook#part", "invalid_url"),
     ],
 )
 def test_webhook_urls_must_be_https_and_public(security_admin, url, code):
@@ -467,3 +474,40 @@ def test_an_integration_key_on_a_user_operation_is_told_what_to_send(security_ad
     assert response.status_code == 401
     message = response.json()["message"]
     assert "/api/v1/integration/" in message and "Token" in message, message
+
+
+def test_one_subscription_per_address(security_admin):
+    """Two subscriptions of one address sent each change twice, under different keys."""
+    issued = services.service_account_create(
+        actor=security_admin, name="x", scopes=["read_statuses"]
+    )
+    client = _client(issued.key)
+    first = client.post("/api/v1/integration/webhooks/", {"url": "https://8.8.8.8/h"})
+    assert first.status_code == 201, first.content
+    again = client.post("/api/v1/integration/webhooks/", {"url": "https://8.8.8.8/h"})
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_subscription"
+    assert issued.account.subscriptions.filter(active=True).count() == 1
+
+
+def test_an_expired_key_receives_no_status_changes(security_admin, case_factory, demo):
+    from integrations.webhooks import KIND
+
+    issued = services.service_account_create(
+        actor=security_admin, name="x", scopes=["read_statuses"]
+    )
+    assert (
+        _client(issued.key)
+        .post("/api/v1/integration/webhooks/", {"url": "https://8.8.8.8/h"})
+        .status_code
+        == 201
+    )
+    ServiceAccount.objects.filter(pk=issued.account.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    case = case_factory("county_review")
+    application_transition(
+        actor=demo["county_qindu"],
+        application_id=case.pk,
+        request=TransitionRequest(action="pass", comment="同意"),
+    )
+    assert not OutboxMessage.objects.filter(kind=KIND).exists()

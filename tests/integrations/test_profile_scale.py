@@ -86,3 +86,12 @@ def test_a_blank_choice_reads_please_choose_not_dashes(demo, client):
     scale = scale[: scale.index("</select>")]
     assert '<option value="">请选择</option>' in scale.replace(" selected", "")
     assert "---------" not in page
+
+
+def test_an_industrial_profile_answers_the_industrial_fact(demo):
+    organisation = Organisation.objects.get(memberships__user=demo["qindu_corp"])
+    fact = FactSpec(name="industrial_enterprise", kind="bool", label="申报单位为工业企业")
+    organisation.is_industrial = True
+    assert facts_from_profile(_Rule((fact,)), organisation) == {"industrial_enterprise": "是"}
+    organisation.is_industrial = False  # left to the enterprise, not answered "否"
+    assert facts_from_profile(_Rule((fact,)), organisation) == {}

@@ -104,6 +104,9 @@ def test_facts_the_list_proves_cannot_be_changed_in_the_draft(listed, demo, clie
     changed = api.patch(url, {"facts": {**listed_facts, "level": "national"}}, format="json")
     assert changed.status_code == 400 and changed.json()["code"] == "list_proven_fact"
     assert "认定名单" in changed.json()["message"] and "fact:level" in changed.json()["detail"]
+    # The same facts written another way are unchanged: the basic ISO date, spaces.
+    same = {**listed_facts, "recognised_on": "20250801", "certificate_no": " 陕工信发〔2025〕12号 "}
+    assert api.patch(url, {"facts": same}, format="json").status_code == 200
     # Saving without them (or with them unchanged) keeps them as listed.
     assert api.patch(url, {"facts": {}}, format="json").status_code == 200
     qindu.refresh_from_db()

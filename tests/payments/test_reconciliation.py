@@ -296,6 +296,18 @@ def test_an_empty_result_is_named_as_missing(locked, demo):
     assert problems == {2: "未填写结果，应为“成功”或“失败”"}
 
 
+def test_a_failure_without_its_reason_is_a_bad_row(locked, demo):
+    """The template says 失败时"原因"必填: the enterprise acts on the reason (a wrong account)."""
+    batch, lines = locked(2)
+    rows = good_rows(lines)
+    rows[1][3:5] = ["退票", "  "]
+    with pytest.raises(DomainError) as info:
+        _import(demo, batch, csv_bytes(rows))
+    problems = {p["row"]: p["message"] for p in info.value.detail["rows"]}
+    assert problems == {3: "结果为“失败”时须填写原因（如账号有误、户名不符）"}
+    assert set(batch.lines.values_list("state", flat=True)) == {LineState.PENDING}
+
+
 def test_the_payment_list_itself_comes_back_with_results_added(locked, demo):
     """A bank fills 结果 and 原因 into our own CSV payment list: its 状态 column (待拨付) is
     the line's state, not the result; the more specific 结果 header wins."""

@@ -115,6 +115,8 @@ TEMPLATES = [
     },
 ]
 
+CSRF_FAILURE_VIEW = "core.errorpages.csrf_failure"  # the portal's page, in the user's language
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
@@ -352,6 +354,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # JSON only: DRF's browsable HTML pages (Accept: text/html) answered errors as HTML and
+    # showed forms the portal's CSP and style do not cover; the schema UI is /api/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON nesting depth is limited before parsing; every body refuses control characters
     # (core.parsers).
     "DEFAULT_PARSER_CLASSES": [
