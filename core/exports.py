@@ -1,9 +1,10 @@
 """The one writer for spreadsheets and CSV files.
 
-Every text cell goes through `safe_text`: control characters a worksheet refuses are dropped,
-and a value a spreadsheet would run as a formula
-(it starts with = + - @, a tab or a carriage return) gets a leading apostrophe, so names
-typed by users (`=HYPERLINK(...)`) stay text (OWASP "CSV injection"). In CSV, a long digit
+Every text cell drops the control characters a worksheet refuses, and a value a spreadsheet
+would run as a formula (it starts with = + - @, a tab or a carriage return) stays text
+(OWASP "CSV injection"): in CSV it gets a leading apostrophe (`safe_text`); in xlsx it is a
+string cell marked quote-prefixed, so the name the bank reads is the name as typed, without an
+apostrophe, and Excel still keeps it text when someone edits it (`_sheet_value`). In CSV, a long digit
 string (an account number) gets a leading tab so Excel keeps all 19 digits as text instead of
 rounding them to 6.22202E+18. openpyxl writes large exports in write-only mode.
 """
@@ -25,7 +26,7 @@ from django.http import HttpResponse
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -42,16 +43,30 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LONG_DIGITS = re.compile(r"\d{12,}")
 
 
-def safe_text(value: Any) -> Any:
-    """A cell value a spreadsheet will not evaluate nor refuse; non-text values pass unchanged.
+def _clean_text(value: Any) -> Any:
+    """Control characters a worksheet refuses (older data may hold them; forms and the API
+    refuse them now) are dropped: openpyxl raised on them, and the whole export was a 500."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        return CONTROL_CHARACTERS.sub("", value)
+    return value
 
-    Control characters a worksheet refuses (older data may hold them; forms and the API refuse
-    them now) are dropped: openpyxl raised on them, and the whole export was a 500."""
-    if isinstance(value, str):
-        if CONTROL_CHARACTERS.search(value):
-            value = CONTROL_CHARACTERS.sub("", value)
-        if value.startswith(FORMULA_PREFIXES):
-            return "'" + value
+
+def safe_text(value: Any) -> Any:
+    """A CSV value a spreadsheet will not evaluate nor refuse; non-text values pass unchanged."""
+    value = _clean_text(value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _sheet_value(sheet, value: Any) -> Any:
+    """An xlsx value: formula-like text becomes a quote-prefixed string cell, as typed."""
+    value = _clean_text(value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl reads a leading "=" as a formula
+        cell.quotePrefix = True
+        return cell
     return value
 
 
@@ -170,7 +185,7 @@ class _StreamingSheet(WriteOnlyWorksheet):
                             continue
                         row = [
                             _cell(self, v, number_format=self._formats[i])
-                            if i in self._formats
+                            if i in self._formats and not isinstance(v, Cell)
                             else v
                             for i, v in enumerate(row)
                         ]
@@ -221,15 +236,15 @@ def write_sheet(
     # Write-only sheets take freeze panes only before the first row is written.
     sheet.freeze_panes = f"A{len(preamble) + 2}"
     for number, line in enumerate(preamble):
-        line = [safe_text(value) for value in line]
-        if number == 0 and line:
+        line = [_sheet_value(sheet, value) for value in line]
+        if number == 0 and line and not isinstance(line[0], Cell):
             line[0] = _cell(sheet, line[0], font=TITLE_FONT)
         sheet.append(line)
     sheet.append(
         [
             _cell(
                 sheet,
-                safe_text(header),
+                _clean_text(header),
                 font=HEADER_FONT,
                 fill=HEADER_FILL,
                 alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
@@ -241,20 +256,22 @@ def write_sheet(
     if isinstance(sheet, _StreamingSheet):
         sheet.set_data_formats(formats)
         for row in rows:
-            sheet.append(_DataRow(map(safe_text, row)))
+            sheet.append(_DataRow(_sheet_value(sheet, value) for value in row))
     else:
         for row in rows:
-            row = [safe_text(value) for value in row]
+            row = [_sheet_value(sheet, value) for value in row]
             if formats:
                 row = [
-                    _cell(sheet, value, number_format=formats[i]) if i in formats else value
+                    _cell(sheet, value, number_format=formats[i])
+                    if i in formats and not isinstance(value, Cell)
+                    else value
                     for i, value in enumerate(row)
                 ]
             sheet.append(row)
     if total_row is not None:
         sheet.append(
             [
-                _cell(sheet, safe_text(value), font=TOTAL_FONT, number_format=formats.get(i))
+                _cell(sheet, _clean_text(value), font=TOTAL_FONT, number_format=formats.get(i))
                 for i, value in enumerate(total_row)
             ]
         )

@@ -18,11 +18,17 @@ def site_url() -> str:
     return (settings.SITE_URL or _observed["url"] or FALLBACK).rstrip("/")
 
 
+def observe_site_url(url: str) -> None:
+    """The address the portal is being reached at (a request's host, or the demo's --url)."""
+    if not settings.SITE_URL:
+        _observed["url"] = url.rstrip("/")
+
+
 class SiteURLMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not settings.SITE_URL:
-            _observed["url"] = request.build_absolute_uri("/").rstrip("/")
+            observe_site_url(request.build_absolute_uri("/"))
         return self.get_response(request)

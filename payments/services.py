@@ -36,7 +36,7 @@ from core.bulk import copy_insert, gc_deferred
 from core.crypto import encrypt_many
 from core.errors import Conflict, DomainError, NotAllowed
 from core.fields import lookup_key
-from core.money import MoneyError, format_yuan, parse_money
+from core.money import MoneyError, format_yuan, parse_money, quantize
 from jobs.models import Job
 from jobs.services import job_create, job_finish, job_progress
 from outbox.services import outbox_enqueue
@@ -117,7 +117,8 @@ def _refresh_totals(batch: PaymentBatch) -> None:
         count=Count("pk"), amount=Sum("amount")
     )
     batch.line_count = totals["count"] or 0
-    batch.total_amount = totals["amount"] or ZERO
+    # SQLite's SUM of decimals is a float-like 298765.430000000: kept (and audited) to the cent.
+    batch.total_amount = quantize(totals["amount"] or ZERO)
     batch.save(update_fields=["line_count", "total_amount"])
 
 

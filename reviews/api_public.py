@@ -180,11 +180,7 @@ class LetterVerifyOutput(serializers.Serializer):
 @_public
 @throttle_classes([VerifyThrottle])
 def letter_verify(request: Request, code: str) -> Response:
-    letter = (
-        Letter.objects.filter(verification_code=code.strip().upper()[:24])
-        .select_related("superseded_by")
-        .first()
-    )
+    letter = selectors.letter_by_code(code)
     if letter is None:
         raise NotFound(_("未找到该验证码对应的通知书，请核对。"))
     return Response(LetterVerifyOutput(letter).data)

@@ -489,6 +489,23 @@ class AuditFilter(django_filters.FilterSet):
         )
 
 
+def letter_by_code(code: str):
+    """The letter a typed verification code names (public: genuine or not), or None.
+
+    Spaces and hyphens are ignored and case too; a Q is also read as the 9 the letter's
+    typeface makes look like one (codes have no Q since; older ones may)."""
+    from .models import Letter
+
+    typed = "".join(code.split()).replace("-", "").upper()[:24]
+    candidates = {typed, typed.replace("Q", "9")}
+    letters = Letter.objects.filter(verification_code__in=candidates).select_related(
+        "superseded_by"
+    )
+    return next((letter for letter in letters if letter.verification_code == typed), None) or (
+        letters.first()
+    )
+
+
 def letters_visible_to(*, user: User):
     """Letters follow their application's visibility (enterprise: own; staff: in scope)."""
     from .models import Letter

@@ -43,7 +43,7 @@ from . import notices, selectors, services
 from .effects import correction_deadline
 from .exports import audit_events_xlsx
 from .forms import ActionForm, NoticeStartForm, ObjectionForm
-from .models import Letter, Notice, NoticeEntry, Objection
+from .models import Notice, NoticeEntry, Objection
 from .rows import QUEUE_ROW_FIELDS, queue_rows
 
 PAGE_SIZE = 25
@@ -437,16 +437,21 @@ def material_preview(request: HttpRequest, reference: str, material_id: int) -> 
 
 
 @login_not_required
+def verify_letter_form(request: HttpRequest) -> HttpResponse:
+    """/verify/: someone holding only the paper letter types its code (no QR scanner)."""
+    code = request.GET.get("code", "").strip()
+    if code:
+        return redirect("verify_letter", code="".join(code.split())[:24])
+    return render(request, "reviews/verify.html", {"ask": True})
+
+
+@login_not_required
 @ratelimit(key="ip", rate=rate("verify"), block=False)
 def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
     """Public check of a letter: genuine or not, current or superseded; nothing private."""
     if request.limited:
         return render(request, "reviews/verify.html", {"throttled": True}, status=429)
-    letter = (
-        Letter.objects.filter(verification_code=code.strip().upper()[:24])
-        .select_related("superseded_by")
-        .first()
-    )
+    letter = selectors.letter_by_code(code)
     return render(
         request,
         "reviews/verify.html",

@@ -111,6 +111,7 @@ UI_TO_API: dict[tuple[str, str], str] = {
 # Pages with no API operation, and why.
 HTML_ONLY: dict[str, str] = {
     "home": "the public landing page (links only)",
+    "verify_letter_form": "the form to type a code; it redirects to verify_letter (API: letter_verify)",
     "accounts:register": "self-registration in a browser, rate-limited per address, signs in",
     "accounts:login": "GET: the login form (POST is token_post)",
     "accounts:password_reset": "password reset by an e-mailed link, in a browser",

@@ -20,7 +20,7 @@ PRODUCTION_KEYS = {
 }
 
 
-def test_check_deploy_is_clean_with_production_settings():
+def _check_deploy(**extra: str) -> subprocess.CompletedProcess:
     # The browser fixture allows async-unsafe DB access in this process; a deployment never does.
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
@@ -29,8 +29,9 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SECRET_KEY": "a-production-secret-" + "x" * 50,
         "DJANGO_ALLOWED_HOSTS": "portal.xianyang.gov.cn",
         **PRODUCTION_KEYS,
+        **extra,
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -38,8 +39,21 @@ def test_check_deploy_is_clean_with_production_settings():
         text=True,
         check=False,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    seal = tmp_path / "seal.png"
+    seal.write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = _check_deploy(LETTER_SEAL_IMAGE=str(seal))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_names_a_missing_seal_image(tmp_path):
+    """Without the seal every letter prints the placeholder circle: said before going live."""
+    for seal in ("", str(tmp_path / "missing.png")):
+        result = _check_deploy(LETTER_SEAL_IMAGE=seal)
+        assert result.returncode != 0 and "reviews.W001" in result.stderr + result.stdout
 
 
 def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -33,7 +33,7 @@ def test_data_rows_read_back_as_written():
     assert rows == [
         [1, "收款户名", 12345.5, True, None],
         [2, "  左右有空格 ", 0.1, False, "a&b<c>"],
-        [3, "'=1+1", 2.5, None, "#N/A"],
+        [3, "=1+1", 2.5, None, "#N/A"],  # text as typed, quote-prefixed (never a formula)
         [4, "日期行", 7, datetime(2026, 1, 15), "经 openpyxl"],
         ["合计", None, 12353.1, None, None],
     ]
@@ -41,6 +41,7 @@ def test_data_rows_read_back_as_written():
     assert {cell.number_format for cell in amounts} == {"#,##0.00"}
     assert [cell.data_type for cell in sheet[2]][:4] == ["n", "s", "n", "b"]
     assert sheet["E4"].data_type == "e"  # an error code stays one, as openpyxl writes it
+    assert (sheet["B4"].data_type, sheet["B4"].quotePrefix) == ("s", True)
     assert sheet.freeze_panes == "A2"
 
 

@@ -42,3 +42,25 @@ def test_seed_demo_twice_gives_the_same_data(db, capsys, django_capture_on_commi
     assert first[3] == 1
     out = capsys.readouterr().out
     assert "qindu_corp" in out and "Xianyang-demo-2025" in out
+
+
+def test_the_demo_letter_points_where_the_portal_runs(
+    db, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The letter is made while seeding, before any request shows the host: PORT=8331 must
+    not give a QR code and link to :8000."""
+    import io
+
+    from pypdf import PdfReader
+
+    from core import site
+
+    settings.SITE_URL = ""  # local settings: taken from the requests, here from --url
+    monkeypatch.setitem(site._observed, "url", "")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--quiet", "--url", "http://127.0.0.1:8331")
+    letter = Letter.objects.get()
+    with letter.pdf.open("rb") as stored:
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(stored.read())).pages)
+    assert "127.0.0.1:8331/verify/" in text.replace(" ", "").replace("\n", "")
+    assert "127.0.0.1:8000" not in text

@@ -247,6 +247,7 @@ urlpatterns = [
     path("notices/", reviews_views.public_notices, name="public_notices"),
     path("notices/<int:notice_id>/", reviews_views.public_notice, name="public_notice"),
     path("notices/objections/lookup/", reviews_views.objection_lookup, name="objection_lookup"),
+    path("verify/", reviews_views.verify_letter_form, name="verify_letter_form"),
     path("verify/<str:code>/", reviews_views.verify_letter, name="verify_letter"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through the portal's login (password and second factor).

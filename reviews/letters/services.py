@@ -28,8 +28,10 @@ from .render import LetterContent, render_letter_pdfs
 
 LETTER_PREFIX = "咸工信奖"
 ISSUER = "咸阳市工业和信息化局"
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed safely
-CODE_LENGTH = 16  # 80 bits: not guessable
+# No 0/O, 1/I, and no Q: the letter's typeface (LXGW WenKai) draws 9 like a q, and a code
+# typed as printed must be found (reviews.selectors.letter_by_code reads an older Q as 9 too).
+CODE_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ23456789"
+CODE_LENGTH = 16  # 31^16 ≈ 2^79: not guessable
 
 
 def new_verification_code() -> str:

@@ -148,8 +148,16 @@ def test_formula_like_payee_names_are_neutralised(payable, build, demo, client):
     payment_batch_lock(actor=demo["finance_checker"], batch_id=batch.pk)
     client.force_login(demo["finance"])
     sheet = _xlsx(client, batch)["拨付明细"]
-    names = [row[2] for row in sheet.iter_rows(values_only=True) if row and row[2]]
-    assert '\'=HYPERLINK("http://evil.example","点我")' in names
+    # In xlsx the bank reads the name as typed: a quote-prefixed string cell, not a formula
+    # and not "'=HYPERLINK…" with an apostrophe that was never part of the name.
+    typed = '=HYPERLINK("http://evil.example","点我")'
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value == typed)
+    assert (cell.data_type, cell.quotePrefix) == ("s", True)
+    assert not any(
+        c.data_type == "f" or str(c.value).startswith("'=")
+        for row in sheet.iter_rows()
+        for c in row
+    )
     body = b"".join(
         client.get(f"/payments/batches/{batch.reference}/export/csv/").streaming_content
     ).decode("utf-8-sig")
@@ -167,7 +175,8 @@ def test_summary_pdf(locked_batch, client, demo):
     assert f"¥{total:,.2f}" in text and amount_in_capitals(total) in text
     for label in ("经办人", "复核人", "负责人", "市数据局", "兴平市", "第19条"):
         assert label in text
-    assert "1234567.89" in text and "300000.01" in text
+    # Every amount as the page shows it (the raw Decimal printed as 298765.430000000 on SQLite).
+    assert "¥1,234,567.89" in text and "¥300,000.01" in text and "1234567.89" not in text
 
 
 def test_exports_of_an_unlocked_batch_are_refused(payable, build, demo, client):

@@ -139,6 +139,27 @@ def test_verification_page(approved, client):
     assert client.get("/verify/<script>/").status_code == 404
 
 
+def test_a_code_typed_from_paper_is_found(approved, client):
+    """The letter's typeface draws 9 like a q: codes have no Q, and a typed Q reads as 9.
+    Someone holding only the paper types the code at /verify/."""
+    from reviews.letters.services import CODE_ALPHABET
+
+    assert "Q" not in CODE_ALPHABET and not set("01OI") & set(CODE_ALPHABET)
+    application = approved()
+    [letter] = letters_issue(application_ids=[application.pk])
+    code = "ABCD9EFGH9JKLMN9"
+    Letter.objects.filter(pk=letter.pk).update(verification_code=code)
+    for typed in ("ABCDQEFGHQJKLMNQ", "abcd 9efg-h9jk lmn9"):
+        page = client.get(f"/verify/{typed}/")
+        assert page.status_code == 200 and "真实有效" in page.content.decode(), typed
+    api = client.get("/api/v1/letters/verify/ABCDQEFGHQJKLMNQ/")
+    assert api.status_code == 200 and api.json()["number"] == letter.number
+    form = client.get("/verify/")
+    assert form.status_code == 200 and 'data-testid="verify-form"' in form.content.decode()
+    typed = client.get("/verify/", {"code": " abcdqefghqjklmnq "})
+    assert typed.status_code == 302 and typed["Location"] == "/verify/abcdqefghqjklmnq/"
+
+
 def test_verification_is_rate_limited(client, db):
     statuses = [client.get(f"/verify/GUESS{i:04d}/").status_code for i in range(35)]
     assert statuses[:30] == [404] * 30

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, seed_accounts
+from core.site import observe_site_url
 from measures.demo import DEMO_NOTICE_WORKING_DAYS, seed_policy_and_round
 from reviews.demo import seed_applications
 
@@ -12,10 +13,17 @@ class Command(BaseCommand):
     help = "Create demo accounts (one per role), organisations, the 2025 policy and an open round."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--url", default="http://127.0.0.1:8000", help="printed in the banner")
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="the portal's address: the banner's, and the demo letters' (unless SITE_URL)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no banner")
 
     def handle(self, *args, **options) -> None:
+        # The demo's letter is made now, before any request shows the host: its QR code and
+        # link must point where the portal runs (PORT=8331 too), not to the default port.
+        observe_site_url(options["url"])
         accounts = seed_accounts()
         round_ = seed_policy_and_round(notice_working_days=DEMO_NOTICE_WORKING_DAYS)
         seed_applications()
