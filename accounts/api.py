@@ -34,9 +34,10 @@ from .selectors import (
     staff_users_visible_to,
     user_scopes,
 )
-from .sessions import password_expired
+from .sessions import INITIAL_PASSWORD_MESSAGE, password_expired
 from .throttles import TokenThrottle
-from .tokens import token_issue, tokens_revoke
+from .tokens import token_issue
+from .tokens import token_revoke as revoke_tokens
 from .twofactor import has_second_factor, is_staff_account, second_factor_match
 
 
@@ -172,6 +173,8 @@ def token(request: Request) -> Response:
         _login_refused(
             request._request, user.get_username(), str(LOGIN_REFUSED), "invalid_credentials"
         )
+    if user.password_must_change:
+        raise NotAllowed(str(INITIAL_PASSWORD_MESSAGE), code="initial_password")
     if is_staff_account(user) and password_expired(user):
         raise NotAllowed(_("密码已过期，请先在网页修改密码。"), code="password_expired")
     key, instance = token_issue(user=user)
@@ -182,10 +185,12 @@ def token(request: Request) -> Response:
 @api_view(["POST"])
 def token_revoke(request: Request) -> Response:
     """Revoke the token used for this request (or, with ?all=1, every token of the account)."""
-    if request.query_params.get("all") == "1":
-        tokens_revoke(user=request.user)
-    elif isinstance(request.auth, AuthToken):
-        request.auth.delete()
+    every = query_flag(request, "all")
+    revoke_tokens(
+        user=request.user,
+        token=request.auth if isinstance(request.auth, AuthToken) else None,
+        every=every,
+    )
     return Response(status=204)
 
 

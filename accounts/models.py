@@ -16,6 +16,9 @@ class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = EncryptedCharField(_("手机号"), max_length=20, blank=True)
     password_changed_at = models.DateTimeField(_("密码最近修改"), null=True, blank=True)
+    # A password someone else chose (the security administrator's initial one): the account
+    # changes it at its first sign-in (等保: 初始口令首次登录须修改) before anything else.
+    password_must_change = models.BooleanField(_("须修改初始密码"), default=False)
     # The session of the latest staff login; an older one is ended when a new login starts.
     last_session_key = models.CharField(max_length=40, blank=True, editable=False)
 
@@ -30,6 +33,7 @@ class User(AbstractUser):
         # The time stamp drives staff password expiry and ends tokens issued before it.
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
+        self.password_must_change = False  # the caller that sets an initial one says so after
 
 
 class Place(models.Model):

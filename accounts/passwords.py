@@ -70,15 +70,30 @@ def _core(password: str) -> str:
     return re.sub(r"[^a-z]", "", lowered)
 
 
+# Letters typed as look-alike digits and symbols: P@ssw0rd is "password".
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+
+
+def _stem(password: str) -> str:
+    """The word inside: digits and symbols trimmed from both ends, look-alikes read as
+    letters (P@ssw0rd123 → password, Passw0rd!23 → password)."""
+    trimmed = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", password.lower())
+    return trimmed.translate(_LEET)
+
+
 class LocalPatternValidator(password_validation.CommonPasswordValidator):
     """Django's list of 20,000 common passwords, plus pinyin words, place names, keyboard rows
     and repeats, with or without a year: one check, so a common password gets one message."""
 
     def validate(self, password: str, user=None) -> None:
         core = _core(password)
+        stem = _stem(password)
         words = _local_words()
         if (
             password.lower().strip() in self.passwords
+            or (len(stem) >= 4 and (stem in self.passwords or stem in words))
             or password.lower() in words
             or core in words
             or len(set(password.lower())) <= 2

@@ -10,7 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_security_event
 from core.errors import DomainError, NotAllowed
 
 from .models import (
@@ -332,6 +332,7 @@ def staff_user_create(
         user = User(username=username, full_name=full_name, email=email)
         validate_password(password, user)
         user.set_password(password)
+        user.password_must_change = True  # chosen by the administrator: changed at first use
         user.save()
         audit_record(actor=actor, obj=user, action="user.create", after={"role": role})
         role_assign(actor=actor, user=user, role=role, place=place, department=department)
@@ -391,7 +392,7 @@ def user_password_change(*, actor: User, new_password: str) -> None:
     locked = User.objects.select_for_update().get(pk=actor.pk)
     validate_password(new_password, locked)
     locked.set_password(new_password)
-    locked.save(update_fields=["password", "password_changed_at"])
+    locked.save(update_fields=["password", "password_changed_at", "password_must_change"])
     revoked = tokens_revoke(user=locked)
     audit_record(
         actor=actor,
@@ -437,3 +438,23 @@ def notifications_mark_read(*, actor: User, notification_ids: list[int] | None =
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
     return unread.update(read_at=timezone.now())
+
+
+def password_reset_requested(*, request, users: list[User]) -> None:
+    """A reset link was asked for (and mailed to each matching account): audited per account,
+    or once when no account matched (the page says the same either way)."""
+    if not users:
+        audit_security_event(
+            actor=None,
+            action="security.password_reset_request",
+            request=request,
+            target_label="(no account)",
+        )
+    for user in users:
+        audit_security_event(
+            actor=None, action="security.password_reset_request", request=request, target=user
+        )
+
+
+def password_reset_completed(*, request, user: User) -> None:
+    audit_security_event(actor=user, action="security.password_reset", request=request)

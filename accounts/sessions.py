@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import Role, User
 from .selectors import user_scopes
@@ -53,6 +54,9 @@ def auditor_write_refused(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "read_only", "message": message, "detail": {}}, status=403)
     return HttpResponseForbidden(message)
+
+
+INITIAL_PASSWORD_MESSAGE = _lazy("首次登录请先修改安全管理员设置的初始密码。")
 
 
 def password_expired(user: User) -> bool:
@@ -142,6 +146,13 @@ class SessionRulesMiddleware:
                 return _signed_out(request, _("工作人员账户须使用动态验证码登录。"), "otp_required")
             return self._redirect_or_refuse(
                 request, "accounts:otp_enrol", _("请先绑定动态验证码（两步验证）。"), "otp_enrol"
+            )
+        if user.password_must_change:
+            return self._redirect_or_refuse(
+                request,
+                "accounts:password_change",
+                INITIAL_PASSWORD_MESSAGE,
+                "initial_password",
             )
         if password_expired(user):
             return self._redirect_or_refuse(

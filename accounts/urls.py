@@ -18,7 +18,7 @@ urlpatterns = [
         "password-reset/",
         public(
             ratelimit(key="ip", rate=rate("password_reset"), method="POST", block=True)(
-                auth_views.PasswordResetView.as_view(
+                views.AuditedPasswordResetView.as_view(
                     template_name="accounts/password_reset.html",
                     email_template_name="accounts/password_reset_email.txt",
                     success_url=reverse_lazy("accounts:password_reset_done"),
@@ -39,7 +39,7 @@ urlpatterns = [
     path(
         "reset/<uidb64>/<token>/",
         public(
-            auth_views.PasswordResetConfirmView.as_view(
+            views.AuditedPasswordResetConfirmView.as_view(
                 template_name="accounts/password_reset_confirm.html",
                 success_url=reverse_lazy("accounts:login"),
             )

@@ -258,3 +258,22 @@ def staff_security_action(request: HttpRequest, user_id: int, action: str) -> Ht
     else:
         messages.success(request, done % {"name": target.username})
     return redirect("accounts:staff_list")
+
+
+class AuditedPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, with the request recorded in the audit trail."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        users = list(form.get_users(form.cleaned_data["email"]))
+        services.password_reset_requested(request=self.request, users=users)
+        return response
+
+
+class AuditedPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset by the mailed link, with the new password recorded as set."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_completed(request=self.request, user=form.user)
+        return response

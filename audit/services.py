@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -102,6 +103,12 @@ def audit_chain_head_lock() -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
+# The address of the request being served (AuditRequestMiddleware): every event a page or API
+# call records carries it, not only the security events that passed it (等保: who, when, from
+# where). Celery tasks and commands have none.
+request_ip_var: ContextVar[str | None] = ContextVar("audit_request_ip", default=None)
+
+
 def _chain(rows: Sequence[dict[str, Any]]) -> None:
     """Seal plain event rows in order after the chain head (row-locked until the caller's
     transaction ends): masked JSON, sequence, previous hash and hash."""
@@ -114,7 +121,7 @@ def _chain(rows: Sequence[dict[str, Any]]) -> None:
         # Personal data never reaches the audit JSON in clear (masked, whoever calls).
         row["before"] = _jsonable(mask_personal(row.get("before") or {}))
         row["after"] = _jsonable(mask_personal(row.get("after") or {}))
-        row["ip_address"] = _ip(row.get("ip_address"))
+        row["ip_address"] = _ip(row.get("ip_address") or request_ip_var.get())
         row["sequence"] = sequence
         row["prev_hash"] = previous
         row["hash"] = previous = _digest(row)

@@ -135,6 +135,7 @@ GET_POLICY: dict[str, object] = {
     "public_notices": PUBLIC,
     "public_notice": PUBLIC,
     "verify_letter": PUBLIC,
+    "verify_letter_form": PUBLIC,
     "set_language": row(302),
     # API
     "api:token": row(405),

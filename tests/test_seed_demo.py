@@ -64,3 +64,13 @@ def test_the_demo_letter_points_where_the_portal_runs(
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(stored.read())).pages)
     assert "127.0.0.1:8331/verify/" in text.replace(" ", "").replace("\n", "")
     assert "127.0.0.1:8000" not in text
+
+
+def test_seed_demo_refuses_the_production_settings(db, settings):
+    import pytest
+    from django.core.management.base import CommandError
+
+    settings.DEMO_SEED_ALLOWED = False  # as production.py sets it
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--quiet")
+    assert not User.objects.filter(username="approver").exists()

@@ -92,7 +92,8 @@ def test_an_export_drops_control_characters_that_stored_data_holds():
     )
     sheet = load_workbook(io.BytesIO(workbook_bytes(workbook)))["明细"]
     # Dropped, then neutralised: the value no longer hides a leading "=" behind \x1f.
-    assert [cell.value for cell in sheet[2]] == ["咸阳秦都精密制造有限公司", "'=工商银行"]
+    assert [cell.value for cell in sheet[2]] == ["咸阳秦都精密制造有限公司", "=工商银行"]
+    assert (sheet["B2"].data_type, sheet["B2"].quotePrefix) == ("s", True)  # text, as typed
 
 
 def test_the_payment_list_of_a_payee_with_old_control_characters_exports(

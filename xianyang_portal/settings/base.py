@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "core.errorpages.CommonMiddleware",  # Django's, without the API's slash redirect
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every audit event of the request carries the client's address (after the proxy rules).
+    "audit.middleware.AuditRequestMiddleware",
     # Its response pass runs after every view and middleware below it has set its headers.
     "core.middleware.PrivateNoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -336,6 +338,8 @@ BANK_IMPORT_ASYNC_BYTES = env.int("BANK_IMPORT_ASYNC_BYTES", default=1024 * 1024
 # Approval letters (GB/T 9704-2012): the bureau's seal image (PNG or SVG, transparent
 # background); when empty the letter shows a marked placeholder in the seal area. 版记 lines.
 LETTER_SEAL_IMAGE = env("LETTER_SEAL_IMAGE", default="")
+# seed_demo (demo accounts with a published password) is refused where this is off.
+DEMO_SEED_ALLOWED = True
 LETTER_COPY_TO = env("LETTER_COPY_TO", default="市财政局")
 LETTER_PRINTED_BY = env("LETTER_PRINTED_BY", default="咸阳市工业和信息化局办公室")
 

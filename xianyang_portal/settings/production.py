@@ -10,6 +10,7 @@ FIELD_ENCRYPTION_KEY_ID = env("FIELD_ENCRYPTION_KEY_ID", default="")
 FIELD_HASH_KEY = env("FIELD_HASH_KEY")
 AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY")
 DEBUG = False
+DEMO_SEED_ALLOWED = False  # seed_demo would give existing staff the demo roles and password
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -1,7 +1,7 @@
 """Demo data for a local portal: idempotent, safe to run on every start."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_PASSWORD, seed_accounts
 from core.site import observe_site_url
@@ -21,6 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no banner")
 
     def handle(self, *args, **options) -> None:
+        # Demo accounts have a published password and TOTP keys derived from their names:
+        # never on a production deployment (it would give existing staff the demo roles).
+        if not settings.DEMO_SEED_ALLOWED:
+            raise CommandError("seed_demo refuses to run with the production settings.")
         # The demo's letter is made now, before any request shows the host: its QR code and
         # link must point where the portal runs (PORT=8331 too), not to the default port.
         observe_site_url(options["url"])
