@@ -36,8 +36,7 @@ from .selectors import (
 )
 from .sessions import INITIAL_PASSWORD_MESSAGE, password_expired
 from .throttles import TokenThrottle
-from .tokens import token_issue
-from .tokens import token_revoke as revoke_tokens
+from .tokens import token_issue, token_sign_out
 from .twofactor import has_second_factor, is_staff_account, second_factor_match
 
 
@@ -186,7 +185,7 @@ def token(request: Request) -> Response:
 def token_revoke(request: Request) -> Response:
     """Revoke the token used for this request (or, with ?all=1, every token of the account)."""
     every = query_flag(request, "all")
-    revoke_tokens(
+    token_sign_out(
         user=request.user,
         token=request.auth if isinstance(request.auth, AuthToken) else None,
         every=every,

@@ -42,7 +42,7 @@ def tokens_revoke(*, user: User) -> int:
 
 
 @transaction.atomic
-def token_revoke(*, user: User, token: AuthToken | None, every: bool) -> int:
+def token_sign_out(*, user: User, token: AuthToken | None, every: bool) -> int:
     """An API sign-out (this token, or every one of the account), audited."""
     if every:
         revoked = tokens_revoke(user=user)

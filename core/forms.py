@@ -96,17 +96,17 @@ class MaskedPersonalDataMixin:
         a form shown again with another field's error must not print the full number."""
         if not self._masked_sent:
             return super().full_clean()
-        data = self.data.copy()
-        for key, (_masked, stored) in self._masked_sent.items():
-            data[key] = stored
-        self.data = data
+        self._put_back(stored=True)
         try:
             super().full_clean()
         finally:
-            shown = self.data.copy()
-            for key, (masked, _stored) in self._masked_sent.items():
-                shown[key] = masked
-            self.data = shown
+            self._put_back(stored=False)
+
+    def _put_back(self, *, stored: bool) -> None:
+        data = self.data.copy()
+        for key, (masked, value) in self._masked_sent.items():
+            data[key] = value if stored else masked
+        self.data = data
 
 
 # Rendered form markup by form_markup's key (what, choices' version, language, values).

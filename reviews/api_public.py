@@ -70,8 +70,9 @@ class NoticeDetailOutput(NoticeOutput):
 
 
 def _published():
-    """Notices whose period has begun (upcoming ones are not listed, as on the page)."""
-    return Notice.objects.filter(starts_on__lte=timezone.localdate()).order_by("-starts_on", "-id")
+    """Every notice, from its publication: one published on a rest day is listed before its
+    period begins on the next working day, as on the page (`starts_on` and `is_open` say so)."""
+    return Notice.objects.order_by("-starts_on", "-id")
 
 
 @extend_schema(

@@ -13,6 +13,15 @@ class NoticeQuerySet(models.QuerySet):
         """The notices that accept objections on that day (see Notice.accepts_objections)."""
         return self.filter(working_days__gt=0, starts_on__lte=day, ends_on__gte=day)
 
+    def current_on(self, day):
+        """Open ones, and those published on a rest day that open on the next working day:
+        a list is public from its publication."""
+        return self.filter(working_days__gt=0, ends_on__gte=day)
+
+    def past_on(self, day):
+        """Ended ones, and those of a round without a notice period (ended as they began)."""
+        return self.filter(starts_on__lte=day).exclude(working_days__gt=0, ends_on__gte=day)
+
 
 class Notice(models.Model):
     """公示: a public list of approved-in-principle applications for N working days."""

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation, Place, Role, User
 from accounts.selectors import user_scopes
 from applications.labels import event_choices
+from applications.lifecycle.engine import actor_kinds
+from applications.lifecycle.transitions import Action, actions_from
 from applications.models import Application, ApplicationSummary, DuplicateFlag, Status
 from applications.selectors import applications_visible_to
 from applications.summaries import summaries_version
@@ -487,6 +489,18 @@ class AuditFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(actor__full_name__icontains=value) | Q(actor__username__iexact=value)
         )
+
+
+def case_actions(*, user: User, application: Application) -> list:
+    """The review actions this user may take on the case at its stage (the case page's
+    办理 panel); whoever has one also settles the case's duplicate flags. Withdrawing is the
+    applicant's, and a notice is started from the notice page, not from here."""
+    kinds = actor_kinds(user, application)
+    return [
+        t
+        for t in actions_from(application.status)
+        if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
+    ]
 
 
 def letter_by_code(code: str):

@@ -10,17 +10,16 @@ from accounts.models import User
 from applications.lifecycle.engine import (
     TransitionRequest,
     TransitionResult,
-    actor_kinds,
     application_transition,
     applications_transition_bulk,
 )
-from applications.lifecycle.transitions import STAGE_ROLE, Action, actions_from
+from applications.lifecycle.transitions import Action
 from applications.models import DuplicateFlag
 from audit.services import audit_record
 from core.errors import DomainError, NotAllowed
 
 from .notices import notice_start
-from .selectors import letters_visible_to, review_cases_visible_to
+from .selectors import case_actions, letters_visible_to, review_cases_visible_to
 
 BULK_ACTIONS = (Action.PASS, Action.RECOMMEND, Action.APPROVE)
 
@@ -67,8 +66,7 @@ def flag_resolve(*, actor: User, flag_id: int, resolution: str) -> None:
     )
     # Whoever may act on the case at its current stage, as the page offers it: a reviewer
     # who merely sees the case (an earlier or later level) does not settle its flags.
-    kinds = actor_kinds(actor, flag.application) & set(STAGE_ROLE.values())
-    if not any(t.actors & kinds for t in actions_from(flag.application.status)):
+    if not case_actions(user=actor, application=flag.application):
         raise NotAllowed(_("只有当前办理环节的审核人员可以核实该疑点。"), code="not_your_stage")
     if not resolution.strip():
         raise DomainError(

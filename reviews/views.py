@@ -21,8 +21,8 @@ from accounts.lockout import rate
 from accounts.models import Role
 from accounts.selectors import user_scopes
 from applications.ledger import headroom_for
-from applications.lifecycle.engine import TransitionRequest, actor_kinds
-from applications.lifecycle.transitions import Action, actions_from
+from applications.lifecycle.engine import TransitionRequest
+from applications.lifecycle.transitions import Action
 from applications.models import Application, ApplicationMaterial, Status
 from applications.selectors import (
     application_timeline,
@@ -140,12 +140,10 @@ def _case_context(
     rule = application.rule_version.rule
     typed_corrections = typed_corrections or {}
     labels = {m.code: m.label for m in rule.materials}
-    kinds = actor_kinds(request.user, application)
     actions = [
         {"action": t.action, "label": Action(t.action).label, "needs_comment": t.needs_comment,
          "needs_amount": t.needs_amount}
-        for t in actions_from(application.status)
-        if t.actors & kinds and t.action not in (Action.WITHDRAW, Action.START_NOTICE)
+        for t in selectors.case_actions(user=request.user, application=application)
     ]  # fmt: skip
     earlier = organisation_other_cases(user=request.user, application=application)[:EARLIER_SHOWN]
     return {
@@ -337,13 +335,8 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def public_notices(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    # Open ones, and those published on a rest day that open on the next working day: the
-    # list is public from publication (it was invisible until Monday).
-    active = Notice.objects.filter(working_days__gt=0, ends_on__gte=today)
-    # Ended ones, and those of a round without a notice period (ended as they began).
-    recent = Notice.objects.filter(starts_on__lte=today).exclude(
-        working_days__gt=0, ends_on__gte=today
-    )[:20]
+    active = Notice.objects.current_on(today)
+    recent = Notice.objects.past_on(today)[:20]
     return render(
         request, "reviews/public_notices.html", {"active": active, "recent": recent, "today": today}
     )
@@ -439,9 +432,11 @@ def material_preview(request: HttpRequest, reference: str, material_id: int) -> 
 @login_not_required
 def verify_letter_form(request: HttpRequest) -> HttpResponse:
     """/verify/: someone holding only the paper letter types its code (no QR scanner)."""
-    code = request.GET.get("code", "").strip()
+    # Letters and digits only: what else was typed (spaces, hyphens, a "/" that no URL of a
+    # code can hold) is not part of any code.
+    code = "".join(c for c in request.GET.get("code", "") if c.isascii() and c.isalnum())[:24]
     if code:
-        return redirect("verify_letter", code="".join(code.split())[:24])
+        return redirect("verify_letter", code=code)
     return render(request, "reviews/verify.html", {"ask": True})
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from applications.models import Application, DuplicateFlag, Status
+from applications.models import Application, DuplicateFlag
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,8 @@ def test_a_notice_published_on_a_rest_day_is_listed_at_once(client, demo, case_f
     page = client.get("/notices/").content.decode()
     listed = page.split('data-testid="active-notices"')[1].split("</ul>")[0]
     assert notice.title in listed and "起公示" in listed  # not yet open: says from when
+    listed_by_api = client.get("/api/v1/notices/").json()["results"]
+    assert [(n["id"], n["is_open"]) for n in listed_by_api] == [(notice.pk, False)]
 
 
 def test_a_payment_failed_page_is_only_for_that_status(client, demo, case_factory):
@@ -102,4 +104,3 @@ def test_a_payment_failed_page_is_only_for_that_status(client, demo, case_factor
     client.force_login(demo["qindu_corp"])
     page = client.get(f"/applications/{case.reference}/").content.decode()
     assert 'data-testid="fix-bank-account"' not in page
-    assert Application.objects.get(pk=case.pk).status == Status.APPROVED

@@ -224,7 +224,7 @@ def clean_facts(rule: ClauseRule, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def same_fact_value(spec: FactSpec, one: Any, other: Any) -> bool:
-    """Do two typed values mean the same fact ("2025-9-1" and "2025-09-01", "是" and "true")?
+    """Do two typed values mean the same fact ("20250801" and "2025-08-01", "是" and "true")?
     A value that does not clean is the same only as the identical text."""
     if str(one).strip() == str(other).strip():
         return True

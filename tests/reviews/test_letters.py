@@ -158,6 +158,8 @@ def test_a_code_typed_from_paper_is_found(approved, client):
     assert form.status_code == 200 and 'data-testid="verify-form"' in form.content.decode()
     typed = client.get("/verify/", {"code": " abcdqefghqjklmnq "})
     assert typed.status_code == 302 and typed["Location"] == "/verify/abcdqefghqjklmnq/"
+    slashed = client.get("/verify/", {"code": "ABCD/9EFG-H9JK/LMN9"})  # no URL holds a "/"
+    assert slashed.status_code == 302 and slashed["Location"] == "/verify/ABCD9EFGH9JKLMN9/"
 
 
 def test_verification_is_rate_limited(client, db):
