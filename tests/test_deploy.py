@@ -114,7 +114,12 @@ def test_docker_compose_services_share_image_and_settings():
     assert "@pgbouncer:6432/" in env["DATABASE_URL"]
     assert env["DB_DISABLE_SERVER_SIDE_CURSORS"] == "true"
     assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
-    assert env["CELERY_BROKER_URL"].startswith("redis://redis")
+    # Redis, the broker and cache, asks for a password (tests/test_health_production.py).
+    for name in ("CELERY_BROKER_URL", "CACHE_URL"):
+        assert env[name].startswith("redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379/")
+    # The portal's own store key, never the store's root credentials.
+    assert env["S3_ACCESS_KEY_ID"] == "${S3_ACCESS_KEY_ID:?set S3_ACCESS_KEY_ID}"
+    assert "MINIO_ROOT" not in str(env)
     assert env["S3_ENDPOINT_URL"] == "http://minio:9000" and env["S3_BUCKET"]
     # Behind nginx: the client address from the header nginx appends, not nginx's own.
     assert (env["TRUSTED_PROXY_HEADER"], env["TRUSTED_PROXY_COUNT"]) == (
@@ -160,6 +165,59 @@ def test_compose_one_worker_per_queue_and_exactly_one_beat():
     assert services["beat"]["deploy"]["replicas"] == 1
     assert sum("beat" in str(s.get("command", "")) for s in services.values()) == 1
     assert services["flower"]["profiles"] == ["monitoring"]
+
+
+def test_compose_flower_refuses_to_start_without_a_password():
+    """Flower can revoke tasks and shows their arguments; its command is run here as compose
+    would, with celery replaced by echo: without FLOWER_BASIC_AUTH it exits before starting."""
+    kind, flag, script = _compose()["services"]["flower"]["command"]
+    assert (kind, flag) == ("sh", "-c")
+    script = script.replace("$$", "$")
+    assert '--basic-auth="$FLOWER_BASIC_AUTH"' in script
+    runnable = script.replace("exec celery", "exec echo celery")
+    env = {"PATH": os.environ["PATH"]}
+    refused = subprocess.run(["sh", "-c", runnable], env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "FLOWER_BASIC_AUTH" in refused.stderr
+    started = subprocess.run(
+        ["sh", "-c", runnable],
+        env={**env, "FLOWER_BASIC_AUTH": "ops:s3cret"},
+        capture_output=True,
+        text=True,
+    )
+    assert started.returncode == 0 and "--basic-auth=ops:s3cret" in started.stdout
+
+
+def test_compose_store_user_is_limited_to_the_portal_bucket():
+    import json
+
+    services = _compose()["services"]
+    bucket = services["web"]["environment"]["S3_BUCKET"]
+    job = services["minio-bucket"]
+    script = job["entrypoint"][2]
+    (mount,) = job["volumes"]
+    source, target, mode = mount.split(":")
+    assert mode == "ro" and f"mc admin policy create local {bucket} {target}" in script
+    assert 'mc admin user add local "$$S3_ACCESS_KEY_ID"' in script
+    assert f"mc admin policy attach local {bucket} --user" in script
+    assert f"mc anonymous set none local/{bucket}" in script
+    policy = json.loads((ROOT / source).read_text())
+    granted = {
+        (action, resource)
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+        if statement["Effect"] == "Allow"
+    }
+    arn = f"arn:aws:s3:::{bucket}"
+    # Objects in and out (an evidence file above 8 MB goes up in parts, abandoned parts are
+    # aborted), and listing for the orphan sweep; no wildcard, no other bucket.
+    assert granted == {
+        ("s3:ListBucket", arn),
+        ("s3:GetObject", f"{arn}/*"),
+        ("s3:PutObject", f"{arn}/*"),
+        ("s3:DeleteObject", f"{arn}/*"),
+        ("s3:AbortMultipartUpload", f"{arn}/*"),
+    }
 
 
 def test_task_routes_send_each_task_to_its_queue():

@@ -230,7 +230,62 @@ def test_compose_worker_health_command_answers_for_a_production_worker():
         _stop(worker)
 
 
-@pytest.mark.parametrize("service", ["db", "redis"])
-def test_compose_service_health_commands_answer_against_local_services(service):
-    result = _run(_compose_command(service), dict(os.environ))
+def test_compose_db_health_command_answers_against_the_local_server():
+    result = _run(_compose_command("db"), dict(os.environ))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture
+def compose_redis(tmp_path):
+    """redis-server started by compose's own command (with its password), on a free port."""
+    service = _services()["redis"]
+    password = uuid.uuid4().hex
+    port = _free_port()
+    kind, flag, script = shlex.split(service["command"])
+    assert (kind, flag) == ("sh", "-c")
+    script = script.replace("$$", "$") + f" --port {port} --dir {tmp_path} --save ''"
+    env = {**os.environ, "REDIS_PASSWORD": password}
+    proc = subprocess.Popen(
+        ["sh", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+        time.sleep(0.1)
+    yield port, password
+    _stop(proc)
+
+
+def test_compose_redis_asks_for_its_password_and_its_health_check_gives_it(compose_redis):
+    port, password = compose_redis
+    argv = [arg.replace("redis-cli", f"redis-cli -p {port}") for arg in _compose_command("redis")]
+    # The service's own environment (what compose passes it) makes the check healthy...
+    service_env = _services()["redis"]["environment"]
+    assert set(service_env) == {"REDIS_PASSWORD", "REDISCLI_AUTH"}
+    assert service_env["REDISCLI_AUTH"] == service_env["REDIS_PASSWORD"]
+    result = _run(argv, {**os.environ, "REDISCLI_AUTH": password})
+    assert result.returncode == 0, result.stdout + result.stderr
+    # ...and the server refuses anyone without it.
+    without = {k: v for k, v in os.environ.items() if k != "REDISCLI_AUTH"}
+    assert _run(argv, without).returncode != 0
+    assert _run(argv, {**os.environ, "REDISCLI_AUTH": "wrong"}).returncode != 0
+    unauthenticated = _run(["redis-cli", "-p", str(port), "ping"], without)
+    assert "NOAUTH" in unauthenticated.stdout + unauthenticated.stderr
+
+
+def test_production_web_is_ready_with_the_password_in_its_broker_url(compose_redis):
+    port, password = compose_redis
+    # The compose URL's form, pointed at this server.
+    url = _services()["web"]["environment"]["CELERY_BROKER_URL"]
+    assert url.startswith("redis://:${REDIS_PASSWORD:?") and url.endswith("@redis:6379/0")
+    readiness = _k8s_probes()["readinessProbe"]["path"]
+    for secret, expected in ((password, 200), ("wrong", 503)):
+        proc, web_port = _gunicorn(f"redis://:{secret}@127.0.0.1:{port}/0")
+        try:
+            status, _, payload = _get(web_port, readiness, {"Host": HOST})
+        finally:
+            _stop(proc)
+        assert status == expected, payload

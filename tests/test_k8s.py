@@ -65,6 +65,11 @@ def test_secret_is_a_template_without_real_values(docs):
     for key, value in secret["stringData"].items():
         assert value == "" or "CHANGE-ME" in value, key
     assert "DJANGO_SECRET_KEY" in secret["stringData"]
+    # URLs that carry a password (database, Redis) are secrets, never in the ConfigMap.
+    config = _one(docs, "ConfigMap", "portal-config")["data"]
+    assert not any("://" in value and "@" in value for value in config.values())
+    for name in ("CELERY_BROKER_URL", "CACHE_URL"):
+        assert name not in config and secret["stringData"][name].startswith("redis://:CHANGE-ME@")
 
 
 def test_web_has_separate_probes_and_an_autoscaler(docs):
