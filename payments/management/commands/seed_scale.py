@@ -318,7 +318,7 @@ class Command(BaseCommand):
              "amount_kind", "tier", "award_group", "basis", "recommended_amount",
              "approved_amount", "amount_basis", "other_funding_declared", "other_funding_detail",
              "pledge_name", "pledged_at", "correction_requests", "exempt_source", "exempt_materials",
-             "created_by_id", "created_at",
+             "exempt_facts", "created_by_id", "created_at",
              "updated_at", "submitted_at", "stage_entered_at"],
             (
                 (a["id"], f"{PREFIX}{a['i']:010d}", a["organisation"], a["place"], a["round"].pk,
@@ -326,7 +326,7 @@ class Command(BaseCommand):
                  Status.COUNTY_REVIEW if a["status"] == Status.RETURNED else "", 1, empty, empty,
                  a["computed"], "ceiling", "", "", f"基准依据 {a['i']}", a["recommended"],
                  a["approved"], "", False, "", "" if a["status"] == Status.DRAFT else "法定代表人",
-                 a["submitted_at"], empty, "", "[]", applicant.pk, a["created_at"], a["stage_entered_at"],
+                 a["submitted_at"], empty, "", "[]", empty, applicant.pk, a["created_at"], a["stage_entered_at"],
                  a["submitted_at"], a["stage_entered_at"])
                 for a in apps
             ),
