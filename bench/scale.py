@@ -2,7 +2,8 @@
 production settings, against a hello-world view in the same server.
 
 Usage (from the repository root):
-    .venv/bin/python bench/scale.py postgres://postgres@127.0.0.1:5432/xy_scale_bench
+    .venv/bin/python bench/scale.py postgres://postgres@127.0.0.1:5432/xy_scale_bench \
+        [--orgs 10000 --applications 100000 --rounds 3 --load-seconds 10]
 
 The database named is created, migrated and filled by ``seed_scale`` (10,000 organisations,
 100,000 applications) when it holds no applications; a second one, ``<name>_1k``, gets
@@ -262,12 +263,14 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def throughput(server: Server, path: str, cookie: str | None) -> tuple[float, int]:
-    """Requests per second over 10 s at 20 connections, and the non-2xx count."""
+def throughput(
+    server: Server, path: str, cookie: str | None, seconds: int = 10
+) -> tuple[float, int]:
+    """Requests per second over `seconds` (10) at 20 connections, and the non-2xx count."""
     url = f"http://127.0.0.1:{server.port}{path}"
     wrk = ensure_wrk()
     if wrk:
-        args = [wrk, "-t2", "-c20", "-d10s", "-H", "X-Forwarded-Proto: https"]
+        args = [wrk, "-t2", "-c20", f"-d{seconds}s", "-H", "X-Forwarded-Proto: https"]
         if cookie:
             args += ["-H", f"Cookie: {cookie}"]
         out = subprocess.run([*args, url], capture_output=True, text=True).stdout
@@ -275,7 +278,7 @@ def throughput(server: Server, path: str, cookie: str | None) -> tuple[float, in
         bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
         return rps, int(bad.group(1)) if bad else 0
     # Bounded Python load: 20 threads with keep-alive connections for 10 s.
-    done, bad, stop = [0], [0], time.monotonic() + 10
+    done, bad, stop = [0], [0], time.monotonic() + seconds
     lock = threading.Lock()
 
     def worker():
@@ -291,10 +294,10 @@ def throughput(server: Server, path: str, cookie: str | None) -> tuple[float, in
         t.start()
     for t in threads:
         t.join()
-    return done[0] / 10, bad[0]
+    return done[0] / seconds, bad[0]
 
 
-def measure(url: str, rounds: int, load: bool) -> dict:
+def measure(url: str, rounds: int, load: bool, load_seconds: int = 10) -> dict:
     out = subprocess.run(
         [PY, str(Path(__file__)), "_prepare"],
         cwd=ROOT,
@@ -320,11 +323,13 @@ def measure(url: str, rounds: int, load: bool) -> dict:
         hello50, hello95 = result["latency"]["hello"]
         print(f"  {'hello':<22} {'/bench/hello/':<60} p50 {hello50:7.1f} ms  p95 {hello95:7.1f} ms")
         if load:
-            result["rps_hello"] = throughput(server, "/bench/hello/", None)
+            result["rps_hello"] = throughput(server, "/bench/hello/", None, load_seconds)
             county = info["urls"]["county:queue:first"][1]
-            result["rps_queue"] = throughput(server, county, info["cookies"]["county"])
+            result["rps_queue"] = throughput(
+                server, county, info["cookies"]["county"], load_seconds
+            )
             print(
-                f"  throughput (20 connections, 10 s): hello {result['rps_hello'][0]:.1f} req/s "
+                f"  throughput (20 connections, {load_seconds} s): hello {result['rps_hello'][0]:.1f} req/s "
                 f"({result['rps_hello'][1]} non-2xx), county queue {result['rps_queue'][0]:.1f} "
                 f"req/s ({result['rps_queue'][1]} non-2xx)"
             )
@@ -337,7 +342,17 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_prepare":
         prepare()
         return
-    url = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DATABASE_URL", "")
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", nargs="?", default=os.environ.get("DATABASE_URL", ""))
+    # Smaller cities for a smoke run (tests/test_benches.py); the figures are for the defaults.
+    parser.add_argument("--orgs", type=int, default=10_000)
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--load-seconds", type=int, default=10)
+    args = parser.parse_args()
+    url = args.url
     if not url.startswith("postgres"):
         raise SystemExit("usage: bench/scale.py postgres://…/database (or DATABASE_URL)")
     parts = urlparse(url)
@@ -345,12 +360,12 @@ def main() -> None:
     reference = ref_s()
     print(f"ref_s={reference:.3f}")
     _manage("sqlite://:memory:", "collectstatic", "--noinput", "-v0")  # manifest
-    ensure_database(url, 10_000, 100_000)
+    ensure_database(url, args.orgs, args.applications)
     ensure_database(small_url, 100, 1_000)
     print(f"small database ({small_url}):")
     small = measure(small_url, 1, load=False)
     print(f"large database ({url}):")
-    large = measure(url, ROUNDS, load=True)
+    large = measure(url, args.rounds, load=True, load_seconds=args.load_seconds)
 
     hello95 = large["latency"]["hello"][1]
 
