@@ -60,7 +60,19 @@ BENCHES = {
         ["{name}"],
     ),
     "scale": (
-        ["{url}", "--orgs", "60", "--applications", "1200", "--rounds", "1", "--load-seconds", "2"],
+        [
+            "{url}",
+            "--orgs",
+            "60",
+            "--applications",
+            "1200",
+            "--rounds",
+            "1",
+            "--samples",
+            "5",
+            "--load-seconds",
+            "2",
+        ],
         rf"scale: rows=1200 hello_p95_ms={NUMBER} queue_p95_ratio={NUMBER} "
         rf"api_p95_ratio={NUMBER} dashboard_p95_ratio={NUMBER} html_queries=\d+ "
         rf"api_queries=\d+ growth={NUMBER} rps_ratio={NUMBER} ref_s={NUMBER}",
