@@ -233,6 +233,26 @@ class RoleAssignment(models.Model):
         return f"{self.get_role_display()} {scope}".strip()
 
 
+class AddressNotice(models.Model):
+    """An email to an address that is no longer the account's: the old address after the
+    security administrator changed it, so the owner hears of it even if the new address is
+    someone else's. Written with the change, sent once by its outbox consumer."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    to = models.EmailField(_("收件地址"))
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("账户变更告知邮件")
+        verbose_name_plural = _("账户变更告知邮件")
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
+
+
 class Notification(models.Model):
     """A message to a user: shown in the portal, delivered by email from a Celery task."""
 

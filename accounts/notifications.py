@@ -16,6 +16,7 @@ from outbox.services import outbox_enqueue
 from .models import Notification, User
 
 EMAIL_KIND = "notification_email"
+ADDRESS_NOTICE_KIND = "address_notice_email"  # accounts.models.AddressNotice
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_security_event
 from core.errors import DomainError, NotAllowed
+from outbox.services import outbox_enqueue
 
 from .models import (
     ADMIN_SITE_ROLES,
     REVIEW_ROLES,
     SEPARATED_ADMIN_ROLES,
+    AddressNotice,
     Department,
     Membership,
     Organisation,
@@ -25,6 +27,7 @@ from .models import (
     RoleAssignment,
     User,
 )
+from .notifications import ADDRESS_NOTICE_KIND, notify
 from .selectors import user_scopes
 from .uscc import USCCChecksumError, validate_uscc
 
@@ -359,7 +362,25 @@ def user_update_by_admin(*, actor: User, user: User, data: dict[str, object]) ->
             setattr(locked, key, value)
         locked.save(update_fields=list(changed))
         audit_record(actor=actor, obj=locked, action="user.update", before=before, after=changed)
+        if "email" in changed:
+            _email_change_notify(user=locked, old_email=before["email"])
         return locked
+
+
+def _email_change_notify(*, user: User, old_email: str) -> None:
+    """Tell the account's owner, in the portal (and so at the new address) and at the old
+    address: password resets now go to the new one, so a change the owner did not ask for
+    must not pass unnoticed."""
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    subject = _("账户邮箱已变更")
+    body = _(
+        "您的账户 %(username)s 的邮箱已于 %(when)s 由平台安全管理员修改。此后的通知和密码重置"
+        "邮件将发往新的邮箱。如非您本人申请，请立即联系咸阳市工业和信息化局。"
+    ) % {"username": user.get_username(), "when": when}
+    notify(users=[user], subject=subject, body=body)
+    if old_email:
+        notice = AddressNotice.objects.create(user=user, to=old_email, subject=subject, body=body)
+        outbox_enqueue(kind=ADDRESS_NOTICE_KIND, payload={"notice_id": notice.pk})
 
 
 def user_otp_reset(*, actor: User, user: User) -> None:

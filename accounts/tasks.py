@@ -7,8 +7,8 @@ from django.utils import timezone
 from core.site import site_url
 from outbox.registry import outbox_handler
 
-from .models import Notification
-from .notifications import EMAIL_KIND
+from .models import AddressNotice, Notification
+from .notifications import ADDRESS_NOTICE_KIND, EMAIL_KIND
 
 
 def _deliver(notification_id: int) -> str:
@@ -41,3 +41,21 @@ def notification_emails_deliver(payload: dict) -> dict[str, int]:
         result = _deliver(notification_id)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+@outbox_handler(ADDRESS_NOTICE_KIND)
+def address_notice_deliver(payload: dict) -> str:
+    """Email one AddressNotice once (a redelivered row sends nothing)."""
+    with transaction.atomic():
+        notice = AddressNotice.objects.select_for_update().get(pk=payload["notice_id"])
+        if notice.sent_at is not None:
+            return "already-sent"
+        send_mail(
+            subject=f"[咸阳惠企平台] {notice.subject}",
+            message=notice.body,
+            from_email=None,
+            recipient_list=[notice.to],
+        )
+        notice.sent_at = timezone.now()
+        notice.save(update_fields=["sent_at"])
+    return "sent"

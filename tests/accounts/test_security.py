@@ -130,6 +130,50 @@ def test_role_assignment_through_the_admin_uses_the_service(demo, client):
     assert AuditEvent.objects.filter(action="user.update", object_id=str(target.pk)).exists()
 
 
+def test_an_email_change_by_the_admin_is_told_to_the_old_address_once(
+    demo, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A password reset goes to the account's address: the security administrator changing
+    it must not pass unnoticed by the owner (the new address may be someone else's)."""
+    from accounts.models import AddressNotice, Notification
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_deliver_pending, outbox_run
+
+    target = demo["qindu_corp"]
+    old, new = target.email, "someone-else@example.com"
+    client.force_login(demo["security_admin"])
+    url = f"/admin/accounts/user/{target.pk}/change/"
+    fields = {"full_name": target.full_name, "phone": target.phone or "", "is_active": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**fields, "email": new})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.email == new
+    to_old = [m for m in mailoutbox if m.to == [old]]
+    assert len(to_old) == 1
+    assert "账户邮箱已变更" in to_old[0].subject
+    assert target.username in to_old[0].body and "如非您本人申请" in to_old[0].body
+    assert new not in to_old[0].body  # the old address is not told where the account went
+    # The owner sees it in the portal too, and so at the new address.
+    assert Notification.objects.filter(user=target, subject="账户邮箱已变更").count() == 1
+    assert [m for m in mailoutbox if m.to == [new]]
+    # Delivered again (a redelivered task, the sweeper): still one email to the old address.
+    row = OutboxMessage.objects.get(kind="address_notice_email")
+    OutboxMessage.objects.filter(pk=row.pk).update(state=OutboxMessage.State.PENDING)
+    assert outbox_run(message_id=row.pk) == "done"
+    outbox_deliver_pending(ignore_backoff=True)
+    assert len([m for m in mailoutbox if m.to == [old]]) == 1
+    # A change of name alone tells nobody; neither does a first address (there is no old one).
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {**fields, "full_name": "改名", "email": new})
+    assert AddressNotice.objects.count() == 1
+    services.user_update_by_admin(actor=demo["security_admin"], user=target, data={"email": ""})
+    services.user_update_by_admin(
+        actor=demo["security_admin"], user=target, data={"email": "third@example.com"}
+    )
+    assert AddressNotice.objects.filter(user=target).count() == 2  # new → "", not "" → third
+
+
 def test_break_glass_superuser_only_by_command_and_audited(db):
     assert not User.objects.filter(is_superuser=True).exists()
     call_command(

@@ -308,6 +308,7 @@ OUTBOX_KIND_QUEUES = {
     "payment_batch_fill": "batches",
     "payment_results_import": "batches",
     "notification_email": "emails",
+    "address_notice_email": "emails",
     "objection_receipt_email": "emails",
 }
 CELERY_TASK_ROUTES = [
