@@ -33,6 +33,9 @@ def _seed(**options) -> str:
 
 
 def test_seed_scale_fills_consistent_city_data(client):
+    from tests.conftest import _restore_reference_data
+
+    _restore_reference_data()  # places and departments: an earlier transactional test flushed them
     output = _seed(orgs=80, applications=1500, seed=7)
     assert output.startswith("seed_scale: orgs=80 applications=1500 ")
 
