@@ -2,16 +2,19 @@
 
 The figures are the benches' business (run at full size by hand, quoted in the README); this
 only keeps them runnable: seed_scale once broke on a new NOT NULL column and bench/scale.py
-with it, and nothing noticed. Each bench gets databases of its own (dropped afterwards) and
-the test suite's Redis database for the one that needs a broker.
+with it, and nothing noticed. Each bench gets databases of its own (dropped afterwards) and a
+Redis server of its own: the benches queue notification emails, which, left in the suite's
+Redis, showed up in another test's queue-depth metric.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -90,8 +93,41 @@ def _drop(names: list[str], admin_url: str) -> None:
     connection.close()
 
 
+@pytest.fixture
+def own_redis(tmp_path):
+    """redis-server on a free port, gone with everything queued when the test ends."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
 @pytest.mark.parametrize("bench", sorted(BENCHES))
-def test_bench_runs_to_its_last_line(bench, settings, tmp_path):
+def test_bench_runs_to_its_last_line(bench, settings, tmp_path, own_redis):
     arguments, last_line, databases = BENCHES[bench]
     db = settings.DATABASES["default"]
     server = f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}"
@@ -100,7 +136,7 @@ def test_bench_runs_to_its_last_line(bench, settings, tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": own_redis,
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
     for key in ("TEST_DB_NAME", "DJANGO_SETTINGS_MODULE"):
