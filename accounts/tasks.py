@@ -11,6 +11,13 @@ from .models import AddressNotice, Notification
 from .notifications import ADDRESS_NOTICE_KIND, EMAIL_KIND
 
 
+def _portal_mail(*, to: str, subject: str, body: str) -> None:
+    """Every email of the portal's own: its subject marked with the portal's name."""
+    send_mail(
+        subject=f"[咸阳惠企平台] {subject}", message=body, from_email=None, recipient_list=[to]
+    )
+
+
 def _deliver(notification_id: int) -> str:
     """Email one notification; idempotent: a notification already emailed is skipped."""
     with transaction.atomic():
@@ -22,11 +29,8 @@ def _deliver(notification_id: int) -> str:
         if not notification.user.email:
             return "no-address"
         link = f"\n\n{site_url()}{notification.link}" if notification.link else ""
-        send_mail(
-            subject=f"[咸阳惠企平台] {notification.subject}",
-            message=notification.body + link,
-            from_email=None,
-            recipient_list=[notification.user.email],
+        _portal_mail(
+            to=notification.user.email, subject=notification.subject, body=notification.body + link
         )
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
@@ -50,12 +54,7 @@ def address_notice_deliver(payload: dict) -> str:
         notice = AddressNotice.objects.select_for_update().get(pk=payload["notice_id"])
         if notice.sent_at is not None:
             return "already-sent"
-        send_mail(
-            subject=f"[咸阳惠企平台] {notice.subject}",
-            message=notice.body,
-            from_email=None,
-            recipient_list=[notice.to],
-        )
+        _portal_mail(to=notice.to, subject=notice.subject, body=notice.body)
         notice.sent_at = timezone.now()
         notice.save(update_fields=["sent_at"])
     return "sent"

@@ -176,13 +176,16 @@ def test_compose_flower_refuses_to_start_without_a_password():
     assert '--basic-auth="$FLOWER_BASIC_AUTH"' in script
     runnable = script.replace("exec celery", "exec echo celery")
     env = {"PATH": os.environ["PATH"]}
-    refused = subprocess.run(["sh", "-c", runnable], env=env, capture_output=True, text=True)
+    refused = subprocess.run(
+        ["sh", "-c", runnable], env=env, capture_output=True, text=True, timeout=30
+    )
     assert refused.returncode != 0 and "FLOWER_BASIC_AUTH" in refused.stderr
     started = subprocess.run(
         ["sh", "-c", runnable],
         env={**env, "FLOWER_BASIC_AUTH": "ops:s3cret"},
         capture_output=True,
         text=True,
+        timeout=30,
     )
     assert started.returncode == 0 and "--basic-auth=ops:s3cret" in started.stdout
 
